@@ -1,0 +1,306 @@
+#include "commands.h"
+
+#include "progress.h"
+
+#include <demotape.h>
+#include <kcatjson.h>
+#include <tape.h>
+#include <tapeinfo.h>
+#include <tapewriter.h>
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+
+#include <cstdio>
+
+using namespace tapedeck;
+
+namespace {
+
+int error(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
+    return 1;
+}
+
+int usage(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
+    return 2;
+}
+
+// A temporary sibling of `target`, renamed over it only when the command
+// succeeds, so a failed command never leaves a half-written output behind.
+QString partialPath(const QString &target)
+{
+    return target + QStringLiteral(".partial");
+}
+
+bool commit(const QString &partial, const QString &target, QString *why)
+{
+    if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(target).constData()) != 0) {
+        *why = QStringLiteral("cannot rename %1 to %2: %3").arg(partial, target, QString::fromLocal8Bit(strerror(errno)));
+        QFile::remove(partial);
+        return false;
+    }
+    return true;
+}
+
+bool parse(QCommandLineParser &parser, const QString &command, const QStringList &args, int positional, QString *why)
+{
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    if (!parser.parse(QStringList{QStringLiteral("tape ") + command} + args)) {
+        *why = parser.errorText();
+        return false;
+    }
+    if (parser.positionalArguments().size() != positional) {
+        *why = positional == 1 ? QStringLiteral("%1 takes exactly one file").arg(command)
+                               : QStringLiteral("%1 takes %2 arguments").arg(command).arg(positional);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+namespace commands {
+
+int importJson(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
+    QCommandLineOption cluster(QStringLiteral("cluster"), QString(), QStringLiteral("NAME"));
+    QCommandLineOption skipBad(QStringLiteral("skip-bad"));
+    parser.addOptions({out, cluster, skipBad});
+    QString why;
+    if (!parse(parser, QStringLiteral("import"), args, 1, &why))
+        return usage(why);
+    if (!parser.isSet(out))
+        return usage(QStringLiteral("import needs -o OUT.tape"));
+    const QString inputPath = parser.positionalArguments().constFirst();
+    const QString target = parser.value(out);
+
+    QFile input;
+    if (inputPath == QLatin1String("-")) {
+        if (!input.open(stdin, QIODevice::ReadOnly))
+            return error(QStringLiteral("cannot read standard input"));
+    } else {
+        input.setFileName(inputPath);
+        if (!input.open(QIODevice::ReadOnly))
+            return error(QStringLiteral("%1: %2").arg(inputPath, input.errorString()));
+    }
+    const qint64 totalBytes = input.isSequential() ? 0 : input.size();
+
+    TapeMetadata meta;
+    meta.sourceKind = SourceKind::File;
+    meta.source = QStringLiteral("kcat JSON file %1").arg(inputPath == QLatin1String("-") ? QStringLiteral("(stdin)") : QFileInfo(inputPath).fileName());
+    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
+    meta.parameters = QJsonObject{{QStringLiteral("importedFrom"), inputPath}};
+    const QString partial = partialPath(target);
+    TapeWriter writer;
+    if (!writer.create(partial, meta))
+        return error(writer.errorString());
+    auto abandon = [&](const QString &message) {
+        writer.close();
+        QFile::remove(partial);
+        return error(message);
+    };
+
+    Progress progress(QStringLiteral("importing"));
+    const QString clusterName = parser.value(cluster);
+    const bool skip = parser.isSet(skipBad);
+    qint64 lineNo = 0, skipped = 0, readBytes = 0;
+    QString firstSkipped;
+    QByteArray buffer;
+    bool eof = false;
+    while (!eof) {
+        QByteArray block = input.read(4 << 20);
+        if (block.isEmpty()) {
+            if (input.error() != QFileDevice::NoError && !input.atEnd())
+                return abandon(QStringLiteral("%1: %2").arg(inputPath, input.errorString()));
+            eof = true;
+            if (buffer.isEmpty())
+                break;
+            block = "\n"; // the last line may lack its newline
+        }
+        readBytes += block.size();
+        buffer.append(block);
+        qsizetype start = 0;
+        while (true) {
+            const qsizetype nl = buffer.indexOf('\n', start);
+            if (nl < 0)
+                break;
+            QByteArrayView line(buffer.constData() + start, nl - start);
+            start = nl + 1;
+            ++lineNo;
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (line.trimmed().isEmpty())
+                continue;
+            QString parseError;
+            auto event = kcatjson::parse(line, &parseError);
+            if (!event) {
+                const QString where = QStringLiteral("%1:%2: %3").arg(inputPath).arg(lineNo).arg(parseError);
+                if (!skip)
+                    return abandon(where + QStringLiteral(" (nothing was written; --skip-bad skips such lines)"));
+                if (skipped++ == 0)
+                    firstSkipped = where;
+                continue;
+            }
+            if (!clusterName.isEmpty())
+                event->cluster = clusterName;
+            if (!writer.append(*event))
+                return abandon(writer.errorString());
+        }
+        buffer.remove(0, start);
+        progress.update(readBytes, totalBytes, QStringLiteral("bytes"));
+    }
+    progress.finish();
+    const qint64 events = writer.eventCount();
+    if (!writer.close()) {
+        QFile::remove(partial);
+        return error(writer.errorString());
+    }
+    if (!commit(partial, target, &why))
+        return error(why);
+    std::fprintf(stderr, "imported %lld events into %s\n", static_cast<long long>(events), target.toLocal8Bit().constData());
+    if (skipped)
+        std::fprintf(stderr, "skipped %lld malformed lines; the first: %s\n", static_cast<long long>(skipped),
+                     firstSkipped.toLocal8Bit().constData());
+    return 0;
+}
+
+int exportJson(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("FILE"));
+    parser.addOption(out);
+    QString why;
+    if (!parse(parser, QStringLiteral("export"), args, 1, &why))
+        return usage(why);
+    const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
+    if (!tape)
+        return error(why);
+    for (const QString &w : tape->warnings())
+        std::fprintf(stderr, "tape: warning: %s: %s\n", tape->path().toLocal8Bit().constData(), w.toLocal8Bit().constData());
+
+    QFile output;
+    const QString target = parser.value(out);
+    const QString partial = target.isEmpty() ? QString() : partialPath(target);
+    if (target.isEmpty() || target == QLatin1String("-")) {
+        if (!output.open(stdout, QIODevice::WriteOnly))
+            return error(QStringLiteral("cannot write standard output"));
+    } else {
+        output.setFileName(partial);
+        if (!output.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return error(QStringLiteral("%1: %2").arg(target, output.errorString()));
+    }
+    auto abandon = [&](const QString &message) {
+        output.close();
+        if (!partial.isEmpty())
+            QFile::remove(partial);
+        return error(message);
+    };
+    Progress progress(QStringLiteral("exporting"));
+    QByteArray buffer;
+    Event event;
+    qint64 done = 0;
+    for (int c = 0; c < tape->chunkCount(); ++c) {
+        const auto chunk = tape->chunk(c, &why);
+        if (!chunk)
+            return abandon(why);
+        for (int i = 0; i < chunk->count(); ++i) {
+            chunk->fill(i, &event);
+            const StreamKey &key = tape->streamKey(chunk->streamId(i));
+            event.kind = key.kind;
+            event.cluster = key.cluster;
+            event.topic = key.topic;
+            event.partition = key.partition;
+            buffer.append(kcatjson::serialize(event));
+            buffer.append('\n');
+        }
+        done += chunk->count();
+        if (buffer.size() > (1 << 20) || c + 1 == tape->chunkCount()) {
+            if (output.write(buffer) != buffer.size())
+                return abandon(QStringLiteral("write error: %1").arg(output.errorString()));
+            buffer.clear();
+        }
+        progress.update(done, tape->eventCount(), QStringLiteral("events"));
+    }
+    if (!output.flush())
+        return abandon(QStringLiteral("write error: %1").arg(output.errorString()));
+    output.close();
+    if (!partial.isEmpty() && !commit(partial, target, &why))
+        return error(why);
+    return 0;
+}
+
+int info(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption json(QStringLiteral("json"));
+    parser.addOption(json);
+    QString why;
+    if (!parse(parser, QStringLiteral("info"), args, 1, &why))
+        return usage(why);
+    const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
+    if (!tape)
+        return error(why);
+    const QByteArray text = parser.isSet(json) ? QJsonDocument(tapeInfoJson(*tape)).toJson(QJsonDocument::Indented)
+                                               : tapeInfoText(*tape).toUtf8();
+    std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+    return 0;
+}
+
+int verify(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QString why;
+    if (!parse(parser, QStringLiteral("verify"), args, 1, &why))
+        return usage(why);
+    const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
+    if (!tape)
+        return error(why);
+    Progress progress(QStringLiteral("verifying"));
+    qint64 done = 0;
+    for (int c = 0; c < tape->chunkCount(); ++c) {
+        if (!tape->chunk(c, &why))
+            return error(why);
+        done += tape->chunkInfo(c).count;
+        progress.update(done, tape->eventCount(), QStringLiteral("events"));
+    }
+    progress.finish();
+    for (const QString &w : tape->warnings())
+        std::fprintf(stderr, "tape: warning: %s: %s\n", tape->path().toLocal8Bit().constData(), w.toLocal8Bit().constData());
+    std::printf("%s: %lld events in %d chunks, all checksums good%s\n", tape->path().toLocal8Bit().constData(),
+                static_cast<long long>(tape->eventCount()), tape->chunkCount(),
+                tape->isComplete() ? "" : " (the tape was not closed: recording or interrupted)");
+    return 0;
+}
+
+int makeDemo(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
+    parser.addOption(out);
+    QString why;
+    if (!parse(parser, QStringLiteral("make-demo"), args, 0, &why))
+        return usage(why);
+    if (!parser.isSet(out))
+        return usage(QStringLiteral("make-demo needs -o OUT.tape"));
+    const QString target = parser.value(out);
+    const QString partial = partialPath(target);
+    if (!writeDemoTape(partial, &why)) {
+        QFile::remove(partial);
+        return error(why);
+    }
+    if (!commit(partial, target, &why))
+        return error(why);
+    return 0;
+}
+
+} // namespace commands

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <QStringList>
+
+// Each command takes its arguments (without the program and command names)
+// and returns the process exit code. Errors go to stderr as one line.
+namespace commands {
+int importJson(const QStringList &args);
+int exportJson(const QStringList &args);
+int info(const QStringList &args);
+int verify(const QStringList &args);
+int makeDemo(const QStringList &args);
+}

@@ -1,0 +1,68 @@
+// `tape`: the command-line twin of the Tapedeck GUI.
+#include "commands.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+namespace {
+
+const char Help[] =
+    "Usage: tape COMMAND [OPTIONS]\n"
+    "Record, inspect and replay event logs (Kafka records, Postgres change events).\n"
+    "\n"
+    "Commands:\n"
+    "  import FILE.jsonl|- -o OUT.tape [--cluster NAME] [--skip-bad]\n"
+    "                      import kcat -J envelope lines into a tape\n"
+    "  export IN.tape [-o FILE]\n"
+    "                      write the tape as kcat -J envelope lines, in log order\n"
+    "  info IN.tape [--json]\n"
+    "                      events, streams (topic/partition or table), positions, time range, source\n"
+    "  verify IN.tape      read every chunk and check its checksum\n"
+    "  make-demo -o OUT.tape\n"
+    "                      write the bundled demo tape\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help          show this help\n"
+    "  -v, --version       show the version\n"
+    "\n"
+    "Exit status: 0 on success, 1 on an error (one line on stderr), 2 on a usage error.\n";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("tape"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TAPEDECK_VERSION));
+    QStringList args = QCoreApplication::arguments().mid(1);
+    if (args.isEmpty()) {
+        std::fputs(Help, stderr);
+        return 2;
+    }
+    const QString command = args.takeFirst();
+    if (command == QLatin1String("-h") || command == QLatin1String("--help") || command == QLatin1String("help")) {
+        std::fputs(Help, stdout);
+        return 0;
+    }
+    if (command == QLatin1String("-v") || command == QLatin1String("--version")) {
+        std::printf("tape %s\n", TAPEDECK_VERSION);
+        return 0;
+    }
+    if (args.contains(QLatin1String("--help")) || args.contains(QLatin1String("-h"))) {
+        std::fputs(Help, stdout);
+        return 0;
+    }
+    if (command == QLatin1String("import"))
+        return commands::importJson(args);
+    if (command == QLatin1String("export"))
+        return commands::exportJson(args);
+    if (command == QLatin1String("info"))
+        return commands::info(args);
+    if (command == QLatin1String("verify"))
+        return commands::verify(args);
+    if (command == QLatin1String("make-demo"))
+        return commands::makeDemo(args);
+    std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());
+    return 2;
+}

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "event.h"
+#include "stream.h"
+#include "tapemetadata.h"
+
+#include <QFile>
+#include <QHash>
+
+#include <memory>
+
+namespace tapedeck {
+
+class ChunkEncoder;
+
+// Appends events to a .tape file (format: tapeformat.md). Events are buffered
+// into a chunk; a chunk is written when it is full or on flush(). After a
+// crash (even kill -9) the tape holds every event of every completed flush.
+// Not thread-safe: one thread owns a writer.
+class TapeWriter
+{
+public:
+    struct Options
+    {
+        int maxChunkEvents = 4096;
+        int maxChunkBytes = 1 << 20; // raw bytes before compression
+        int compressionLevel = 1;    // zstd level; 0 = store uncompressed
+        bool syncOnFlush = false;    // fsync on every flush (power-loss safety)
+    };
+
+    TapeWriter();
+    ~TapeWriter(); // closes (and so finishes) the tape if still open
+    TapeWriter(const TapeWriter &) = delete;
+    TapeWriter &operator=(const TapeWriter &) = delete;
+
+    // Creates (truncates) `path`. Returns false and sets errorString() on failure.
+    bool create(const QString &path, const TapeMetadata &metadata, const Options &options);
+    bool create(const QString &path, const TapeMetadata &metadata) { return create(path, metadata, Options{}); }
+
+    bool append(const Event &event);
+    // Writes the pending chunk (if any) so that it survives a crash of this process.
+    bool flush();
+    // Flushes and writes the end marker. The tape then counts as complete.
+    bool close();
+
+    bool isOpen() const { return m_file.isOpen(); }
+    qint64 eventCount() const { return m_eventCount; }
+    qint64 bytesWritten() const { return m_bytesWritten; }
+    QString errorString() const { return m_error; }
+    QString path() const { return m_file.fileName(); }
+
+private:
+    bool writeBlock(quint8 type, const QByteArray &summary, const QByteArray &payload);
+    bool fail(const QString &message);
+    quint32 streamIdFor(const Event &event);
+
+    QFile m_file;
+    Options m_options;
+    std::unique_ptr<ChunkEncoder> m_chunk;
+    QHash<StreamKey, quint32> m_streamIds;
+    QList<StreamKey> m_pendingStreams; // defined but not yet written
+    qint64 m_eventCount = 0;
+    qint64 m_bytesWritten = 0;
+    QString m_error;
+};
+
+} // namespace tapedeck
