@@ -64,16 +64,36 @@ double filterRate(const std::shared_ptr<Tape> &tape, const QString &expr, int th
     return double(result.scanned) / s;
 }
 
+// Incompressible variant: the same event with a value of 60 pseudo-random hex
+// characters (seeded by the sequence number), closer to real payload entropy.
+bool g_randomValues = false;
+Event benchEvent(qint64 i)
+{
+    Event e = testing::kafkaEvent(i);
+    if (g_randomValues && e.value) {
+        quint64 x = quint64(i) * 0x9E3779B97F4A7C15ull + 1;
+        QByteArray v("{\"id\":\"");
+        for (int k = 0; k < 4; ++k) {
+            x ^= x >> 30; x *= 0xBF58476D1CE4E5B9ull; x ^= x >> 27; x *= 0x94D049BB133111EBull; x ^= x >> 31;
+            v.append(QByteArray::number(x, 16).rightJustified(16, '0'));
+        }
+        v.append("\"}");
+        e.value = v;
+    }
+    return e;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     const qint64 n = argc > 1 ? QByteArray(argv[1]).toLongLong() : 10'000'000;
+    g_randomValues = qgetenv("BENCH_VALUES") == "random";
     QTemporaryDir dir(argc > 2 ? QString::fromLocal8Bit(argv[2]) + QStringLiteral("/bench-XXXXXX") : QString());
     const QString path = dir.filePath(QStringLiteral("bench.tape"));
-    std::printf("bench_tape: %lld events (testing::kafkaEvent: JSON values ~60 B, keys ~9 B, 1 in 5 with headers)\n",
-                static_cast<long long>(n));
+    std::printf("bench_tape: %lld events (testing::kafkaEvent, keys ~9 B, 1 in 5 with headers; values: %s)\n",
+                static_cast<long long>(n), g_randomValues ? "72 B of random hex JSON (BENCH_VALUES=random)" : "~60 B repetitive JSON");
 
     // Reference: the same key and value bytes written raw to a file.
     qint64 payloadBytes = 0;
@@ -85,7 +105,7 @@ int main(int argc, char **argv)
         QElapsedTimer t;
         t.start();
         for (qint64 i = 0; i < n; ++i) {
-            const Event e = testing::kafkaEvent(i);
+            const Event e = benchEvent(i);
             buf.append(*e.key);
             if (e.value)
                 buf.append(*e.value);
@@ -113,7 +133,7 @@ int main(int argc, char **argv)
             return 1;
         }
         for (qint64 i = 0; i < n; ++i)
-            writer.append(testing::kafkaEvent(i));
+            writer.append(benchEvent(i));
         if (!writer.close()) {
             std::fprintf(stderr, "%s\n", qPrintable(writer.errorString()));
             return 1;

@@ -1,0 +1,59 @@
+#include "mainwindow.h"
+#include "settings.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFileInfo>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+bool wantsTextOnly(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArrayView arg(argv[i]);
+        if (arg == "-h" || arg == "--help" || arg == "-v" || arg == "--version" || arg == "--help-all")
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // --help and --version must work without a display.
+    std::unique_ptr<QCoreApplication> app = wantsTextOnly(argc, argv) ? std::make_unique<QCoreApplication>(argc, argv)
+                                                                      : std::make_unique<QApplication>(argc, argv);
+    QCoreApplication::setOrganizationName(u"Tapedeck"_s);
+    QCoreApplication::setApplicationName(u"tapedeck"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(TAPEDECK_VERSION));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Browse recorded Kafka records and Postgres change events (.tape files)."_s);
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(u"file"_s, u"A .tape file to open."_s, u"[FILE.tape]"_s);
+    const QCommandLineOption demo(u"demo"_s, u"Open the bundled demo tape."_s);
+    parser.addOption(demo);
+    parser.process(*app);
+
+    QGuiApplication::setApplicationDisplayName(u"Tapedeck"_s);
+    QGuiApplication::setDesktopFileName(u"tapedeck"_s);
+
+    tapedeck::MainWindow window;
+    window.show();
+
+    const QStringList files = parser.positionalArguments();
+    if (parser.isSet(demo)) {
+        window.openDemo();
+    } else if (!files.isEmpty()) {
+        window.openFile(files.constFirst());
+    } else if (!window.settings()->demoShown() && QFileInfo::exists(tapedeck::MainWindow::demoResourcePath())) {
+        // First run: something to look at instead of an empty window.
+        window.openDemo();
+    }
+    return app->exec();
+}

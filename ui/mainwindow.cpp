@@ -1,0 +1,408 @@
+#include "mainwindow.h"
+
+#include "eventdetailpane.h"
+#include "eventtablemodel.h"
+#include "filterbar.h"
+#include "settings.h"
+#include "tape.h"
+#include "valueformat.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableView>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+namespace {
+
+QStringList tapeFilesIn(const QMimeData *mime)
+{
+    QStringList files;
+    if (!mime || !mime->hasUrls())
+        return files;
+    const QList<QUrl> urls = mime->urls();
+    for (const QUrl &url : urls) {
+        if (url.isLocalFile() && url.toLocalFile().endsWith(u".tape"_s, Qt::CaseInsensitive))
+            files << url.toLocalFile();
+    }
+    return files;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_settings(new Settings(this))
+{
+    setAcceptDrops(true);
+    setWindowIcon(QIcon::fromTheme(u"media-tape"_s));
+
+    m_model = new EventTableModel(this);
+    m_model->setUtc(m_settings->utcTime());
+
+    m_table = new QTableView(this);
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->setShowGrid(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setHighlightSections(false);
+    m_table->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    // Uniform row heights: the view never measures rows, which keeps millions of rows cheap.
+    QHeaderView *rows = m_table->verticalHeader();
+    rows->setSectionResizeMode(QHeaderView::Fixed);
+    rows->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    rows->hide();
+    applyDefaultColumnWidths();
+
+    m_detail = new EventDetailPane(this);
+    m_detail->setUtc(m_settings->utcTime());
+
+    m_filterBar = new FilterBar(this);
+
+    auto *top = new QWidget(this);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->setSpacing(0);
+    topLayout->addWidget(m_filterBar);
+    topLayout->addWidget(m_table, 1);
+
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->addWidget(top);
+    m_splitter->addWidget(m_detail);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    m_splitter->setChildrenCollapsible(false);
+    setCentralWidget(m_splitter);
+
+    m_status = new QLabel(this);
+    m_warnings = new QLabel(this);
+    m_warnings->setStyleSheet(u"color: #a05000;"_s);
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_warnings);
+
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentEvent);
+    connect(m_filterBar, &FilterBar::filterApplied, this, [this](const FilterResult &result) {
+        const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
+        m_model->setVisibleRows(result.rows);
+        // Keep the selected event, or the nearest one after it, in view (as Wireshark does).
+        int row = -1;
+        if (!result.rows.isEmpty()) {
+            const auto it = std::lower_bound(result.rows.cbegin(), result.rows.cend(), quint32(std::max<qint64>(selected, 0)));
+            row = it == result.rows.cend() ? int(result.rows.size()) - 1 : int(it - result.rows.cbegin());
+        }
+        if (row >= 0) {
+            m_table->selectRow(row);
+            m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::PositionAtCenter);
+        } else {
+            m_detail->clear();
+        }
+        updateStatus();
+    });
+    connect(m_filterBar, &FilterBar::filterCleared, this, [this] {
+        const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
+        m_model->clearFilter();
+        if (selected >= 0) {
+            m_table->selectRow(int(selected));
+            m_table->scrollTo(m_model->index(int(selected), 0), QAbstractItemView::PositionAtCenter);
+        }
+        updateStatus();
+    });
+    connect(m_settings, &Settings::recentFilesChanged, this, &MainWindow::updateRecentMenu);
+    connect(m_settings, &Settings::utcTimeChanged, this, [this](bool utc) {
+        m_model->setUtc(utc);
+        m_detail->setUtc(utc);
+        showCurrentEvent();
+    });
+
+    createMenus();
+    updateStatus();
+    updateTitle();
+
+    resize(1280, 800);
+    if (!m_settings->windowGeometry().isEmpty())
+        restoreGeometry(m_settings->windowGeometry());
+    if (!m_settings->windowState().isEmpty())
+        restoreState(m_settings->windowState());
+    if (!m_settings->splitterState().isEmpty())
+        m_splitter->restoreState(m_settings->splitterState());
+    else
+        m_splitter->setSizes({480, 320});
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::applyDefaultColumnWidths()
+{
+    const QFontMetrics fm = m_table->fontMetrics();
+    const int pad = 16;
+    m_table->setColumnWidth(EventTableModel::TimeColumn, fm.horizontalAdvance(u"2026-01-01 00:00:00.000"_s) + pad);
+    m_table->setColumnWidth(EventTableModel::TopicColumn, fm.horizontalAdvance(u"orders.payments-v2"_s) + pad);
+    m_table->setColumnWidth(EventTableModel::PartitionColumn, fm.horizontalAdvance(u"Partition"_s) + pad);
+    m_table->setColumnWidth(EventTableModel::PositionColumn, fm.horizontalAdvance(u"0000000000"_s) + pad);
+    m_table->setColumnWidth(EventTableModel::KeyColumn, fm.horizontalAdvance(u"customer-000000"_s) + pad);
+    m_table->setColumnWidth(EventTableModel::ValueColumn, fm.horizontalAdvance(u"x"_s) * 60 + pad);
+    m_table->setColumnWidth(EventTableModel::SizeColumn, fm.horizontalAdvance(u"000000"_s) + pad);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(u"&File"_s);
+    QAction *open = file->addAction(QIcon::fromTheme(u"document-open"_s), u"&Open…"_s, this, [this] {
+        const QString dir = m_settings->recentFiles().isEmpty() ? QDir::homePath()
+                                                                : QFileInfo(m_settings->recentFiles().constFirst()).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(this, u"Open tape"_s, dir,
+                                                          u"Tapes (*.tape);;All files (*)"_s);
+        if (!path.isEmpty())
+            openFile(path);
+    });
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(u"Open &Recent"_s);
+    m_saveAsAction = file->addAction(QIcon::fromTheme(u"document-save-as"_s), u"Save &As…"_s, this, &MainWindow::saveAs);
+    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    m_closeAction = file->addAction(QIcon::fromTheme(u"document-close"_s), u"&Close"_s, this, &MainWindow::closeFile);
+    m_closeAction->setShortcut(QKeySequence::Close);
+    file->addSeparator();
+    QAction *quit = file->addAction(QIcon::fromTheme(u"application-exit"_s), u"&Quit"_s, this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *view = menuBar()->addMenu(u"&View"_s);
+    QAction *utc = view->addAction(u"Show Times in &UTC"_s);
+    utc->setCheckable(true);
+    utc->setChecked(m_settings->utcTime());
+    connect(utc, &QAction::toggled, m_settings, &Settings::setUtcTime);
+    QAction *details = view->addAction(u"Show &Detail Pane"_s);
+    details->setCheckable(true);
+    details->setChecked(true);
+    connect(details, &QAction::toggled, m_detail, &QWidget::setVisible);
+    QAction *filter = view->addAction(u"&Filter…"_s, this, [this] {
+        m_filterBar->lineEdit()->setFocus();
+        m_filterBar->lineEdit()->selectAll();
+    });
+    filter->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Slash));
+    view->addAction(u"&Reset Column Widths"_s, this, &MainWindow::applyDefaultColumnWidths);
+
+    QMenu *help = menuBar()->addMenu(u"&Help"_s);
+    help->addAction(u"Open &Demo Tape"_s, this, &MainWindow::openDemo);
+    help->addAction(u"&About Tapedeck"_s, this, [this] {
+        QMessageBox::about(this, u"About Tapedeck"_s,
+                           u"<h3>Tapedeck %1</h3><p>Wireshark for event streams: records Kafka records and "
+                           "Postgres change events into <tt>.tape</tt> files and browses them.</p>"
+                           "<p>Filter with JavaScript expressions over <tt>e</tt>, e.g. "
+                           "<tt>e.json.status == \"FAILED\"</tt>.</p>"_s.arg(QCoreApplication::applicationVersion()));
+    });
+    help->addAction(u"About &Qt"_s, qApp, &QApplication::aboutQt);
+
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList files = m_settings->recentFiles();
+    for (int i = 0; i < files.size(); ++i) {
+        const QString path = files[i];
+        QAction *action = m_recentMenu->addAction(u"&%1 %2"_s.arg((i + 1) % 10).arg(QDir::toNativeSeparators(path)),
+                                                  this, [this, path] { openFile(path); });
+        action->setToolTip(path);
+    }
+    if (!files.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(u"Clear List"_s, m_settings, &Settings::clearRecentFiles);
+    }
+    m_recentMenu->setEnabled(!files.isEmpty());
+}
+
+bool MainWindow::openFile(const QString &path)
+{
+    QString error;
+    std::shared_ptr<Tape> tape = Tape::open(path, &error);
+    if (!tape) {
+        showError(u"Cannot open tape"_s, error.isEmpty() ? u"%1: cannot open"_s.arg(path) : error);
+        if (!QFileInfo::exists(path))
+            m_settings->removeRecentFile(path);
+        return false;
+    }
+    m_tape = std::move(tape);
+    m_filterBar->clearFilter();
+    m_model->setTape(m_tape);
+    m_filterBar->setTape(m_tape);
+    m_detail->clear();
+    m_settings->addRecentFile(path);
+    updateStatus();
+    updateTitle();
+    if (m_model->rowCount() > 0)
+        m_table->selectRow(0);
+    return true;
+}
+
+QString MainWindow::demoResourcePath()
+{
+    return u":/demo/demo.tape"_s;
+}
+
+bool MainWindow::openDemo()
+{
+    if (!QFile::exists(demoResourcePath())) {
+        showError(u"No demo tape"_s, u"This build of Tapedeck has no demo tape."_s);
+        return false;
+    }
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    QDir().mkpath(dir);
+    const QString target = dir + u"/demo.tape"_s;
+    // Resource files are read-only; a fresh copy each time keeps the demo pristine.
+    if (QFile::exists(target)) {
+        QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner);
+        QFile::remove(target);
+    }
+    if (!QFile::copy(demoResourcePath(), target)) {
+        showError(u"No demo tape"_s, u"Cannot copy the demo tape to %1."_s.arg(target));
+        return false;
+    }
+    QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
+    m_settings->setDemoShown(true);
+    return openFile(target);
+}
+
+void MainWindow::closeFile()
+{
+    m_filterBar->clearFilter();
+    m_tape.reset();
+    m_model->setTape(nullptr);
+    m_filterBar->setTape(nullptr);
+    m_detail->clear();
+    updateStatus();
+    updateTitle();
+}
+
+void MainWindow::saveAs()
+{
+    if (!m_tape)
+        return;
+    const QString target = QFileDialog::getSaveFileName(this, u"Save tape as"_s,
+                                                        QFileInfo(m_tape->path()).absoluteFilePath(),
+                                                        u"Tapes (*.tape)"_s);
+    if (target.isEmpty() || QFileInfo(target) == QFileInfo(m_tape->path()))
+        return;
+    // The dialog already asked about overwriting.
+    if (QFile::exists(target) && !QFile::remove(target)) {
+        showError(u"Cannot save tape"_s, u"%1: cannot replace the existing file"_s.arg(target));
+        return;
+    }
+    if (!QFile::copy(m_tape->path(), target)) {
+        showError(u"Cannot save tape"_s, u"%1: cannot copy the tape there"_s.arg(target));
+        return;
+    }
+    m_settings->addRecentFile(target);
+}
+
+void MainWindow::showError(const QString &title, const QString &message)
+{
+    m_lastError = message;
+    if (m_errorDialogs)
+        QMessageBox::warning(this, title, message);
+}
+
+QString MainWindow::statusText() const
+{
+    return m_status->text();
+}
+
+void MainWindow::updateStatus()
+{
+    m_saveAsAction->setEnabled(m_tape != nullptr);
+    m_closeAction->setEnabled(m_tape != nullptr);
+    if (!m_tape) {
+        m_status->setText(u"No tape open · drop a .tape file here or use File › Open"_s);
+        m_warnings->clear();
+        m_warnings->setToolTip({});
+        return;
+    }
+    const QLocale locale;
+    QString text = u"%1 events · %2 shown · %3"_s.arg(locale.toString(m_tape->eventCount()))
+                       .arg(locale.toString(m_model->rowCount()))
+                       .arg(ValueFormat::humanSize(m_tape->fileSize()));
+    if (!m_tape->metadata().source.isEmpty())
+        text += u" · "_s + m_tape->metadata().source;
+    if (!m_tape->isComplete())
+        text += u" · incomplete (recording or crashed)"_s;
+    m_status->setText(text);
+    const QStringList warnings = m_tape->warnings();
+    m_warnings->setText(warnings.isEmpty() ? QString()
+                        : warnings.size() == 1 ? u"⚠ "_s + warnings.constFirst()
+                                               : u"⚠ %1 warnings"_s.arg(warnings.size()));
+    m_warnings->setToolTip(warnings.join(u'\n'));
+}
+
+void MainWindow::updateTitle()
+{
+    setWindowTitle(m_tape ? u"%1 — Tapedeck"_s.arg(QFileInfo(m_tape->path()).fileName()) : u"Tapedeck"_s);
+    setWindowFilePath(m_tape ? m_tape->path() : QString());
+}
+
+void MainWindow::showCurrentEvent()
+{
+    const qint64 seq = m_model->seqForRow(m_table->currentIndex().row());
+    if (!m_tape || seq < 0) {
+        m_detail->clear();
+        return;
+    }
+    Event event;
+    QString error;
+    if (!m_tape->event(seq, &event, &error)) {
+        m_detail->clear();
+        statusBar()->showMessage(error, 5000);
+        return;
+    }
+    m_detail->setEvent(event, seq);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_settings->setWindowGeometry(saveGeometry());
+    m_settings->setWindowState(saveState());
+    m_settings->setSplitterState(m_splitter->saveState());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (!tapeFilesIn(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QStringList files = tapeFilesIn(event->mimeData());
+    if (files.isEmpty())
+        return;
+    event->acceptProposedAction();
+    // Opened after the drop returns, so a message box never runs inside the drag.
+    const QString path = files.constFirst();
+    QMetaObject::invokeMethod(this, [this, path] { openFile(path); }, Qt::QueuedConnection);
+}
+
+} // namespace tapedeck
