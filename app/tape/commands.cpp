@@ -2,6 +2,7 @@
 
 #include "progress.h"
 
+#include <compactionreport.h>
 #include <demotape.h>
 #include <kcatjson.h>
 #include <tape.h>
@@ -300,6 +301,112 @@ int makeDemo(const QStringList &args)
     }
     if (!commit(partial, target, &why))
         return error(why);
+    return 0;
+}
+
+} // namespace commands
+
+namespace commands {
+
+int compact(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption json(QStringLiteral("json"));
+    QCommandLineOption now(QStringLiteral("now"), QString(), QStringLiteral("MS"));
+    QCommandLineOption full(QStringLiteral("full"));
+    QCommandLineOption set(QStringLiteral("set"), QString(), QStringLiteral("NAME=VALUE"));
+    QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
+    parser.addOptions({json, now, full, set, out});
+    QString why;
+    if (!parse(parser, QStringLiteral("compact"), args, 1, &why))
+        return usage(why);
+    qint64 nowMs = -1;
+    if (parser.isSet(now)) {
+        bool ok = false;
+        nowMs = parser.value(now).toLongLong(&ok);
+        if (!ok || nowMs < 0)
+            return usage(QStringLiteral("--now takes milliseconds since the Unix epoch, not '%1'").arg(parser.value(now)));
+    }
+    QList<QPair<QString, QString>> overrides;
+    for (const QString &s : parser.values(set)) {
+        const qsizetype eq = s.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            return usage(QStringLiteral("--set takes name=value, not '%1'").arg(s));
+        overrides.append({s.left(eq).trimmed(), s.mid(eq + 1)});
+        CompactionConfig probe;
+        if (!probe.set(overrides.constLast().first, overrides.constLast().second, &why))
+            return usage(why);
+    }
+    const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
+    if (!tape)
+        return error(why);
+    CompactionPreview preview;
+    if (!CompactionPreview::build(*tape, overrides, nowMs, &preview, &why))
+        return error(why);
+    for (const QString &w : tape->warnings())
+        preview.warnings.prepend(QStringLiteral("%1: %2").arg(tape->path(), w));
+    const QByteArray text = parser.isSet(json) ? QJsonDocument(preview.toJson(true)).toJson(QJsonDocument::Indented)
+                                               : preview.toText(true).toUtf8();
+    std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+    if (!parser.isSet(out))
+        return 0;
+
+    // The surviving records, in tape order, as a new tape.
+    const bool converged = parser.isSet(full);
+    const QString target = parser.value(out);
+    const QString partial = partialPath(target);
+    TapeMetadata meta = tape->metadata();
+    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
+    meta.parameters.insert(QStringLiteral("compactedFrom"), tape->path());
+    meta.parameters.insert(QStringLiteral("compaction"), QJsonObject{
+        {QStringLiteral("view"), converged ? QStringLiteral("fully-compacted") : QStringLiteral("next-pass")},
+        {QStringLiteral("nowMs"), preview.nowMs},
+    });
+    TapeWriter writer;
+    if (!writer.create(partial, meta))
+        return error(writer.errorString());
+    auto abandon = [&](const QString &message) {
+        writer.close();
+        QFile::remove(partial);
+        return error(message);
+    };
+    QHash<quint32, int> partOf;
+    for (int p = 0; p < preview.partitions.size(); ++p)
+        partOf.insert(preview.partitions[p].log->streamId, p);
+    QVector<int> next(preview.partitions.size(), 0);
+    Event event;
+    for (int c = 0; c < tape->chunkCount(); ++c) {
+        const auto chunk = tape->chunk(c, &why);
+        if (!chunk)
+            return abandon(why);
+        for (int i = 0; i < chunk->count(); ++i) {
+            const int p = partOf.value(chunk->streamId(i), -1);
+            if (p < 0)
+                continue;
+            const auto &part = preview.partitions[p];
+            const int index = next[p]++;
+            if (!(converged ? part.converged : part.nextPass).isKept(index))
+                continue;
+            chunk->fill(i, &event);
+            const StreamKey &key = tape->streamKey(chunk->streamId(i));
+            event.kind = key.kind;
+            event.cluster = key.cluster;
+            event.topic = key.topic;
+            event.partition = key.partition;
+            if (!writer.append(event))
+                return abandon(writer.errorString());
+        }
+    }
+    const qint64 written = writer.eventCount();
+    if (!writer.close()) {
+        QFile::remove(partial);
+        return error(writer.errorString());
+    }
+    if (!commit(partial, target, &why))
+        return error(why);
+    std::fprintf(stderr, "wrote %lld of %lld events (%s) to %s\n", static_cast<long long>(written),
+                 static_cast<long long>(tape->eventCount()), converged ? "fully compacted" : "after the next pass",
+                 target.toLocal8Bit().constData());
     return 0;
 }
 

@@ -10,4 +10,5 @@ int exportJson(const QStringList &args);
 int info(const QStringList &args);
 int verify(const QStringList &args);
 int makeDemo(const QStringList &args);
+int compact(const QStringList &args);
 }

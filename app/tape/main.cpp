@@ -21,6 +21,9 @@ const char Help[] =
     "  verify IN.tape      read every chunk and check its checksum\n"
     "  make-demo -o OUT.tape\n"
     "                      write the bundled demo tape\n"
+    "  compact IN.tape [--json] [--now MS] [--full] [--set NAME=VALUE]... [-o OUT.tape]\n"
+    "                      what Kafka's log cleaner would keep: the next pass at --now and the\n"
+    "                      fully compacted log, per partition (-o writes the survivors; --full: of the latter)\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help\n"
@@ -63,6 +66,8 @@ int main(int argc, char **argv)
         return commands::verify(args);
     if (command == QLatin1String("make-demo"))
         return commands::makeDemo(args);
+    if (command == QLatin1String("compact"))
+        return commands::compact(args);
     std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());
     return 2;
 }
