@@ -38,33 +38,9 @@ qsizetype ChunkEncoder::rawBytes() const
 
 void ChunkEncoder::add(quint32 streamId, const Event &e)
 {
-    put(m_sections[StreamIds], streamId);
-    putSigned(m_sections[Positions], e.position - m_lastPosition);
-    putSigned(m_sections[Timestamps], e.timestampUs - m_lastTimestamp);
-    m_lastPosition = e.position;
-    m_lastTimestamp = e.timestampUs;
-    m_sections[TsTypes].append(char(e.timestampType));
-    m_sections[Operations].append(char(e.operation));
-    m_sections[Flags].append(char(e.flags));
-    const QByteArray ext = encodeExtension(e);
-    quint8 presence = 0;
-    if (e.key)
-        presence |= KeyPresent;
-    if (e.value)
-        presence |= ValuePresent;
-    if (!ext.isEmpty())
-        presence |= ExtPresent;
-    m_sections[Presence].append(char(presence));
-    putSigned(m_sections[Brokers], e.broker);
-    putSigned(m_sections[Epochs], e.leaderEpoch);
-    if (e.key) {
-        put(m_sections[KeyLengths], quint64(e.key->size()));
-        m_sections[Keys].append(*e.key);
-    }
-    if (e.value) {
-        put(m_sections[ValueLengths], quint64(e.value->size()));
-        m_sections[Values].append(*e.value);
-    }
+    addCommon(streamId, e.position, e.timestampUs, e.timestampType, e.operation, e.flags, e.broker, e.leaderEpoch,
+              e.key ? std::optional<QByteArrayView>(*e.key) : std::nullopt,
+              e.value ? std::optional<QByteArrayView>(*e.value) : std::nullopt, encodeExtension(e));
     put(m_sections[HeaderCounts], quint64(e.headers.size()));
     for (const Header &h : e.headers) {
         put(m_sections[HeaderBytes], quint64(h.name.size()));
@@ -73,27 +49,75 @@ void ChunkEncoder::add(quint32 streamId, const Event &e)
         if (h.value)
             m_sections[HeaderBytes].append(*h.value);
     }
+}
+
+void ChunkEncoder::add(quint32 streamId, const RecordView &r)
+{
+    addCommon(streamId, r.position, r.timestampUs, r.timestampType, Operation::Record, r.flags, r.broker,
+              r.leaderEpoch, r.key, r.value, QByteArray());
+    put(m_sections[HeaderCounts], quint64(r.headerCount));
+    for (int i = 0; i < r.headerCount; ++i) {
+        const HeaderView &h = r.headers[i];
+        put(m_sections[HeaderBytes], quint64(h.name.size()));
+        m_sections[HeaderBytes].append(h.name);
+        put(m_sections[HeaderBytes], h.value ? quint64(h.value->size()) + 1 : 0);
+        if (h.value)
+            m_sections[HeaderBytes].append(*h.value);
+    }
+}
+
+void ChunkEncoder::addCommon(quint32 streamId, qint64 position, qint64 timestampUs, TimestampType tsType,
+                             Operation op, quint8 flags, qint32 broker, qint32 leaderEpoch,
+                             std::optional<QByteArrayView> key, std::optional<QByteArrayView> value,
+                             const QByteArray &ext)
+{
+    put(m_sections[StreamIds], streamId);
+    putSigned(m_sections[Positions], position - m_lastPosition);
+    putSigned(m_sections[Timestamps], timestampUs - m_lastTimestamp);
+    m_lastPosition = position;
+    m_lastTimestamp = timestampUs;
+    m_sections[TsTypes].append(char(tsType));
+    m_sections[Operations].append(char(op));
+    m_sections[Flags].append(char(flags));
+    quint8 presence = 0;
+    if (key)
+        presence |= KeyPresent;
+    if (value)
+        presence |= ValuePresent;
+    if (!ext.isEmpty())
+        presence |= ExtPresent;
+    m_sections[Presence].append(char(presence));
+    putSigned(m_sections[Brokers], broker);
+    putSigned(m_sections[Epochs], leaderEpoch);
+    if (key) {
+        put(m_sections[KeyLengths], quint64(key->size()));
+        m_sections[Keys].append(*key);
+    }
+    if (value) {
+        put(m_sections[ValueLengths], quint64(value->size()));
+        m_sections[Values].append(*value);
+    }
     if (!ext.isEmpty()) {
         put(m_sections[ExtLengths], quint64(ext.size()));
         m_sections[ExtBytes].append(ext);
     }
 
     if (m_count == 0) {
-        m_minTs = m_maxTs = e.timestampUs;
+        m_minTs = m_maxTs = timestampUs;
     } else {
-        m_minTs = std::min(m_minTs, e.timestampUs);
-        m_maxTs = std::max(m_maxTs, e.timestampUs);
+        m_minTs = std::min(m_minTs, timestampUs);
+        m_maxTs = std::max(m_maxTs, timestampUs);
     }
     auto it = m_streams.find(streamId);
     if (it == m_streams.end()) {
         m_streamOrder.append(streamId);
-        m_streams.insert(streamId, {1, e.position, e.position, e.timestampUs, e.timestampUs});
+        m_streams.insert(streamId, {1, position, position, timestampUs, timestampUs});
     } else {
         ++it->count;
-        it->minPos = std::min(it->minPos, e.position);
-        it->maxPos = std::max(it->maxPos, e.position);
-        it->minTs = std::min(it->minTs, e.timestampUs);
-        it->maxTs = std::max(it->maxTs, e.timestampUs);
+        it->minPos = std::min(it->minPos, position);
+        it->maxPos = std::max(it->maxPos, position);
+        it->minTs = std::min(it->minTs, timestampUs);
+        it->maxTs = std::max(it->maxTs, timestampUs);
     }
     ++m_count;
 }

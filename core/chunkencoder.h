@@ -7,6 +7,27 @@
 
 namespace tapedeck {
 
+// A record as a source delivers it, without copies: what a connector hands to
+// TapeWriter::appendRecord() on its hot path (Kafka records, no change fields).
+struct HeaderView
+{
+    QByteArrayView name;
+    std::optional<QByteArrayView> value;
+};
+struct RecordView
+{
+    qint64 position = -1;
+    qint64 timestampUs = -1;
+    TimestampType timestampType = TimestampType::NotAvailable;
+    quint8 flags = NoFlags;
+    qint32 broker = -1;
+    qint32 leaderEpoch = -1;
+    std::optional<QByteArrayView> key;
+    std::optional<QByteArrayView> value;
+    const HeaderView *headers = nullptr;
+    int headerCount = 0;
+};
+
 // Accumulates events column by column and produces a chunk's raw payload and
 // its summary (tapeformat.md, "Chunk block"). Reused after take().
 class ChunkEncoder
@@ -14,6 +35,7 @@ class ChunkEncoder
 public:
     ChunkEncoder();
     void add(quint32 streamId, const Event &event);
+    void add(quint32 streamId, const RecordView &record);
     int count() const { return m_count; }
     qsizetype rawBytes() const;
     // Returns the raw payload and fills `summary`, then resets for the next chunk.
@@ -36,6 +58,9 @@ private:
         qint64 count = 0, minPos = 0, maxPos = 0, minTs = 0, maxTs = 0;
     };
     void reset();
+    void addCommon(quint32 streamId, qint64 position, qint64 timestampUs, TimestampType tsType, Operation op,
+                   quint8 flags, qint32 broker, qint32 leaderEpoch, std::optional<QByteArrayView> key,
+                   std::optional<QByteArrayView> value, const QByteArray &ext);
 
     int m_count = 0;
     QByteArray m_sections[SectionCount];

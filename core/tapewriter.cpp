@@ -56,13 +56,17 @@ bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const
 
 quint32 TapeWriter::streamIdFor(const Event &event)
 {
-    StreamKey key{event.kind, event.cluster, event.topic, event.partition};
+    return streamId(StreamKey{event.kind, event.cluster, event.topic, event.partition});
+}
+
+quint32 TapeWriter::streamId(const StreamKey &key)
+{
     auto it = m_streamIds.constFind(key);
     if (it != m_streamIds.constEnd())
         return *it;
     const auto id = quint32(m_streamIds.size());
     m_streamIds.insert(key, id);
-    m_pendingStreams.append(std::move(key));
+    m_pendingStreams.append(key);
     return id;
 }
 
@@ -73,6 +77,21 @@ bool TapeWriter::append(const Event &event)
     if (m_eventCount >= qint64(0xffffffffu))
         return fail(QStringLiteral("a tape holds at most 4294967295 events"));
     m_chunk->add(streamIdFor(event), event);
+    ++m_eventCount;
+    if (m_chunk->count() >= m_options.maxChunkEvents || m_chunk->rawBytes() >= m_options.maxChunkBytes)
+        return flush();
+    return true;
+}
+
+bool TapeWriter::appendRecord(quint32 stream, const RecordView &record)
+{
+    if (!isOpen())
+        return fail(QStringLiteral("tape is not open for writing"));
+    if (m_eventCount >= qint64(0xffffffffu))
+        return fail(QStringLiteral("a tape holds at most 4294967295 events"));
+    if (stream >= quint32(m_streamIds.size()))
+        return fail(QStringLiteral("unknown stream id %1").arg(stream));
+    m_chunk->add(stream, record);
     ++m_eventCount;
     if (m_chunk->count() >= m_options.maxChunkEvents || m_chunk->rawBytes() >= m_options.maxChunkBytes)
         return flush();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chunkencoder.h"
 #include "event.h"
 #include "stream.h"
 #include "tapemetadata.h"
@@ -10,8 +11,6 @@
 #include <memory>
 
 namespace tapedeck {
-
-class ChunkEncoder;
 
 // Appends events to a .tape file (format: tapeformat.md). Events are buffered
 // into a chunk; a chunk is written when it is full or on flush(). After a
@@ -38,6 +37,9 @@ public:
     bool create(const QString &path, const TapeMetadata &metadata) { return create(path, metadata, Options{}); }
 
     bool append(const Event &event);
+    // The hot path for connectors: no Event is built. `stream` comes from streamId().
+    bool appendRecord(quint32 stream, const RecordView &record);
+    quint32 streamId(const StreamKey &key);
     // Writes the pending chunk (if any) so that it survives a crash of this process.
     bool flush();
     // Flushes and writes the end marker. The tape then counts as complete.

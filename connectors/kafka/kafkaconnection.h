@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <utility>
+
+struct rd_kafka_s;
+struct rd_kafka_conf_s;
+
+namespace tapedeck {
+
+// How to reach a Kafka cluster: bootstrap servers plus any librdkafka
+// property (security.protocol, sasl.*, ssl.*, timeouts...), in order.
+struct KafkaConnection
+{
+    QString bootstrap;
+    QList<std::pair<QString, QString>> properties;
+
+    // "name=value" as kcat's -X takes it.
+    bool addProperty(const QString &assignment, QString *error);
+    // A properties file as kcat -F reads it: name=value lines, # comments.
+    bool loadPropertiesFile(const QString &path, QString *error);
+    QString bootstrapServers() const; // bootstrap, or bootstrap.servers/metadata.broker.list from the properties
+    QString describe() const;         // "kafka://host:9092"
+    // For tape metadata: properties whose names look secret are left out.
+    QJsonObject toJson() const;
+    static bool isSecret(const QString &name);
+};
+
+namespace kafka {
+
+struct ClientDeleter
+{
+    void operator()(rd_kafka_s *rk) const;
+};
+using ClientPtr = std::unique_ptr<rd_kafka_s, ClientDeleter>;
+
+// A librdkafka handle (RD_KAFKA_PRODUCER = 0, RD_KAFKA_CONSUMER = 1) for
+// `connection`, with `overrides` applied last. nullptr + *error on failure.
+ClientPtr makeClient(int type, const KafkaConnection &connection,
+                     const QList<std::pair<QString, QString>> &overrides, QString *error);
+
+QString errorText(int rdKafkaError);
+// The last error librdkafka logged for this client (e.g. "Connect to
+// ipv4#127.0.0.1:1 failed: Connection refused"), empty when none. librdkafka's
+// log goes to the tapedeck.kafka logging category, never straight to stderr.
+QString lastLoggedError(const rd_kafka_s *client);
+// Installs the logging above on a configuration (makeClient does it).
+void routeLogs(rd_kafka_conf_s *conf);
+
+} // namespace kafka
+} // namespace tapedeck
