@@ -11,4 +11,7 @@ int info(const QStringList &args);
 int verify(const QStringList &args);
 int makeDemo(const QStringList &args);
 int compact(const QStringList &args);
+int topics(const QStringList &args);
+int recordKafka(const QStringList &args);
+int demoCluster(const QStringList &args);
 }

@@ -24,6 +24,15 @@ const char Help[] =
     "  compact IN.tape [--json] [--now MS] [--full] [--set NAME=VALUE]... [-o OUT.tape]\n"
     "                      what Kafka's log cleaner would keep: the next pass at --now and the\n"
     "                      fully compacted log, per partition (-o writes the survivors; --full: of the latter)\n"
+    "  topics --brokers B [-t TOPIC]... [-X prop=val]... [-F FILE] [--json]\n"
+    "                      list brokers, topics, partitions, watermarks and cleanup.policy\n"
+    "  record kafka --brokers B --topic T [--partition P]... [--from beginning|end|OFFSET|@TS_MS]\n"
+    "               [--to end|OFFSET|@TS_MS] [--follow] [--count N] [--isolation read_committed|read_uncommitted]\n"
+    "               [--show-aborted] [-X prop=val]... [-F FILE] -o OUT.tape\n"
+    "                      record topics into a tape, without committing offsets or joining a group;\n"
+    "                      --to bounds are inclusive; --follow records until Ctrl-C\n"
+    "  demo-cluster --seed TAPE [--seconds N]\n"
+    "                      run the built-in mock Kafka cluster seeded with a tape's records\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help\n"
@@ -68,6 +77,12 @@ int main(int argc, char **argv)
         return commands::makeDemo(args);
     if (command == QLatin1String("compact"))
         return commands::compact(args);
+    if (command == QLatin1String("topics"))
+        return commands::topics(args);
+    if (command == QLatin1String("record"))
+        return commands::recordKafka(args);
+    if (command == QLatin1String("demo-cluster"))
+        return commands::demoCluster(args);
     std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());
     return 2;
 }
