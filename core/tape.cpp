@@ -26,12 +26,39 @@ struct Tape::Cache
     QList<std::pair<int, std::shared_ptr<const Chunk>>> entries; // most recent first
 };
 
-Tape::Tape() : m_cache(std::make_unique<Cache>()) {}
-
-Tape::~Tape()
+struct Tape::File
 {
-    if (m_fd >= 0)
-        ::close(m_fd);
+    int fd = -1;
+    ~File()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+Tape::Tape() : m_file(std::make_shared<File>()), m_cache(std::make_shared<Cache>()) {}
+
+Tape::~Tape() = default;
+
+std::shared_ptr<Tape> Tape::refreshed(QString *error) const
+{
+    std::shared_ptr<Tape> next(new Tape);
+    next->m_path = m_path;
+    next->m_file = m_file;
+    next->m_fd = m_fd;
+    next->m_formatVersion = m_formatVersion;
+    next->m_metadata = m_metadata;
+    next->m_complete = m_complete;
+    next->m_warnings = m_warnings;
+    next->m_eventCount = m_eventCount;
+    next->m_fileSize = m_fileSize;
+    next->m_scanOffset = m_scanOffset;
+    next->m_chunks = m_chunks;
+    next->m_streams = m_streams;
+    next->m_cache = m_cache;
+    if (next->refresh(error) < 0)
+        return nullptr;
+    return next;
 }
 
 QString Tape::fileError(const QString &what) const
@@ -70,7 +97,7 @@ std::shared_ptr<Tape> Tape::open(const QString &path, QString *error)
             *error = tape->fileError(what);
         return nullptr;
     };
-    tape->m_fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    tape->m_fd = tape->m_file->fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
     if (tape->m_fd < 0)
         return fail(QString::fromLocal8Bit(strerror(errno)));
     struct stat st;

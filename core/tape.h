@@ -67,6 +67,11 @@ public:
     // number of new events, or -1 with *error. Not thread-safe: call it from
     // the thread that owns the Tape while no other thread reads it.
     qint64 refresh(QString *error);
+    // Thread-safe alternative for a tape shared between threads: a new,
+    // immutable snapshot that includes what was appended since this one
+    // (sharing the file handle and the chunk cache). nullptr + *error on a
+    // read error; the same events when nothing was appended.
+    std::shared_ptr<Tape> refreshed(QString *error) const;
 
 private:
     Tape();
@@ -75,6 +80,8 @@ private:
     QString fileError(const QString &what) const;
 
     QString m_path;
+    struct File;
+    std::shared_ptr<File> m_file; // shared by snapshots
     int m_fd = -1;
     int m_formatVersion = 0;
     TapeMetadata m_metadata;
@@ -87,7 +94,7 @@ private:
     QList<StreamStats> m_streams;
 
     struct Cache;
-    std::unique_ptr<Cache> m_cache;
+    std::shared_ptr<Cache> m_cache; // shared by snapshots: chunks never change once written
 };
 
 } // namespace tapedeck

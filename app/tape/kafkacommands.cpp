@@ -209,12 +209,8 @@ int recordKafka(const QStringList &args)
         return error(why);
     for (const QString &w : recorder.warnings())
         std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
-    TapeMetadata meta;
-    meta.sourceKind = SourceKind::Kafka;
-    meta.source = options.connection.describe() + QStringLiteral(" topics ") + options.topics.join(QLatin1Char(','));
-    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    TapeMetadata meta = recorder.metadata();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    meta.parameters = recorder.parameters();
     const QString target = parser.value(out);
     // While recording, the tape lives under its final name so that the GUI can
     // follow it; a failed recording keeps what was flushed (it is a valid tape).
@@ -224,7 +220,7 @@ int recordKafka(const QStringList &args)
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     Progress progress(QStringLiteral("recording"));
-    const bool ok = recorder.record(writer, &g_interrupted, [&](const KafkaRecorder::Progress &p) {
+    const bool ok = recorder.record(writer, &g_interrupted, [&](const RecordingSource::Progress &p) {
         progress.update(p.events, 0, QStringLiteral("records"));
     }, &why);
     progress.finish();

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kafkaconnection.h"
+#include "rdkafkaclient.h"
 
 #include <QString>
 

@@ -7,14 +7,6 @@
 
 namespace tapedeck {
 
-QStringList compactionRelevantConfigs()
-{
-    return {QStringLiteral("cleanup.policy"), QStringLiteral("segment.bytes"), QStringLiteral("segment.ms"),
-            QStringLiteral("min.cleanable.dirty.ratio"), QStringLiteral("min.compaction.lag.ms"),
-            QStringLiteral("max.compaction.lag.ms"), QStringLiteral("delete.retention.ms"),
-            QStringLiteral("retention.ms"), QStringLiteral("retention.bytes"), QStringLiteral("message.timestamp.type")};
-}
-
 KafkaAdmin::KafkaAdmin(KafkaConnection connection, int timeoutMs) : m_connection(std::move(connection)), m_timeoutMs(timeoutMs) {}
 
 KafkaAdmin::~KafkaAdmin() = default;

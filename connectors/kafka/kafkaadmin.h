@@ -1,6 +1,8 @@
 #pragma once
 
-#include "kafkaconnection.h"
+#include "rdkafkaclient.h"
+
+#include <kafkatypes.h>
 
 #include <QMap>
 #include <QStringList>
@@ -8,44 +10,6 @@
 #include <optional>
 
 namespace tapedeck {
-
-struct KafkaPartitionInfo
-{
-    int id = -1;
-    int leader = -1;
-    QList<int> replicas;
-    QList<int> isrs;
-    qint64 low = -1;  // low watermark (first offset), -1 unknown
-    qint64 high = -1; // high watermark (next offset), -1 unknown
-    QString error;
-};
-
-struct KafkaTopicInfo
-{
-    QString name;
-    QList<KafkaPartitionInfo> partitions;
-    QMap<QString, QString> configs; // from DescribeConfigs, when asked for
-    QString error;
-    int replicationFactor() const { return partitions.isEmpty() ? 0 : int(partitions.constFirst().replicas.size()); }
-};
-
-struct KafkaBrokerInfo
-{
-    int id = -1;
-    QString host;
-    int port = 0;
-};
-
-struct KafkaClusterInfo
-{
-    QList<KafkaBrokerInfo> brokers;
-    int originatingBroker = -1;
-    QList<KafkaTopicInfo> topics; // sorted by name
-    QString configsError;         // DescribeConfigs failed (e.g. the demo cluster has no such API)
-};
-
-// The topic configs that matter for reading and compaction (issue: cluster browser).
-QStringList compactionRelevantConfigs();
 
 // Cluster metadata, watermarks, topic configs, topic creation and consumer
 // groups. Every call blocks up to the timeout: call it from a worker thread.
@@ -57,12 +21,7 @@ public:
 
     bool connect(QString *error);
 
-    struct DescribeOptions
-    {
-        QStringList topics; // empty: all (internal topics left out)
-        bool watermarks = true;
-        bool configs = true;
-    };
+    using DescribeOptions = KafkaDescribeOptions;
     std::optional<KafkaClusterInfo> describe(const DescribeOptions &options, QString *error);
 
     bool createTopic(const QString &name, int partitions, int replicationFactor,

@@ -124,6 +124,17 @@ bool KafkaRecorder::prepare(QString *error)
     return true;
 }
 
+TapeMetadata KafkaRecorder::metadata() const
+{
+    TapeMetadata meta;
+    meta.sourceKind = SourceKind::Kafka;
+    meta.source = m_options.connection.describe() + QStringLiteral(" topics ") + m_options.topics.join(QLatin1Char(','));
+    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    meta.createdBy = QStringLiteral("tapedeck " TAPEDECK_VERSION);
+    meta.parameters = parameters();
+    return meta;
+}
+
 QJsonObject KafkaRecorder::parameters() const
 {
     QJsonArray plan;

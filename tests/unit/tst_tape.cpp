@@ -181,6 +181,70 @@ private Q_SLOTS:
         QVERIFY(tape->isComplete());
     }
 
+    void snapshotsFollowAGrowingTape()
+    {
+        const QString path = m_dir.filePath(u"grow.tape"_qs);
+        TapeWriter w;
+        QVERIFY(w.create(path, meta()));
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(w.append(testing::kafkaEvent(i)));
+        QVERIFY(w.flush());
+        QString error;
+        const std::shared_ptr<const Tape> first = Tape::open(path, &error);
+        QVERIFY(first);
+        for (int i = 5; i < 12; ++i)
+            QVERIFY(w.append(testing::kafkaEvent(i)));
+        QVERIFY(w.flush());
+        const auto second = first->refreshed(&error);
+        QVERIFY2(second, qPrintable(error));
+        QCOMPARE(first->eventCount(), 5); // a snapshot never changes
+        QCOMPARE(second->eventCount(), 12);
+        QCOMPARE(readBack(*second, 11), testing::kafkaEvent(11));
+        QCOMPARE(readBack(*first, 4), testing::kafkaEvent(4));
+        QVERIFY(w.close());
+        const auto third = second->refreshed(&error);
+        QVERIFY(third->isComplete());
+        QVERIFY(!second->isComplete());
+        QCOMPARE(third->eventCount(), 12);
+    }
+
+    void appendRecordEqualsAppend()
+    {
+        // The connectors' copy-free path stores exactly what append(Event) stores.
+        const QString a = m_dir.filePath(u"a.tape"_qs), b = m_dir.filePath(u"b.tape"_qs);
+        TapeWriter wa, wb;
+        QVERIFY(wa.create(a, meta()));
+        QVERIFY(wb.create(b, meta()));
+        for (int i = 0; i < 300; ++i) {
+            Event e = testing::kafkaEvent(i);
+            if (i == 7)
+                e.key = std::nullopt;
+            e.flags = i % 9 == 0 ? quint8(Transactional | Aborted) : quint8(NoFlags);
+            QVERIFY(wa.append(e));
+            QVector<HeaderView> headers;
+            for (const Header &h : std::as_const(e.headers))
+                headers.append({h.name, h.value ? std::optional<QByteArrayView>(*h.value) : std::nullopt});
+            RecordView r;
+            r.position = e.position;
+            r.timestampUs = e.timestampUs;
+            r.timestampType = e.timestampType;
+            r.flags = e.flags;
+            r.broker = e.broker;
+            r.leaderEpoch = e.leaderEpoch;
+            if (e.key)
+                r.key = QByteArrayView(*e.key);
+            if (e.value)
+                r.value = QByteArrayView(*e.value);
+            r.headers = headers.constData();
+            r.headerCount = int(headers.size());
+            QVERIFY(wb.appendRecord(wb.streamId({e.kind, e.cluster, e.topic, e.partition}), r));
+        }
+        QVERIFY(wa.close());
+        QVERIFY(wb.close());
+        QCOMPARE(readAll(b), readAll(a));
+        QVERIFY(!wb.appendRecord(99, RecordView{}));
+    }
+
     void killDuringWriting()
     {
         // The writer flushes every 777 events; kill -9 it at a random moment and

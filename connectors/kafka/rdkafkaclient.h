@@ -1,6 +1,7 @@
 #pragma once
 
-#include <QJsonObject>
+#include <kafkaconnection.h>
+
 #include <QList>
 #include <QString>
 
@@ -11,24 +12,6 @@ struct rd_kafka_s;
 struct rd_kafka_conf_s;
 
 namespace tapedeck {
-
-// How to reach a Kafka cluster: bootstrap servers plus any librdkafka
-// property (security.protocol, sasl.*, ssl.*, timeouts...), in order.
-struct KafkaConnection
-{
-    QString bootstrap;
-    QList<std::pair<QString, QString>> properties;
-
-    // "name=value" as kcat's -X takes it.
-    bool addProperty(const QString &assignment, QString *error);
-    // A properties file as kcat -F reads it: name=value lines, # comments.
-    bool loadPropertiesFile(const QString &path, QString *error);
-    QString bootstrapServers() const; // bootstrap, or bootstrap.servers/metadata.broker.list from the properties
-    QString describe() const;         // "kafka://host:9092"
-    // For tape metadata: properties whose names look secret are left out.
-    QJsonObject toJson() const;
-    static bool isSecret(const QString &name);
-};
 
 namespace kafka {
 
