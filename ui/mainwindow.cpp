@@ -3,14 +3,19 @@
 #include "eventdetailpane.h"
 #include "eventtablemodel.h"
 #include "filterbar.h"
+#include "jobtracker.h"
 #include "settings.h"
 #include "tape.h"
+#include "timelinemarks.h"
+#include "timelineview.h"
+#include "timelinewidget.h"
 #include "valueformat.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -25,6 +30,8 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTimer>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -106,35 +113,52 @@ MainWindow::MainWindow(QWidget *parent)
 
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentEvent);
     connect(m_filterBar, &FilterBar::filterApplied, this, [this](const FilterResult &result) {
-        const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
-        m_model->setVisibleRows(result.rows);
-        // Keep the selected event, or the nearest one after it, in view (as Wireshark does).
-        int row = -1;
-        if (!result.rows.isEmpty()) {
-            const auto it = std::lower_bound(result.rows.cbegin(), result.rows.cend(), quint32(std::max<qint64>(selected, 0)));
-            row = it == result.rows.cend() ? int(result.rows.size()) - 1 : int(it - result.rows.cbegin());
-        }
-        if (row >= 0) {
-            m_table->selectRow(row);
-            m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::PositionAtCenter);
-        } else {
-            m_detail->clear();
-        }
-        updateStatus();
+        m_filterRows = result.rows;
+        m_filterActive = true;
+        applyVisibleRows();
     });
     connect(m_filterBar, &FilterBar::filterCleared, this, [this] {
-        const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
-        m_model->clearFilter();
-        if (selected >= 0) {
-            m_table->selectRow(int(selected));
-            m_table->scrollTo(m_model->index(int(selected), 0), QAbstractItemView::PositionAtCenter);
-        }
-        updateStatus();
+        m_filterRows.clear();
+        m_filterActive = false;
+        applyVisibleRows();
     });
+
+    // The timeline, docked above the table. It shares a TimelineView with
+    // the window: a click selects the event in the table and the detail pane,
+    // the current row shows on the timeline, and a brushed range filters the
+    // table (intersected with the JavaScript filter).
+    m_timelineView = new TimelineView(this);
+    m_timelineView->setUtc(m_settings->utcTime());
+    m_timeline = new TimelineWidget(m_timelineView, this);
+    auto *timelineBox = new QWidget(this);
+    auto *timelineLayout = new QVBoxLayout(timelineBox);
+    timelineLayout->setContentsMargins(0, 0, 0, 0);
+    timelineLayout->setSpacing(0);
+    timelineLayout->addWidget(m_timeline->createToolBar(timelineBox));
+    timelineLayout->addWidget(m_timeline, 1);
+    m_timelineDock = new QDockWidget(u"Timeline"_s, this);
+    m_timelineDock->setObjectName(u"timelineDock"_s);
+    m_timelineDock->setWidget(timelineBox);
+    m_timelineDock->setAllowedAreas(Qt::TopDockWidgetArea | Qt::BottomDockWidgetArea);
+    addDockWidget(Qt::TopDockWidgetArea, m_timelineDock);
+    resizeDocks({m_timelineDock}, {320}, Qt::Vertical);
+    m_timeline->setMinimumHeight(180);
+    m_selectionJobs = std::make_unique<JobTracker>(this);
+    m_selectionTimer = new QTimer(this);
+    m_selectionTimer->setSingleShot(true);
+    m_selectionTimer->setInterval(120); // a brush being dragged is looked up once it rests
+    connect(m_selectionTimer, &QTimer::timeout, this, &MainWindow::startSelectionJob);
+    connect(m_timelineView, &TimelineView::selectionChanged, this, [this] {
+        m_selectionPending = true;
+        m_selectionTimer->start();
+    });
+    connect(m_timeline, &TimelineWidget::eventClicked, this, &MainWindow::selectSeqInTable);
+
     connect(m_settings, &Settings::recentFilesChanged, this, &MainWindow::updateRecentMenu);
     connect(m_settings, &Settings::utcTimeChanged, this, [this](bool utc) {
         m_model->setUtc(utc);
         m_detail->setUtc(utc);
+        m_timelineView->setUtc(utc);
         showCurrentEvent();
     });
 
@@ -185,6 +209,8 @@ void MainWindow::createMenus()
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     m_closeAction = file->addAction(QIcon::fromTheme(u"document-close"_s), u"&Close"_s, this, &MainWindow::closeFile);
     m_closeAction->setShortcut(QKeySequence::Close);
+    QAction *exportTimeline = file->addAction(u"&Export Timeline…"_s, m_timeline, &TimelineWidget::exportDialog);
+    exportTimeline->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addSeparator();
     QAction *quit = file->addAction(QIcon::fromTheme(u"application-exit"_s), u"&Quit"_s, this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -198,6 +224,10 @@ void MainWindow::createMenus()
     details->setCheckable(true);
     details->setChecked(true);
     connect(details, &QAction::toggled, m_detail, &QWidget::setVisible);
+    QAction *timeline = m_timelineDock->toggleViewAction();
+    timeline->setText(u"Show &Timeline"_s);
+    timeline->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    view->addAction(timeline);
     QAction *filter = view->addAction(u"&Filter…"_s, this, [this] {
         m_filterBar->lineEdit()->setFocus();
         m_filterBar->lineEdit()->selectAll();
@@ -248,8 +278,13 @@ bool MainWindow::openFile(const QString &path)
     }
     m_tape = std::move(tape);
     m_filterBar->clearFilter();
+    m_filterRows.clear();
+    m_filterActive = false;
+    m_selectionRows.clear();
+    m_selectionActive = false;
     m_model->setTape(m_tape);
     m_filterBar->setTape(m_tape);
+    m_timeline->setTape(m_tape);
     m_detail->clear();
     m_settings->addRecentFile(path);
     updateStatus();
@@ -291,8 +326,13 @@ void MainWindow::closeFile()
 {
     m_filterBar->clearFilter();
     m_tape.reset();
+    m_filterRows.clear();
+    m_filterActive = false;
+    m_selectionRows.clear();
+    m_selectionActive = false;
     m_model->setTape(nullptr);
     m_filterBar->setTape(nullptr);
+    m_timeline->setTape(nullptr);
     m_detail->clear();
     updateStatus();
     updateTitle();
@@ -345,6 +385,15 @@ void MainWindow::updateStatus()
     QString text = u"%1 events · %2 shown · %3"_s.arg(locale.toString(m_tape->eventCount()))
                        .arg(locale.toString(m_model->rowCount()))
                        .arg(ValueFormat::humanSize(m_tape->fileSize()));
+    const EventSelection selection = m_timelineView->selection();
+    if (!selection.isEmpty()) {
+        text += selection.axis == AxisKind::Time
+            ? u" · selected %1 from %2"_s.arg(ticks::formatDuration(selection.range.span()),
+                                              ticks::formatTimeUs(selection.range.from, m_timelineView->zone()).left(23))
+            : u" · selected events %1 to %2"_s.arg(locale.toString(selection.range.from)).arg(locale.toString(selection.range.to - 1));
+        if (!selection.streams.isEmpty())
+            text += u" in %1 lanes"_s.arg(selection.streams.size());
+    }
     if (!m_tape->metadata().source.isEmpty())
         text += u" · "_s + m_tape->metadata().source;
     if (!m_tape->isComplete())
@@ -363,9 +412,91 @@ void MainWindow::updateTitle()
     setWindowFilePath(m_tape ? m_tape->path() : QString());
 }
 
+bool MainWindow::isSelectionPending() const
+{
+    return m_selectionPending || m_selectionTimer->isActive() || m_selectionJobs->isRunning();
+}
+
+void MainWindow::applyVisibleRows()
+{
+    const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
+    if (!m_filterActive && !m_selectionActive) {
+        m_model->clearFilter();
+        if (selected >= 0) {
+            m_table->selectRow(int(selected));
+            m_table->scrollTo(m_model->index(int(selected), 0), QAbstractItemView::PositionAtCenter);
+        }
+        updateStatus();
+        return;
+    }
+    const QVector<quint32> rows = !m_selectionActive ? m_filterRows
+        : !m_filterActive                             ? m_selectionRows
+                                                      : timelinescan::intersect(m_filterRows, m_selectionRows);
+    m_model->setVisibleRows(rows);
+    // Keep the selected event, or the nearest one after it, in view (as Wireshark does).
+    int row = -1;
+    if (!rows.isEmpty()) {
+        const auto it = std::lower_bound(rows.cbegin(), rows.cend(), quint32(std::max<qint64>(selected, 0)));
+        row = it == rows.cend() ? int(rows.size()) - 1 : int(it - rows.cbegin());
+    }
+    if (row >= 0) {
+        m_table->selectRow(row);
+        m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::PositionAtCenter);
+    } else {
+        m_detail->clear();
+    }
+    updateStatus();
+}
+
+void MainWindow::startSelectionJob()
+{
+    const EventSelection selection = m_timelineView->selection();
+    if (!m_tape || selection.isEmpty()) {
+        m_selectionJobs->cancel();
+        m_selectionPending = false;
+        m_selectionRows.clear();
+        const bool was = m_selectionActive;
+        m_selectionActive = false;
+        if (was)
+            applyVisibleRows();
+        updateStatus();
+        return;
+    }
+    const std::shared_ptr<const Tape> tape = m_tape;
+    m_selectionJobs->start(
+        [tape, selection](const std::function<bool()> &cancelled) {
+            return timelinescan::selectEvents(*tape, selection, cancelled);
+        },
+        [this](QVector<quint32> rows) {
+            m_selectionPending = false;
+            m_selectionRows = std::move(rows);
+            m_selectionActive = true;
+            applyVisibleRows();
+        });
+}
+
+void MainWindow::selectSeqInTable(qint64 seq)
+{
+    const int row = m_model->rowForSeq(seq);
+    if (row >= 0) {
+        m_table->selectRow(row);
+        m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::PositionAtCenter);
+        return;
+    }
+    // Hidden by the filter or the selection: still show it in the detail pane.
+    Event event;
+    QString error;
+    if (m_tape && m_tape->event(seq, &event, &error)) {
+        m_detail->setEvent(event, seq);
+        statusBar()->showMessage(u"Event #%1 is not in the table (filtered out)"_s.arg(seq), 5000);
+    }
+}
+
 void MainWindow::showCurrentEvent()
 {
     const qint64 seq = m_model->seqForRow(m_table->currentIndex().row());
+    if (seq >= 0)
+        m_timelineView->setCurrentSeq(seq);
     if (!m_tape || seq < 0) {
         m_detail->clear();
         return;

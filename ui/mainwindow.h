@@ -6,18 +6,23 @@
 
 #include <memory>
 
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QSplitter;
 class QTableView;
+class QTimer;
 
 namespace tapedeck {
 
 class EventDetailPane;
 class EventTableModel;
 class FilterBar;
+class JobTracker;
 class Settings;
 class Tape;
+class TimelineView;
+class TimelineWidget;
 
 // The browser window: filter bar, packet list and detail pane. The only
 // place that shows errors in dialogs. Thread: GUI thread.
@@ -44,6 +49,11 @@ public:
     EventDetailPane *detailPane() const { return m_detail; }
     FilterBar *filterBar() const { return m_filterBar; }
     Settings *settings() const { return m_settings; }
+    TimelineWidget *timeline() const { return m_timeline; }
+    TimelineView *timelineView() const { return m_timelineView; }
+    QDockWidget *timelineDock() const { return m_timelineDock; }
+    // The brushed selection's events are being looked up.
+    bool isSelectionPending() const;
     QString statusText() const;
 
     static QString demoResourcePath();
@@ -62,6 +72,10 @@ private:
     void saveAs();
     void showError(const QString &title, const QString &message);
     void applyDefaultColumnWidths();
+    // Shows the rows of the JavaScript filter and the timeline selection (intersected).
+    void applyVisibleRows();
+    void startSelectionJob();
+    void selectSeqInTable(qint64 seq);
 
     Settings *m_settings = nullptr;
     std::shared_ptr<const Tape> m_tape;
@@ -70,6 +84,16 @@ private:
     EventDetailPane *m_detail = nullptr;
     FilterBar *m_filterBar = nullptr;
     QSplitter *m_splitter = nullptr;
+    TimelineView *m_timelineView = nullptr;
+    TimelineWidget *m_timeline = nullptr;
+    QDockWidget *m_timelineDock = nullptr;
+    std::unique_ptr<JobTracker> m_selectionJobs;
+    QTimer *m_selectionTimer = nullptr;
+    QVector<quint32> m_filterRows;
+    bool m_filterActive = false;
+    QVector<quint32> m_selectionRows;
+    bool m_selectionActive = false;
+    bool m_selectionPending = false;
     QLabel *m_status = nullptr;
     QLabel *m_warnings = nullptr;
     QMenu *m_recentMenu = nullptr;
