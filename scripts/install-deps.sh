@@ -27,6 +27,7 @@ TEST_PKGS=(
   postgresql-15 postgresql-15-wal2json postgresql-contrib
   openjdk-17-jre-headless maven
   xvfb xauth kcat fonts-dejavu-core
+  clang libclang-rt-14-dev
 )
 
 pkgs=()

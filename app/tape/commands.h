@@ -14,4 +14,6 @@ int compact(const QStringList &args);
 int topics(const QStringList &args);
 int recordKafka(const QStringList &args);
 int demoCluster(const QStringList &args);
+int slots(const QStringList &args);
+int recordPostgres(const QStringList &args);
 }

@@ -31,6 +31,13 @@ const char Help[] =
     "               [--show-aborted] [-X prop=val]... [-F FILE] -o OUT.tape\n"
     "                      record topics into a tape, without committing offsets or joining a group;\n"
     "                      --to bounds are inclusive; --follow records until Ctrl-C\n"
+    "  slots [--dsn DSN] [--json]\n"
+    "                      PostgreSQL replication slots (plugin, active, LSNs, WAL retained), publications\n"
+    "                      and the settings logical decoding needs; DSN: conninfo or URI, PG* variables apply\n"
+    "  record postgres [--dsn DSN] --slot NAME [--plugin pgoutput|wal2json|test_decoding] [--publication P]...\n"
+    "               [--mode copy|peek|temporary|consume] [--limit N] [--follow] -o OUT.tape\n"
+    "                      record a logical replication slot's changes; copy (default), peek and temporary\n"
+    "                      never move the slot, consume confirms what was recorded\n"
     "  demo-cluster --seed TAPE [--seconds N]\n"
     "                      run the built-in mock Kafka cluster seeded with a tape's records\n"
     "\n"
@@ -79,8 +86,12 @@ int main(int argc, char **argv)
         return commands::compact(args);
     if (command == QLatin1String("topics"))
         return commands::topics(args);
+    if (command == QLatin1String("record") && args.value(0) == QLatin1String("postgres"))
+        return commands::recordPostgres(args);
     if (command == QLatin1String("record"))
         return commands::recordKafka(args);
+    if (command == QLatin1String("slots"))
+        return commands::slots(args);
     if (command == QLatin1String("demo-cluster"))
         return commands::demoCluster(args);
     std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());

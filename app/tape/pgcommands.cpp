@@ -1,0 +1,210 @@
+// `tape slots`, `tape record postgres`.
+#include "commands.h"
+
+#include "progress.h"
+
+#include <pgadmin.h>
+#include <pgrecorder.h>
+#include <tapewriter.h>
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+using namespace tapedeck;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void onSignal(int)
+{
+    g_interrupted = true;
+}
+
+int error(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
+    return 1;
+}
+
+int usage(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
+    return 2;
+}
+
+bool parseArgs(QCommandLineParser &parser, const QString &command, const QStringList &args, QString *why)
+{
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    if (!parser.parse(QStringList{QStringLiteral("tape ") + command} + args)) {
+        *why = parser.errorText();
+        return false;
+    }
+    return true;
+}
+
+QString bytes(qint64 n)
+{
+    if (n < 0)
+        return QStringLiteral("?");
+    if (n < 10 << 20)
+        return QStringLiteral("%1 KiB").arg(n >> 10);
+    return QStringLiteral("%1 MiB").arg(n >> 20);
+}
+
+} // namespace
+
+namespace commands {
+
+int slots(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption dsn(QStringLiteral("dsn"), QString(), QStringLiteral("DSN"));
+    QCommandLineOption json(QStringLiteral("json"));
+    parser.addOptions({dsn, json});
+    QString why;
+    if (!parseArgs(parser, QStringLiteral("slots"), args, &why))
+        return usage(why);
+    if (!parser.positionalArguments().isEmpty())
+        return usage(QStringLiteral("slots takes no arguments besides --dsn"));
+    // Without --dsn libpq uses the PG* environment, as psql does.
+    const PgAdmin admin(parser.value(dsn));
+    const auto server = admin.serverInfo(&why);
+    if (!server)
+        return error(why);
+    const auto slotList = admin.slots(&why);
+    if (!slotList)
+        return error(why);
+    const auto pubs = admin.publications(&why);
+    if (!pubs)
+        return error(why);
+    const QString problem = server->logicalDecodingProblem();
+    QByteArray out;
+    if (parser.isSet(json)) {
+        QJsonArray s;
+        for (const PgSlotInfo &i : *slotList)
+            s.append(QJsonObject{{QStringLiteral("name"), i.name}, {QStringLiteral("plugin"), i.plugin},
+                                 {QStringLiteral("type"), i.slotType}, {QStringLiteral("database"), i.database},
+                                 {QStringLiteral("temporary"), i.temporary}, {QStringLiteral("active"), i.active},
+                                 {QStringLiteral("activePid"), i.activePid},
+                                 {QStringLiteral("restartLsn"), pgchange::formatLsn(i.restartLsn)},
+                                 {QStringLiteral("confirmedFlushLsn"), pgchange::formatLsn(i.confirmedFlushLsn)},
+                                 {QStringLiteral("retainedBytes"), i.retainedBytes}, {QStringLiteral("walStatus"), i.walStatus}});
+        QJsonArray p;
+        for (const PgPublicationInfo &i : *pubs)
+            p.append(QJsonObject{{QStringLiteral("name"), i.name}, {QStringLiteral("allTables"), i.allTables},
+                                 {QStringLiteral("tables"), QJsonArray::fromStringList(i.tables)}});
+        const QJsonObject settings{{QStringLiteral("serverVersion"), server->version}, {QStringLiteral("walLevel"), server->walLevel},
+                                   {QStringLiteral("maxReplicationSlots"), server->maxReplicationSlots},
+                                   {QStringLiteral("maxSlotWalKeepSize"), server->maxSlotWalKeepSize},
+                                   {QStringLiteral("outputPluginLibraries"), server->outputPluginLibraries},
+                                   {QStringLiteral("currentLsn"), pgchange::formatLsn(server->currentLsn)},
+                                   {QStringLiteral("logicalDecodingProblem"), problem}};
+        out = QJsonDocument(QJsonObject{{QStringLiteral("server"), settings}, {QStringLiteral("slots"), s},
+                                        {QStringLiteral("publications"), p}}).toJson();
+    } else {
+        QString text = QStringLiteral("PostgreSQL %1, database %2, wal_level=%3, max_replication_slots=%4, max_slot_wal_keep_size=%5%6\n")
+                           .arg(server->version, server->database, server->walLevel).arg(server->maxReplicationSlots)
+                           .arg(server->maxSlotWalKeepSize,
+                                server->outputPluginLibraries.isEmpty() ? QString()
+                                    : QStringLiteral(", output_plugin_libraries='%1'").arg(server->outputPluginLibraries));
+        if (!problem.isEmpty())
+            text += QStringLiteral("logical decoding is not possible: %1\n").arg(problem);
+        if (slotList->isEmpty())
+            text += QStringLiteral("no replication slots\n");
+        for (const PgSlotInfo &s : *slotList) {
+            text += QStringLiteral("slot \"%1\": %2 %3, database %4, %5, restart_lsn %6, confirmed_flush_lsn %7, WAL retained %8%9%10\n")
+                        .arg(s.name, s.slotType, s.plugin, s.database.isEmpty() ? QStringLiteral("-") : s.database,
+                             s.active ? QStringLiteral("active (PID %1)").arg(s.activePid) : QStringLiteral("inactive"),
+                             pgchange::formatLsn(s.restartLsn), pgchange::formatLsn(s.confirmedFlushLsn), bytes(s.retainedBytes))
+                        .arg(s.temporary ? QStringLiteral(", temporary") : QString(),
+                             s.retainsALot() ? QStringLiteral("  WARNING: retains a lot of WAL") : QString());
+        }
+        for (const PgPublicationInfo &p : *pubs)
+            text += QStringLiteral("publication \"%1\": %2\n")
+                        .arg(p.name, p.allTables ? QStringLiteral("all tables") : p.tables.join(QStringLiteral(", ")));
+        out = text.toUtf8();
+    }
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    return 0;
+}
+
+int recordPostgres(const QStringList &args)
+{
+    QCommandLineParser parser;
+    QCommandLineOption dsn(QStringLiteral("dsn"), QString(), QStringLiteral("DSN"));
+    QCommandLineOption slot(QStringLiteral("slot"), QString(), QStringLiteral("NAME"));
+    QCommandLineOption plugin(QStringLiteral("plugin"), QString(), QStringLiteral("PLUGIN"));
+    QCommandLineOption publication(QStringLiteral("publication"), QString(), QStringLiteral("P"));
+    QCommandLineOption mode(QStringLiteral("mode"), QString(), QStringLiteral("MODE"), QStringLiteral("copy"));
+    QCommandLineOption limit(QStringLiteral("limit"), QString(), QStringLiteral("N"));
+    QCommandLineOption follow(QStringLiteral("follow"));
+    QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
+    parser.addOptions({dsn, slot, plugin, publication, mode, limit, follow, out});
+    QString why;
+    if (!parseArgs(parser, QStringLiteral("record"), args, &why))
+        return usage(why);
+    if (parser.positionalArguments() != QStringList{QStringLiteral("postgres")})
+        return usage(QStringLiteral("record takes one source: tape record postgres ..."));
+    PgRecordOptions options;
+    options.dsn = parser.value(dsn);
+    options.slot = parser.value(slot);
+    options.plugin = parser.value(plugin);
+    for (const QString &p : parser.values(publication))
+        options.publications += p.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    const auto m = pgReadModeFromString(parser.value(mode));
+    if (!m)
+        return usage(QStringLiteral("--mode is copy, peek, temporary or consume"));
+    options.mode = *m;
+    if (!options.plugin.isEmpty() && !PgDecoder::plugins().contains(options.plugin))
+        return usage(QStringLiteral("--plugin is pgoutput, wal2json or test_decoding"));
+    if (options.slot.isEmpty() && options.mode != PgReadMode::Temporary)
+        return usage(QStringLiteral("record postgres needs --slot NAME (or --mode temporary)"));
+    if (parser.isSet(limit)) {
+        bool ok = false;
+        options.limit = parser.value(limit).toLongLong(&ok);
+        if (!ok || options.limit < 0)
+            return usage(QStringLiteral("--limit takes a number of changes"));
+    }
+    options.follow = parser.isSet(follow);
+    if (!parser.isSet(out))
+        return usage(QStringLiteral("record postgres needs -o OUT.tape"));
+
+    PgRecorder recorder(options);
+    if (!recorder.prepare(&why))
+        return error(why);
+    for (const QString &w : recorder.warnings())
+        std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
+    TapeMetadata meta;
+    meta.sourceKind = SourceKind::Postgres;
+    meta.source = recorder.source();
+    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
+    meta.parameters = recorder.parameters();
+    const QString target = parser.value(out);
+    TapeWriter writer;
+    if (!writer.create(target, meta))
+        return error(writer.errorString());
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    Progress progress(QStringLiteral("recording"));
+    const bool ok = recorder.record(writer, &g_interrupted, [&](const PgRecorder::Progress &p) {
+        progress.update(p.changes, 0, QStringLiteral("changes"));
+    }, &why);
+    progress.finish();
+    const qint64 events = writer.eventCount();
+    if (!writer.close())
+        return error(writer.errorString());
+    if (!ok)
+        return error(why + QStringLiteral(" (the %1 events before the error are in %2)").arg(events).arg(target));
+    std::fprintf(stderr, "recorded %lld events into %s%s\n", static_cast<long long>(events), target.toLocal8Bit().constData(),
+                 g_interrupted ? " (interrupted)" : "");
+    return 0;
+}
+
+} // namespace commands

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "pgchange.h"
+#include "pgconnection.h"
+
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace tapedeck {
+
+struct PgServerInfo
+{
+    QString version;              // server_version
+    QString database;
+    QString walLevel;
+    int maxReplicationSlots = 0;
+    QString maxSlotWalKeepSize;   // "-1" = unlimited
+    QString outputPluginLibraries; // empty when the setting does not exist (before 15.19)
+    qint64 currentLsn = -1;
+    bool superuser = false;
+    bool replicationRole = false;
+
+    // Why logical decoding cannot work here, or empty when it can.
+    QString logicalDecodingProblem() const;
+    // Why `plugin` will be refused (wal2json not in output_plugin_libraries), or empty.
+    QString pluginProblem(const QString &plugin) const;
+};
+
+struct PgSlotInfo
+{
+    QString name;
+    QString plugin;
+    QString slotType;   // "logical" / "physical"
+    QString database;
+    bool temporary = false;
+    bool active = false;
+    qint64 activePid = -1;
+    qint64 restartLsn = -1;
+    qint64 confirmedFlushLsn = -1;
+    qint64 retainedBytes = -1; // WAL kept for this slot: current LSN - restart_lsn
+    QString walStatus;         // reserved / extended / unreserved / lost
+
+    static constexpr qint64 LargeRetainedBytes = 1LL << 30; // warn above 1 GiB
+    bool retainsALot() const { return retainedBytes > LargeRetainedBytes; }
+};
+
+struct PgPublicationInfo
+{
+    QString name;
+    bool allTables = false;
+    QStringList tables; // "schema.table"
+};
+
+// The slot browser's data and actions, as plain values. Every call opens its
+// own connection and blocks: call it from a worker thread, never the GUI's.
+class PgAdmin
+{
+public:
+    explicit PgAdmin(QString dsn) : m_dsn(std::move(dsn)) {}
+
+    std::optional<PgServerInfo> serverInfo(QString *error) const;
+    std::optional<QList<PgSlotInfo>> slots(QString *error) const;
+    std::optional<QList<PgPublicationInfo>> publications(QString *error) const;
+    // Type names, primary keys and column lists of the connected database.
+    std::optional<PgCatalog> catalog(QString *error) const;
+
+    bool createSlot(const QString &name, const QString &plugin, QString *error) const;
+    bool dropSlot(const QString &name, QString *error) const;
+    // tables empty: FOR ALL TABLES.
+    bool createPublication(const QString &name, const QStringList &tables, QString *error) const;
+    bool dropPublication(const QString &name, QString *error) const;
+
+    // Static helpers on an open connection, shared with the recorder.
+    static std::optional<PgServerInfo> serverInfo(PgConnection &c, QString *error);
+    static std::optional<QList<PgSlotInfo>> slots(PgConnection &c, QString *error);
+    static std::optional<PgCatalog> catalog(PgConnection &c, QString *error);
+    // Adds a hint to server errors whose fix is a setting (output_plugin_libraries, wal_level...).
+    static QString explain(const QString &serverError);
+
+private:
+    bool run(const QByteArray &sql, const QList<std::optional<QByteArray>> &params, QString *error) const;
+    QString m_dsn;
+};
+
+} // namespace tapedeck

@@ -1,0 +1,423 @@
+#include "pgrecorder.h"
+
+#include "pgreplicationstream.h"
+#include "wal2jsondecoder.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QUuid>
+
+#include <libpq-fe.h>
+
+namespace tapedeck {
+
+QString toString(PgReadMode mode)
+{
+    switch (mode) {
+    case PgReadMode::Copy: return QStringLiteral("copy");
+    case PgReadMode::Peek: return QStringLiteral("peek");
+    case PgReadMode::Temporary: return QStringLiteral("temporary");
+    case PgReadMode::Consume: return QStringLiteral("consume");
+    }
+    return {};
+}
+
+std::optional<PgReadMode> pgReadModeFromString(const QString &text)
+{
+    for (const PgReadMode m : {PgReadMode::Copy, PgReadMode::Peek, PgReadMode::Temporary, PgReadMode::Consume}) {
+        if (toString(m) == text)
+            return m;
+    }
+    return std::nullopt;
+}
+
+// State of one record() call.
+struct PgRecorder::Run
+{
+    TapeWriter &writer;
+    const std::atomic<bool> *cancel;
+    const ProgressFn &progress;
+    std::unique_ptr<PgDecoder> decoder;
+    QList<Event> events;
+    Progress p;
+    QElapsedTimer sinceFlush;
+    QElapsedTimer sinceProgress;
+    qint64 limit = -1;
+    int flushIntervalMs = 250;
+    qint64 flushedThrough = -1; // the decoder's lastCommitEnd() at the last flush
+    bool done = false;
+
+    bool cancelled() const { return cancel && cancel->load(); }
+
+    bool flush(QString *error)
+    {
+        if (!writer.flush()) {
+            *error = writer.errorString();
+            return false;
+        }
+        flushedThrough = decoder->lastCommitEnd();
+        sinceFlush.restart();
+        return true;
+    }
+
+    // Stores what the decoder completed; done once the limit is reached at a transaction boundary.
+    bool store(qint64 lsn, QString *error)
+    {
+        bool boundary = false;
+        for (const Event &e : std::as_const(events)) {
+            if (!writer.append(e)) {
+                *error = writer.errorString();
+                return false;
+            }
+            ++p.events;
+            if (e.operation == Operation::Commit || (e.operation == Operation::Message && e.transactionId < 0))
+                boundary = true;
+            else if (e.operation != Operation::Begin)
+                ++p.changes;
+        }
+        events.clear();
+        if (lsn >= 0)
+            p.lsn = lsn;
+        if (boundary && limit >= 0 && p.changes >= limit)
+            done = true;
+        if (done || sinceFlush.hasExpired(flushIntervalMs)) {
+            if (!flush(error))
+                return false;
+        }
+        if (progress && sinceProgress.hasExpired(100)) {
+            progress(p);
+            sinceProgress.restart();
+        }
+        return true;
+    }
+};
+
+PgRecorder::PgRecorder(PgRecordOptions options)
+    : m_options(std::move(options))
+{
+}
+
+QList<std::pair<QByteArray, QByteArray>> PgRecorder::pluginOptions() const
+{
+    if (m_plugin == QLatin1String("pgoutput")) {
+        QByteArray pubs;
+        for (const QString &p : m_options.publications)
+            pubs += (pubs.isEmpty() ? "" : ",") + PgConnection::quoteIdentifier(p.toUtf8());
+        return {{"proto_version", "1"}, {"publication_names", pubs}, {"messages", "true"}};
+    }
+    if (m_plugin == QLatin1String("wal2json"))
+        return Wal2JsonDecoder::options();
+    return {{"include-xids", "1"}, {"include-timestamp", "1"}, {"skip-empty-xacts", "1"}};
+}
+
+QByteArray PgRecorder::replicationOptions() const
+{
+    QByteArray out;
+    for (const auto &[name, value] : pluginOptions())
+        out += (out.isEmpty() ? "(" : ", ") + PgConnection::quoteIdentifier(name) + ' ' + PgConnection::quoteLiteral(value);
+    return out.isEmpty() ? out : out + ')';
+}
+
+QByteArray PgRecorder::sqlOptions() const
+{
+    QByteArray out;
+    for (const auto &[name, value] : pluginOptions())
+        out += ", " + PgConnection::quoteLiteral(name) + ", " + PgConnection::quoteLiteral(value);
+    return out;
+}
+
+bool PgRecorder::prepare(QString *error)
+{
+    PgConnection c;
+    if (!c.open(m_options.dsn, PgConnection::Kind::Sql, error))
+        return false;
+    m_connection = c.describe();
+    const auto server = PgAdmin::serverInfo(c, error);
+    if (!server)
+        return false;
+    m_server = *server;
+    if (const QString problem = m_server.logicalDecodingProblem(); !problem.isEmpty()) {
+        *error = QStringLiteral("logical decoding is not possible on this server: ") + problem;
+        return false;
+    }
+    const auto slots = PgAdmin::slots(c, error);
+    if (!slots)
+        return false;
+    if (m_options.mode == PgReadMode::Temporary) {
+        m_plugin = m_options.plugin.isEmpty() ? QStringLiteral("pgoutput") : m_options.plugin;
+    } else {
+        if (m_options.slot.isEmpty()) {
+            *error = QStringLiteral("no slot given (mode %1 reads an existing slot)").arg(toString(m_options.mode));
+            return false;
+        }
+        const auto it = std::find_if(slots->cbegin(), slots->cend(), [&](const PgSlotInfo &s) { return s.name == m_options.slot; });
+        if (it == slots->cend()) {
+            QStringList names;
+            for (const PgSlotInfo &s : *slots)
+                names.append(s.name);
+            *error = QStringLiteral("replication slot \"%1\" does not exist (slots: %2)")
+                         .arg(m_options.slot, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")));
+            return false;
+        }
+        m_slot = *it;
+        if (m_slot.slotType != QLatin1String("logical")) {
+            *error = QStringLiteral("replication slot \"%1\" is a physical slot: only logical slots carry change events").arg(m_slot.name);
+            return false;
+        }
+        if (m_slot.database != c.database()) {
+            *error = QStringLiteral("replication slot \"%1\" belongs to database \"%2\", but the connection is to \"%3\": connect to \"%2\"")
+                         .arg(m_slot.name, m_slot.database, c.database());
+            return false;
+        }
+        if (m_slot.walStatus == QLatin1String("lost")) {
+            *error = QStringLiteral("replication slot \"%1\" has lost WAL it needs (wal_status lost): it cannot be read").arg(m_slot.name);
+            return false;
+        }
+        m_plugin = m_options.plugin.isEmpty() ? m_slot.plugin : m_options.plugin;
+        if (m_plugin != m_slot.plugin && m_options.mode != PgReadMode::Copy) {
+            *error = QStringLiteral("replication slot \"%1\" uses the plugin %2, not %3 (only --mode copy can decode a slot with another plugin)")
+                         .arg(m_slot.name, m_slot.plugin, m_plugin);
+            return false;
+        }
+        if (m_slot.active && (m_options.mode == PgReadMode::Peek || m_options.mode == PgReadMode::Consume)) {
+            *error = QStringLiteral("replication slot \"%1\" is in use by another process (PID %2): %3 needs an inactive slot; "
+                                    "--mode copy reads it without disturbing its consumer")
+                         .arg(m_slot.name).arg(m_slot.activePid).arg(toString(m_options.mode));
+            return false;
+        }
+        if (m_slot.retainsALot())
+            m_warnings.append(QStringLiteral("slot \"%1\" retains %2 MiB of WAL").arg(m_slot.name).arg(m_slot.retainedBytes >> 20));
+    }
+    if (!PgDecoder::plugins().contains(m_plugin)) {
+        *error = QStringLiteral("Tapedeck cannot decode the output plugin \"%1\" (it reads %2)")
+                     .arg(m_plugin, PgDecoder::plugins().join(QStringLiteral(", ")));
+        return false;
+    }
+    if (const QString problem = m_server.pluginProblem(m_plugin); !problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
+    if (m_plugin == QLatin1String("pgoutput")) {
+        const auto r = c.exec("SELECT pubname FROM pg_publication ORDER BY 1", {}, error);
+        if (!r)
+            return false;
+        QStringList existing;
+        for (int i = 0; i < PgConnection::rows(r); ++i)
+            existing.append(QString::fromUtf8(PgConnection::value(r, i, 0)));
+        if (m_options.publications.isEmpty()) {
+            *error = QStringLiteral("pgoutput needs --publication (publications here: %1)")
+                         .arg(existing.isEmpty() ? QStringLiteral("none; CREATE PUBLICATION p FOR ALL TABLES") : existing.join(QStringLiteral(", ")));
+            return false;
+        }
+        for (const QString &p : std::as_const(m_options.publications)) {
+            if (!existing.contains(p)) {
+                *error = QStringLiteral("publication \"%1\" does not exist (publications here: %2)")
+                             .arg(p, existing.isEmpty() ? QStringLiteral("none") : existing.join(QStringLiteral(", ")));
+                return false;
+            }
+        }
+    }
+    const auto catalog = PgAdmin::catalog(c, error);
+    if (!catalog)
+        return false;
+    m_catalog = *catalog;
+    return true;
+}
+
+QString PgRecorder::source() const
+{
+    return QStringLiteral("%1 slot %2 (%3, %4)")
+        .arg(m_connection, m_options.slot.isEmpty() ? QStringLiteral("(temporary)") : m_options.slot, toString(m_options.mode), m_plugin);
+}
+
+QJsonObject PgRecorder::parameters() const
+{
+    QJsonObject o{{QStringLiteral("connection"), m_connection},
+                  {QStringLiteral("database"), m_catalog.database},
+                  {QStringLiteral("slot"), m_options.slot},
+                  {QStringLiteral("plugin"), m_plugin},
+                  {QStringLiteral("mode"), toString(m_options.mode)},
+                  {QStringLiteral("publications"), QJsonArray::fromStringList(m_options.publications)},
+                  {QStringLiteral("serverVersion"), m_server.version}};
+    if (m_options.limit >= 0)
+        o.insert(QStringLiteral("limit"), m_options.limit);
+    if (m_options.mode != PgReadMode::Temporary) {
+        o.insert(QStringLiteral("slotRestartLsn"), pgchange::formatLsn(m_slot.restartLsn));
+        o.insert(QStringLiteral("slotConfirmedFlushLsn"), pgchange::formatLsn(m_slot.confirmedFlushLsn));
+    }
+    return o;
+}
+
+bool PgRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, const ProgressFn &progress, QString *error)
+{
+    Run run{writer, cancel, progress, PgDecoder::create(m_plugin, m_catalog), {}, {}, {}, {}, m_options.limit,
+            m_options.flushIntervalMs};
+    if (!run.decoder) {
+        *error = QStringLiteral("no decoder for %1").arg(m_plugin);
+        return false;
+    }
+    run.sinceFlush.start();
+    run.sinceProgress.start();
+    const bool ok = m_options.mode == PgReadMode::Peek ? peek(run, error) : stream(run, error);
+    if (!writer.flush() && ok) {
+        *error = writer.errorString();
+        return false;
+    }
+    if (progress)
+        progress(run.p);
+    if (!ok)
+        *error = PgAdmin::explain(*error);
+    return ok;
+}
+
+bool PgRecorder::stream(Run &run, QString *error)
+{
+    PgConnection c;
+    if (!c.open(m_options.dsn, PgConnection::Kind::Replication, error))
+        return false;
+    QString slot = m_options.slot;
+    const bool bounded = m_options.mode == PgReadMode::Copy || (m_options.mode == PgReadMode::Consume && !m_options.follow);
+    if (bounded) {
+        // A replication connection speaks the simple query protocol only.
+        const auto r = c.command("SELECT pg_current_wal_lsn()::text", error);
+        if (!r)
+            return false;
+        run.p.endLsn = pgchange::parseLsn(PgConnection::value(r, 0, 0));
+    }
+    const QByteArray tempName = "tapedeck_" + QUuid::createUuid().toString(QUuid::Id128).left(16).toLatin1();
+    if (m_options.mode == PgReadMode::Copy) {
+        // A temporary copy belongs to this session: it is read here and vanishes when the connection closes.
+        QByteArray sql = "SELECT slot_name FROM pg_copy_logical_replication_slot(" + PgConnection::quoteLiteral(m_options.slot.toUtf8())
+            + ", " + PgConnection::quoteLiteral(tempName) + ", true";
+        if (m_plugin != m_slot.plugin)
+            sql += ", " + PgConnection::quoteLiteral(m_plugin.toUtf8());
+        if (!c.command(sql + ")", error)) {
+            *error = QStringLiteral("cannot copy slot \"%1\": %2").arg(m_options.slot, *error);
+            return false;
+        }
+        slot = QString::fromLatin1(tempName);
+    } else if (m_options.mode == PgReadMode::Temporary) {
+        if (slot.isEmpty())
+            slot = QString::fromLatin1(tempName);
+        const QByteArray sql = "CREATE_REPLICATION_SLOT " + PgConnection::quoteIdentifier(slot.toUtf8()) + " TEMPORARY LOGICAL "
+            + PgConnection::quoteIdentifier(m_plugin.toUtf8()) + " (SNAPSHOT 'nothing')";
+        if (!c.command(sql, error)) {
+            *error = QStringLiteral("cannot create a temporary slot: ") + *error;
+            return false;
+        }
+    }
+    PgReplicationStream stream(c);
+    if (!stream.start(slot, replicationOptions(), error))
+        return false;
+    const bool confirm = m_options.mode == PgReadMode::Consume;
+    qint64 confirmed = 0;  // flush position reported to the server: 0 except in consume mode
+    qint64 lastIdleWalEnd = -1;
+    bool dataSinceKeepalive = true;
+    while (!run.done && !run.cancelled()) {
+        PgReplicationStream::Message m;
+        const auto status = stream.next(m_options.idleEndMs, &m, error);
+        if (status == PgReplicationStream::Status::Error)
+            return false;
+        if (status == PgReplicationStream::Status::End)
+            break;
+        if (status == PgReplicationStream::Status::Timeout) {
+            // Ask for a keepalive: its walEnd says how far the server has decoded.
+            if (!stream.sendStatus(confirmed, true, error))
+                return false;
+            continue;
+        }
+        if (m.keepalive) {
+            if (bounded && m.walEnd >= run.p.endLsn)
+                break;
+            if (bounded && !dataSinceKeepalive && m.walEnd == lastIdleWalEnd)
+                break; // nothing decoded between two keepalives: caught up with the server
+            lastIdleWalEnd = m.walEnd;
+            dataSinceKeepalive = false;
+        } else {
+            dataSinceKeepalive = true;
+            if (!run.decoder->decode(m.lsn, m.data, &run.events, error))
+                return false;
+            if (!run.store(m.lsn, error))
+                return false;
+            if (bounded && run.decoder->lastCommitEnd() >= run.p.endLsn)
+                break;
+        }
+        if (confirm && run.flushedThrough > confirmed) {
+            // Only what the tape holds after a flush is confirmed.
+            confirmed = run.flushedThrough;
+            if (!stream.sendStatus(confirmed, false, error))
+                return false;
+        }
+        if (!stream.keepAlive(confirmed, error))
+            return false;
+    }
+    if (confirm) {
+        if (!run.flush(error))
+            return false;
+        if (run.flushedThrough > confirmed && !stream.sendStatus(run.flushedThrough, false, error))
+            return false;
+    }
+    return stream.finish(error);
+}
+
+bool PgRecorder::peek(Run &run, QString *error)
+{
+    PgConnection c;
+    if (!c.open(m_options.dsn, PgConnection::Kind::Sql, error))
+        return false;
+    auto r = c.exec("SELECT pg_current_wal_lsn()::text", {}, error);
+    if (!r)
+        return false;
+    run.p.endLsn = pgchange::parseLsn(PgConnection::value(r, 0, 0));
+    const QByteArray function = m_plugin == QLatin1String("pgoutput") ? "pg_logical_slot_peek_binary_changes" : "pg_logical_slot_peek_changes";
+    const QByteArray sql = "SELECT lsn::text, data FROM " + function + "($1, $2::pg_lsn, NULL" + sqlOptions() + ")";
+    // Every call decodes again from the slot's start and returns the same rows
+    // first; rows already stored are skipped by count.
+    qint64 stored = 0;
+    qint64 lastStoredLsn = -1;
+    qint64 upto = std::max(m_slot.confirmedFlushLsn, m_slot.restartLsn);
+    while (!run.done && !run.cancelled() && upto < run.p.endLsn) {
+        upto = std::min(upto + m_options.peekWindowBytes, run.p.endLsn);
+        const QByteArray uptoText = pgchange::formatLsn(upto).toLatin1();
+        const QByteArray slotName = m_options.slot.toUtf8();
+        const char *values[] = {slotName.constData(), uptoText.constData()};
+        if (!PQsendQueryParams(c.handle(), sql.constData(), 2, nullptr, values, nullptr, nullptr, 1) || !PQsetSingleRowMode(c.handle())) {
+            *error = c.lastError();
+            return false;
+        }
+        qint64 row = 0;
+        // Rows come one at a time (single-row mode): memory stays bounded however big the window.
+        while (pg::ResultPtr res{PQgetResult(c.handle())}) {
+            const auto status = PQresultStatus(res.get());
+            if (status == PGRES_TUPLES_OK)
+                continue;
+            if (status != PGRES_SINGLE_TUPLE) {
+                *error = QString::fromUtf8(PQresultErrorMessage(res.get())).trimmed();
+                return false;
+            }
+            if (run.done || run.cancelled())
+                return true; // closing the connection abandons the rest of the result
+            const qint64 lsn = pgchange::parseLsn(PgConnection::value(res, 0, 0));
+            ++row;
+            if (row < stored)
+                continue;
+            if (row == stored) {
+                if (lsn != lastStoredLsn) {
+                    *error = QStringLiteral("slot \"%1\" moved while it was being peeked (another consumer?)").arg(m_options.slot);
+                    return false;
+                }
+                continue;
+            }
+            const QByteArray data = PgConnection::value(res, 0, 1);
+            if (!run.decoder->decode(lsn, data, &run.events, error))
+                return false;
+            ++stored;
+            lastStoredLsn = lsn;
+            if (!run.store(lsn, error))
+                return false;
+        }
+    }
+    return true;
+}
+
+} // namespace tapedeck
