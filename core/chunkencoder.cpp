@@ -20,20 +20,22 @@ ChunkEncoder::ChunkEncoder()
 void ChunkEncoder::reset()
 {
     m_count = 0;
+    // Keep the capacity: the next chunk needs about as much (no malloc churn).
     for (auto &s : m_sections)
         s.clear();
     m_lastPosition = 0;
     m_lastTimestamp = 0;
-    m_streams.clear();
+    for (quint32 id : std::as_const(m_streamOrder))
+        m_streams[id].present = false;
     m_streamOrder.clear();
 }
 
 qsizetype ChunkEncoder::rawBytes() const
 {
-    qsizetype n = 0;
-    for (const auto &s : m_sections)
-        n += s.size();
-    return n;
+    // Called for every appended event: the byte sections plus a bound for the
+    // small per-event columns is close enough for deciding when to seal.
+    return m_sections[Keys].size() + m_sections[Values].size() + m_sections[HeaderBytes].size()
+        + m_sections[ExtBytes].size() + qsizetype(m_count) * 24;
 }
 
 void ChunkEncoder::add(quint32 streamId, const Event &e)
@@ -108,16 +110,20 @@ void ChunkEncoder::addCommon(quint32 streamId, qint64 position, qint64 timestamp
         m_minTs = std::min(m_minTs, timestampUs);
         m_maxTs = std::max(m_maxTs, timestampUs);
     }
-    auto it = m_streams.find(streamId);
-    if (it == m_streams.end()) {
+    if (streamId >= m_streams.size())
+        m_streams.resize(size_t(streamId) + 1);
+    StreamSlot &slot = m_streams[streamId];
+    if (!slot.present) {
+        slot.present = true;
+        slot.summary = {1, position, position, timestampUs, timestampUs};
         m_streamOrder.append(streamId);
-        m_streams.insert(streamId, {1, position, position, timestampUs, timestampUs});
     } else {
-        ++it->count;
-        it->minPos = std::min(it->minPos, position);
-        it->maxPos = std::max(it->maxPos, position);
-        it->minTs = std::min(it->minTs, timestampUs);
-        it->maxTs = std::max(it->maxTs, timestampUs);
+        StreamSummary &it = slot.summary;
+        ++it.count;
+        it.minPos = std::min(it.minPos, position);
+        it.maxPos = std::max(it.maxPos, position);
+        it.minTs = std::min(it.minTs, timestampUs);
+        it.maxTs = std::max(it.maxTs, timestampUs);
     }
     ++m_count;
 }
@@ -125,7 +131,10 @@ void ChunkEncoder::addCommon(quint32 streamId, qint64 position, qint64 timestamp
 QByteArray ChunkEncoder::take(qint64 firstSeq, QByteArray *summary, qint64 *minTsUs, qint64 *maxTsUs)
 {
     QByteArray raw;
-    raw.reserve(rawBytes() + 4 * SectionCount + 4);
+    qsizetype total = 4 + 4 * SectionCount;
+    for (const auto &section : m_sections)
+        total += section.size();
+    raw.reserve(total);
     char buf[4];
     format::putU32(buf, quint32(m_count));
     raw.append(buf, 4);
@@ -134,7 +143,7 @@ QByteArray ChunkEncoder::take(qint64 firstSeq, QByteArray *summary, qint64 *minT
         raw.append(buf, 4);
     }
     for (const auto &s : m_sections)
-        raw.append(s);
+        raw.append(s.data(), s.size());
 
     summary->clear();
     put(*summary, quint64(firstSeq));
@@ -143,7 +152,7 @@ QByteArray ChunkEncoder::take(qint64 firstSeq, QByteArray *summary, qint64 *minT
     putSigned(*summary, m_maxTs);
     put(*summary, quint64(m_streamOrder.size()));
     for (quint32 id : std::as_const(m_streamOrder)) {
-        const StreamSummary &s = m_streams[id];
+        const StreamSummary &s = m_streams[id].summary;
         put(*summary, id);
         put(*summary, quint64(s.count));
         putSigned(*summary, s.minPos);

@@ -1,9 +1,10 @@
 #pragma once
 
 #include "event.h"
+#include "varint.h"
 
 #include <QByteArray>
-#include <QHash>
+#include <vector>
 
 namespace tapedeck {
 
@@ -63,11 +64,16 @@ private:
                    std::optional<QByteArrayView> value, const QByteArray &ext);
 
     int m_count = 0;
-    QByteArray m_sections[SectionCount];
+    ByteBuffer m_sections[SectionCount];
     qint64 m_lastPosition = 0;
     qint64 m_lastTimestamp = 0;
     qint64 m_minTs = 0, m_maxTs = 0;
-    QHash<quint32, StreamSummary> m_streams;
+    struct StreamSlot
+    {
+        bool present = false;
+        StreamSummary summary;
+    };
+    std::vector<StreamSlot> m_streams; // by stream id
     QList<quint32> m_streamOrder;
 };
 

@@ -18,12 +18,66 @@ TapeWriter::~TapeWriter()
 {
     if (isOpen())
         close();
+    stopWorker();
 }
 
 bool TapeWriter::fail(const QString &message)
 {
-    m_error = m_file.fileName() + QStringLiteral(": ") + message;
+    std::lock_guard lock(m_mutex);
+    if (m_error.isEmpty())
+        m_error = m_file.fileName() + QStringLiteral(": ") + message;
     return false;
+}
+
+bool TapeWriter::failed() const
+{
+    std::lock_guard lock(m_mutex);
+    return !m_error.isEmpty();
+}
+
+QString TapeWriter::errorString() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_error;
+}
+
+void TapeWriter::workerLoop()
+{
+    std::unique_lock lock(m_mutex);
+    while (true) {
+        m_wake.wait(lock, [this] { return m_stop || !m_queue.empty(); });
+        if (m_queue.empty())
+            return; // stopping, nothing left
+        Block block = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_busy = true;
+        lock.unlock();
+        const QString why = writeBlockNow(block);
+        lock.lock();
+        m_busy = false;
+        if (!why.isEmpty() && m_error.isEmpty())
+            m_error = m_file.fileName() + QStringLiteral(": ") + why;
+        m_done.notify_all();
+    }
+}
+
+void TapeWriter::stopWorker()
+{
+    if (!m_worker.joinable())
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    m_worker.join();
+}
+
+bool TapeWriter::drain()
+{
+    std::unique_lock lock(m_mutex);
+    m_done.wait(lock, [this] { return m_queue.empty() && !m_busy; });
+    return m_error.isEmpty();
 }
 
 bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const Options &options)
@@ -32,9 +86,12 @@ bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const
     m_chunk = std::make_unique<ChunkEncoder>();
     m_streamIds.clear();
     m_pendingStreams.clear();
+    stopWorker();
     m_eventCount = 0;
     m_bytesWritten = 0;
     m_error.clear();
+    m_queue.clear();
+    m_busy = m_stop = false;
     m_file.setFileName(path);
     // Unbuffered: every block goes to the OS in one write(), so a killed
     // process leaves at most one incomplete block at the end of the file.
@@ -51,6 +108,8 @@ bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const
     meta.insert(QStringLiteral("format"), int(format::Version));
     if (!writeBlock(format::Meta, {}, QJsonDocument(meta).toJson(QJsonDocument::Compact)))
         return false;
+    if (m_options.backgroundWrites)
+        m_worker = std::thread([this] { workerLoop(); });
     return true;
 }
 
@@ -79,7 +138,7 @@ bool TapeWriter::append(const Event &event)
     m_chunk->add(streamIdFor(event), event);
     ++m_eventCount;
     if (m_chunk->count() >= m_options.maxChunkEvents || m_chunk->rawBytes() >= m_options.maxChunkBytes)
-        return flush();
+        return sealChunk();
     return true;
 }
 
@@ -94,11 +153,11 @@ bool TapeWriter::appendRecord(quint32 stream, const RecordView &record)
     m_chunk->add(stream, record);
     ++m_eventCount;
     if (m_chunk->count() >= m_options.maxChunkEvents || m_chunk->rawBytes() >= m_options.maxChunkBytes)
-        return flush();
+        return sealChunk();
     return true;
 }
 
-bool TapeWriter::flush()
+bool TapeWriter::sealChunk()
 {
     if (!isOpen())
         return fail(QStringLiteral("tape is not open for writing"));
@@ -125,6 +184,13 @@ bool TapeWriter::flush()
         if (!writeBlock(format::Chunk, summary, raw))
             return false;
     }
+    return !failed();
+}
+
+bool TapeWriter::flush()
+{
+    if (!sealChunk() || !drain())
+        return false;
     if (m_options.syncOnFlush && ::fdatasync(m_file.handle()) != 0)
         return fail(QStringLiteral("fdatasync failed: %1").arg(QString::fromLocal8Bit(strerror(errno))));
     return true;
@@ -132,8 +198,28 @@ bool TapeWriter::flush()
 
 bool TapeWriter::writeBlock(quint8 type, const QByteArray &summary, const QByteArray &payload)
 {
+    if (!m_worker.joinable()) {
+        const QString why = writeBlockNow(Block{type, summary, payload});
+        return why.isEmpty() ? true : fail(why);
+    }
+    std::unique_lock lock(m_mutex);
+    // Backpressure: at most a few chunks wait, so memory stays bounded.
+    m_done.wait(lock, [this] { return m_queue.size() < 4; });
+    if (!m_error.isEmpty())
+        return false;
+    m_queue.push_back(Block{type, summary, payload});
+    lock.unlock();
+    m_wake.notify_one();
+    return true;
+}
+
+QString TapeWriter::writeBlockNow(const Block &b)
+{
+    const quint8 type = b.type;
+    const QByteArray &summary = b.summary;
+    const QByteArray &payload = b.payload;
     if (payload.size() > qsizetype(format::MaxBlockBytes) || summary.size() > qsizetype(format::MaxBlockBytes))
-        return fail(QStringLiteral("block of %1 bytes is larger than a tape allows").arg(payload.size()));
+        return QStringLiteral("block of %1 bytes is larger than a tape allows").arg(payload.size());
     quint8 codec = format::Stored;
     QByteArray stored;
     if (type == format::Chunk && m_options.compressionLevel > 0 && payload.size() > 64) {
@@ -161,10 +247,11 @@ bool TapeWriter::writeBlock(quint8 type, const QByteArray &summary, const QByteA
     block.reserve(block.size() + summary.size() + body.size());
     block.append(summary);
     block.append(body);
+    // QFile is unbuffered here: one write() per block, from one thread at a time.
     if (m_file.write(block) != block.size())
-        return fail(m_file.errorString());
+        return m_file.errorString();
     m_bytesWritten += block.size();
-    return true;
+    return QString();
 }
 
 bool TapeWriter::close()
@@ -176,6 +263,8 @@ bool TapeWriter::close()
         const QJsonObject end{{QStringLiteral("events"), m_eventCount}};
         ok = writeBlock(format::End, {}, QJsonDocument(end).toJson(QJsonDocument::Compact));
     }
+    ok = drain() && ok;
+    stopWorker();
     if (ok && m_options.syncOnFlush && ::fdatasync(m_file.handle()) != 0)
         ok = fail(QStringLiteral("fdatasync failed"));
     m_file.close();

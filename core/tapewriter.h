@@ -8,14 +8,21 @@
 #include <QFile>
 #include <QHash>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace tapedeck {
 
 // Appends events to a .tape file (format: tapeformat.md). Events are buffered
 // into a chunk; a chunk is written when it is full or on flush(). After a
 // crash (even kill -9) the tape holds every event of every completed flush.
-// Not thread-safe: one thread owns a writer.
+// Not thread-safe: one thread owns a writer. Full chunks are compressed and
+// written by a background thread (so a recorder can keep reading while zstd
+// works); flush() waits for them.
 class TapeWriter
 {
 public:
@@ -25,6 +32,7 @@ public:
         int maxChunkBytes = 1 << 20; // raw bytes before compression
         int compressionLevel = 1;    // zstd level; 0 = store uncompressed
         bool syncOnFlush = false;    // fsync on every flush (power-loss safety)
+        bool backgroundWrites = true; // compress and write chunks in a helper thread
     };
 
     TapeWriter();
@@ -47,13 +55,25 @@ public:
 
     bool isOpen() const { return m_file.isOpen(); }
     qint64 eventCount() const { return m_eventCount; }
-    qint64 bytesWritten() const { return m_bytesWritten; }
-    QString errorString() const { return m_error; }
+    qint64 bytesWritten() const { return m_bytesWritten.load(); }
+    QString errorString() const;
     QString path() const { return m_file.fileName(); }
 
 private:
+    struct Block
+    {
+        quint8 type;
+        QByteArray summary;
+        QByteArray payload;
+    };
     bool writeBlock(quint8 type, const QByteArray &summary, const QByteArray &payload);
+    QString writeBlockNow(const Block &block); // error text, empty on success
+    bool sealChunk();   // hands the pending chunk to the writer thread
+    bool drain();       // waits until every queued block is written
+    void stopWorker();
+    void workerLoop();
     bool fail(const QString &message);
+    bool failed() const;
     quint32 streamIdFor(const Event &event);
 
     QFile m_file;
@@ -62,7 +82,14 @@ private:
     QHash<StreamKey, quint32> m_streamIds;
     QList<StreamKey> m_pendingStreams; // defined but not yet written
     qint64 m_eventCount = 0;
-    qint64 m_bytesWritten = 0;
+    std::atomic<qint64> m_bytesWritten{0};
+
+    mutable std::mutex m_mutex; // guards the queue and m_error
+    std::condition_variable m_wake, m_done;
+    std::deque<Block> m_queue;
+    bool m_busy = false;
+    bool m_stop = false;
+    std::thread m_worker;
     QString m_error;
 };
 

@@ -63,7 +63,7 @@ QString errorText(int err)
 }
 
 ClientPtr makeClient(int type, const KafkaConnection &connection, const QList<std::pair<QString, QString>> &overrides,
-                     QString *error)
+                     QString *error, const QList<std::pair<QString, QString>> &defaults)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -76,7 +76,11 @@ ClientPtr makeClient(int type, const KafkaConnection &connection, const QList<st
         return true;
     };
     bool ok = true;
-    if (!connection.bootstrap.isEmpty())
+    for (const auto &[name, value] : defaults) {
+        if (ok)
+            ok = set(name, value);
+    }
+    if (ok && !connection.bootstrap.isEmpty())
         ok = set(QStringLiteral("bootstrap.servers"), connection.bootstrap);
     for (const auto &[name, value] : connection.properties) {
         if (ok)

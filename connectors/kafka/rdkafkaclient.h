@@ -22,9 +22,12 @@ struct ClientDeleter
 using ClientPtr = std::unique_ptr<rd_kafka_s, ClientDeleter>;
 
 // A librdkafka handle (RD_KAFKA_PRODUCER = 0, RD_KAFKA_CONSUMER = 1) for
-// `connection`, with `overrides` applied last. nullptr + *error on failure.
+// `connection`: `defaults` first (the user's properties may change them),
+// then the connection's properties, then `overrides` (which they may not).
+// nullptr + *error on failure.
 ClientPtr makeClient(int type, const KafkaConnection &connection,
-                     const QList<std::pair<QString, QString>> &overrides, QString *error);
+                     const QList<std::pair<QString, QString>> &overrides, QString *error,
+                     const QList<std::pair<QString, QString>> &defaults = {});
 
 QString errorText(int rdKafkaError);
 // The last error librdkafka logged for this client (e.g. "Connect to
