@@ -65,6 +65,30 @@ void EventTableModel::setTape(std::shared_ptr<const Tape> tape)
     endResetModel();
 }
 
+qint64 EventTableModel::appendSnapshot(std::shared_ptr<const Tape> tape)
+{
+    if (!m_tape || !tape || tape->path() != m_tape->path() || tape->eventCount() < m_tape->eventCount()) {
+        setTape(std::move(tape));
+        return m_tape ? m_tape->eventCount() : 0;
+    }
+    const qint64 added = tape->eventCount() - m_tape->eventCount();
+    const int oldRows = rowCount();
+    // Chunks never change once written, so the cached chunk indices stay valid.
+    if (added == 0 || m_filtered) {
+        m_tape = std::move(tape);
+        return added;
+    }
+    const int newRows = int(std::min<qint64>(tape->eventCount(), std::numeric_limits<int>::max()));
+    if (newRows == oldRows) {
+        m_tape = std::move(tape);
+        return added;
+    }
+    beginInsertRows({}, oldRows, newRows - 1);
+    m_tape = std::move(tape);
+    endInsertRows();
+    return added;
+}
+
 void EventTableModel::setVisibleRows(const QVector<quint32> &rows)
 {
     beginResetModel();

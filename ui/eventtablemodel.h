@@ -38,6 +38,12 @@ public:
     void setTape(std::shared_ptr<const Tape> tape);
     std::shared_ptr<const Tape> tape() const { return m_tape; }
 
+    // A newer snapshot of the same, growing tape (Tape::refreshed()): the new
+    // events are inserted as one batch of rows (unfiltered) so that views keep
+    // their selection and scroll position; with a filter, the visible rows stay
+    // as they are until the next setVisibleRows(). Returns the number of new events.
+    qint64 appendSnapshot(std::shared_ptr<const Tape> tape);
+
     // `rows`: sorted sequence numbers to show; replaces any earlier filter.
     void setVisibleRows(const QVector<quint32> &rows);
     void clearFilter();

@@ -4,6 +4,7 @@
 #include "eventtablemodel.h"
 #include "filterbar.h"
 #include "jobtracker.h"
+#include "kafkasession.h"
 #include "settings.h"
 #include "tape.h"
 #include "timelinemarks.h"
@@ -26,6 +27,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -336,6 +338,40 @@ void MainWindow::closeFile()
     m_detail->clear();
     updateStatus();
     updateTitle();
+}
+
+void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
+{
+    if (!tape)
+        return;
+    if (!m_tape || m_tape->path() != tape->path()) {
+        closeFile();
+        m_tape = std::move(tape);
+        m_model->setTape(m_tape);
+        m_filterBar->setTape(m_tape);
+        m_timeline->setTape(m_tape);
+        updateStatus();
+        updateTitle();
+        return;
+    }
+    const QScrollBar *bar = m_table->verticalScrollBar();
+    const bool atBottom = bar->value() >= bar->maximum();
+    m_tape = std::move(tape);
+    m_model->appendSnapshot(m_tape);
+    // The filter and the timeline are rebuilt once, when the recording is complete.
+    if (m_tape->isComplete()) {
+        m_filterBar->setTape(m_tape);
+        m_timeline->setTape(m_tape);
+    }
+    if (atBottom)
+        m_table->scrollToBottom();
+    updateStatus();
+}
+
+void MainWindow::setKafkaService(KafkaService *service)
+{
+    if (!m_kafka && service)
+        m_kafka = new KafkaSession(this, service);
 }
 
 void MainWindow::saveAs()

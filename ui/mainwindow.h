@@ -19,6 +19,8 @@ class EventDetailPane;
 class EventTableModel;
 class FilterBar;
 class JobTracker;
+class KafkaService;
+class KafkaSession;
 class Settings;
 class Tape;
 class TimelineView;
@@ -39,6 +41,14 @@ public:
     // Copies the built-in demo tape to the cache directory and opens it.
     bool openDemo();
     void closeFile();
+    // Shows a tape being recorded: a new tape is shown like openFile() (but
+    // not added to the recent files); a newer snapshot of the shown tape
+    // appends its rows, keeping the selection, and stays at the bottom if
+    // the table was there.
+    void showLiveTape(std::shared_ptr<const Tape> tape);
+    // Adds the Kafka menu and cluster browser (the service outlives the window).
+    void setKafkaService(KafkaService *service);
+    KafkaSession *kafka() const { return m_kafka; }
 
     void setErrorDialogsEnabled(bool enabled) { m_errorDialogs = enabled; }
     QString lastError() const { return m_lastError; }
@@ -99,6 +109,7 @@ private:
     QMenu *m_recentMenu = nullptr;
     QAction *m_saveAsAction = nullptr;
     QAction *m_closeAction = nullptr;
+    KafkaSession *m_kafka = nullptr;
     bool m_errorDialogs = true;
     QString m_lastError;
 };

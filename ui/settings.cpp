@@ -2,6 +2,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
@@ -13,6 +15,60 @@ const QString s_geometry = u"mainWindow/geometry"_s;
 const QString s_state = u"mainWindow/state"_s;
 const QString s_splitter = u"mainWindow/splitter"_s;
 const QString s_utcTime = u"view/utcTime"_s;
+const QString s_kafkaProfiles = u"kafka/profiles"_s;
+const QString s_kafkaLastProfile = u"kafka/lastProfile"_s;
+const QString s_profileName = u"name"_s;
+const QString s_profileBootstrap = u"bootstrap"_s;
+const QString s_profileProperties = u"properties"_s;
+const QString s_profileSecrets = u"secretNames"_s;
+
+struct StoredProfile
+{
+    QString name;
+    QString bootstrap;
+    QStringList properties; // "name=value", never a secret
+    QStringList secretNames;
+};
+} // namespace
+
+namespace {
+
+QList<StoredProfile> readProfiles(QSettings &settings)
+{
+    QList<StoredProfile> profiles;
+    const int n = settings.beginReadArray(s_kafkaProfiles);
+    for (int i = 0; i < n; ++i) {
+        settings.setArrayIndex(i);
+        profiles.append({settings.value(s_profileName).toString(), settings.value(s_profileBootstrap).toString(),
+                         settings.value(s_profileProperties).toStringList(),
+                         settings.value(s_profileSecrets).toStringList()});
+    }
+    settings.endArray();
+    return profiles;
+}
+
+void writeProfiles(QSettings &settings, const QList<StoredProfile> &profiles)
+{
+    settings.remove(s_kafkaProfiles);
+    settings.beginWriteArray(s_kafkaProfiles, int(profiles.size()));
+    for (int i = 0; i < profiles.size(); ++i) {
+        settings.setArrayIndex(i);
+        settings.setValue(s_profileName, profiles[i].name);
+        settings.setValue(s_profileBootstrap, profiles[i].bootstrap);
+        settings.setValue(s_profileProperties, profiles[i].properties);
+        settings.setValue(s_profileSecrets, profiles[i].secretNames);
+    }
+    settings.endArray();
+}
+
+QStringList namesOf(const QList<StoredProfile> &profiles)
+{
+    QStringList names;
+    for (const StoredProfile &p : profiles)
+        names.append(p.name);
+    return names;
+}
+
 } // namespace
 
 Settings::Settings(QObject *parent)
@@ -108,6 +164,76 @@ void Settings::setUtcTime(bool utc)
         return;
     m_settings.setValue(s_utcTime, utc);
     Q_EMIT utcTimeChanged(utc);
+}
+
+QStringList Settings::kafkaProfileNames() const
+{
+    return namesOf(readProfiles(m_settings));
+}
+
+std::optional<KafkaConnection> Settings::kafkaProfile(const QString &name, QStringList *secretNames) const
+{
+    const QList<StoredProfile> profiles = readProfiles(m_settings);
+    for (const StoredProfile &p : profiles) {
+        if (p.name != name)
+            continue;
+        KafkaConnection connection;
+        connection.bootstrap = p.bootstrap;
+        QString ignored;
+        for (const QString &property : p.properties) {
+            const qsizetype eq = property.indexOf(u'=');
+            // Filtered again on the way out: a hand-edited settings file may hold a secret.
+            if (eq > 0 && !KafkaConnection::isSecret(property.left(eq)))
+                connection.addProperty(property, &ignored);
+        }
+        if (secretNames)
+            *secretNames = p.secretNames;
+        return connection;
+    }
+    return std::nullopt;
+}
+
+void Settings::setKafkaProfile(const QString &name, const KafkaConnection &connection)
+{
+    StoredProfile stored{name, connection.bootstrap, {}, {}};
+    for (const auto &[property, value] : connection.properties) {
+        if (KafkaConnection::isSecret(property)) {
+            if (!stored.secretNames.contains(property))
+                stored.secretNames.append(property);
+        } else {
+            stored.properties.append(property + u'=' + value);
+        }
+    }
+    QList<StoredProfile> profiles = readProfiles(m_settings);
+    auto it = std::find_if(profiles.begin(), profiles.end(), [&](const StoredProfile &p) { return p.name == name; });
+    if (it != profiles.end())
+        *it = stored;
+    else
+        profiles.append(stored);
+    std::sort(profiles.begin(), profiles.end(),
+              [](const StoredProfile &a, const StoredProfile &b) { return a.name.localeAwareCompare(b.name) < 0; });
+    writeProfiles(m_settings, profiles);
+    Q_EMIT kafkaProfilesChanged(namesOf(profiles));
+}
+
+void Settings::removeKafkaProfile(const QString &name)
+{
+    QList<StoredProfile> profiles = readProfiles(m_settings);
+    const qsizetype removed = profiles.removeIf([&](const StoredProfile &p) { return p.name == name; });
+    if (removed == 0)
+        return;
+    writeProfiles(m_settings, profiles);
+    Q_EMIT kafkaProfilesChanged(namesOf(profiles));
+}
+
+QString Settings::lastKafkaProfile() const
+{
+    return m_settings.value(s_kafkaLastProfile).toString();
+}
+
+void Settings::setLastKafkaProfile(const QString &name)
+{
+    m_settings.setValue(s_kafkaLastProfile, name);
 }
 
 } // namespace tapedeck

@@ -1,9 +1,13 @@
 #pragma once
 
+#include "kafkaconnection.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QSettings>
 #include <QStringList>
+
+#include <optional>
 
 namespace tapedeck {
 
@@ -36,14 +40,27 @@ public:
     bool utcTime() const;
     void setUtcTime(bool utc);
 
+    // Named Kafka connection profiles. Properties for which
+    // KafkaConnection::isSecret() is true are never written: only their names
+    // are kept, so that the connection dialog can ask for them each time.
+    QStringList kafkaProfileNames() const;
+    // The connection without its secret properties; nullopt if there is no such profile.
+    std::optional<KafkaConnection> kafkaProfile(const QString &name, QStringList *secretNames = nullptr) const;
+    void setKafkaProfile(const QString &name, const KafkaConnection &connection);
+    void removeKafkaProfile(const QString &name);
+    QString lastKafkaProfile() const;
+    void setLastKafkaProfile(const QString &name);
+
 Q_SIGNALS:
     void recentFilesChanged(const QStringList &files);
     void utcTimeChanged(bool utc);
+    void kafkaProfilesChanged(const QStringList &names);
 
 private:
     void setRecentFiles(QStringList files);
 
-    QSettings m_settings{QStringLiteral("Tapedeck"), QStringLiteral("tapedeck")};
+    // Mutable: reading an array (beginReadArray) is not const in QSettings.
+    mutable QSettings m_settings{QStringLiteral("Tapedeck"), QStringLiteral("tapedeck")};
 };
 
 } // namespace tapedeck

@@ -1,4 +1,5 @@
 #include "mainwindow.h"
+#include "rdkafkaservice.h"
 #include "settings.h"
 
 #include <QApplication>
@@ -43,7 +44,10 @@ int main(int argc, char **argv)
     QGuiApplication::setApplicationDisplayName(u"Tapedeck"_s);
     QGuiApplication::setDesktopFileName(u"tapedeck"_s);
 
+    // Declared before the window: it outlives the window's Kafka workers.
+    tapedeck::RdKafkaService kafka;
     tapedeck::MainWindow window;
+    window.setKafkaService(&kafka);
     window.show();
 
     const QStringList files = parser.positionalArguments();
