@@ -28,7 +28,7 @@ const char Help[] =
     "                      list brokers, topics, partitions, watermarks and cleanup.policy\n"
     "  record kafka --brokers B --topic T [--partition P]... [--from beginning|end|OFFSET|@TS_MS]\n"
     "               [--to end|OFFSET|@TS_MS] [--follow] [--count N] [--isolation read_committed|read_uncommitted]\n"
-    "               [--show-aborted] [-X prop=val]... [-F FILE] -o OUT.tape\n"
+    "               [--show-aborted] [--no-configs] [-X prop=val]... [-F FILE] -o OUT.tape\n"
     "                      record topics into a tape, without committing offsets or joining a group;\n"
     "                      --to bounds are inclusive; --follow records until Ctrl-C\n"
     "  slots [--dsn DSN] [--json]\n"
