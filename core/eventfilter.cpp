@@ -1,14 +1,10 @@
 #include "eventfilter.h"
 
+#include "jswatchdog.h"
+
 #include <QJSEngine>
 #include <QRegularExpression>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 using namespace Qt::StringLiterals;
 
@@ -21,91 +17,16 @@ namespace {
 const QString s_prefix = u"(function(e){ return ("_s;
 const QString s_suffix = u"\n); })"_s;
 
-using Clock = std::chrono::steady_clock;
-
 } // namespace
 
 struct EventFilter::Private
 {
     QJSEngine engine;
     QJSValue function;
-
-    // Guarded by mutex: the watchdog must never interrupt the *next* call
-    // after deciding that the previous one ran too long.
-    std::mutex mutex;
-    Clock::time_point callStart;
-    bool inCall = false;
-    bool watchdogFired = false;
-    std::atomic<bool> cancelled{false};
-    int timeoutMs = 1000;
+    JsCallGuard guard{&engine};
 };
 
 namespace {
-
-// One thread watches all live filters; it only wakes while filters exist.
-class Watchdog
-{
-public:
-    static Watchdog &instance()
-    {
-        static Watchdog watchdog;
-        return watchdog;
-    }
-
-    void add(EventFilter::Private *d)
-    {
-        std::lock_guard lock(m_mutex);
-        m_filters.push_back(d);
-        if (!m_thread.joinable())
-            m_thread = std::thread([this] { run(); });
-        m_wake.notify_all();
-    }
-
-    void remove(EventFilter::Private *d)
-    {
-        std::lock_guard lock(m_mutex);
-        std::erase(m_filters, d);
-    }
-
-    ~Watchdog()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stop = true;
-        }
-        m_wake.notify_all();
-        if (m_thread.joinable())
-            m_thread.join();
-    }
-
-private:
-    void run()
-    {
-        std::unique_lock lock(m_mutex);
-        while (!m_stop) {
-            if (m_filters.empty()) {
-                m_wake.wait(lock, [this] { return m_stop || !m_filters.empty(); });
-                continue;
-            }
-            const auto now = Clock::now();
-            for (EventFilter::Private *d : m_filters) {
-                std::lock_guard callLock(d->mutex);
-                if (d->inCall && !d->watchdogFired
-                    && now - d->callStart > std::chrono::milliseconds(d->timeoutMs)) {
-                    d->watchdogFired = true;
-                    d->engine.setInterrupted(true);
-                }
-            }
-            m_wake.wait_for(lock, std::chrono::milliseconds(20), [this] { return m_stop; });
-        }
-    }
-
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::vector<EventFilter::Private *> m_filters;
-    std::thread m_thread;
-    bool m_stop = false;
-};
 
 QString wrap(const QString &expression)
 {
@@ -199,13 +120,9 @@ EventFilter::Check EventFilter::check(const QString &expression)
 EventFilter::EventFilter()
     : d(std::make_unique<Private>())
 {
-    Watchdog::instance().add(d.get());
 }
 
-EventFilter::~EventFilter()
-{
-    Watchdog::instance().remove(d.get());
-}
+EventFilter::~EventFilter() = default;
 
 bool EventFilter::compile(const QString &expression, QString *error)
 {
@@ -249,33 +166,18 @@ void EventFilter::recordError(const QString &message, qint64 seq)
 
 void EventFilter::interrupt()
 {
-    std::lock_guard lock(d->mutex);
-    d->cancelled = true;
-    d->engine.setInterrupted(true);
+    d->guard.cancel();
 }
 
 bool EventFilter::matches(const StreamKey &stream, const Chunk &chunk, int index, qint64 seq)
 {
-    if (d->cancelled.load(std::memory_order_relaxed) || !d->function.isCallable())
+    if (d->guard.cancelled() || !d->function.isCallable())
         return false;
     const QJSValue event = toJsEvent(d->engine, stream, chunk, index, m_fields);
-    {
-        std::lock_guard lock(d->mutex);
-        d->timeoutMs = m_timeoutMs;
-        d->callStart = Clock::now();
-        d->inCall = true;
-    }
+    d->guard.begin(m_timeoutMs);
     const QJSValue result = d->function.call({event});
-    bool fired = false;
-    {
-        std::lock_guard lock(d->mutex);
-        d->inCall = false;
-        fired = d->watchdogFired;
-        d->watchdogFired = false;
-        if (!d->cancelled)
-            d->engine.setInterrupted(false);
-    }
-    if (d->cancelled)
+    const bool fired = d->guard.end();
+    if (d->guard.cancelled())
         return false;
     if (fired) {
         m_timedOut = true;

@@ -16,4 +16,5 @@ int recordKafka(const QStringList &args);
 int demoCluster(const QStringList &args);
 int slots(const QStringList &args);
 int recordPostgres(const QStringList &args);
+int replay(const QStringList &args);
 }

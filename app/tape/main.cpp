@@ -38,6 +38,13 @@ const char Help[] =
     "               [--mode copy|peek|temporary|consume] [--limit N] [--follow] -o OUT.tape\n"
     "                      record a logical replication slot's changes; copy (default), peek and temporary\n"
     "                      never move the slot, consume confirms what was recorded\n"
+    "  replay IN.tape --into postgresql://...|sqlite:PATH|kafka://BROKERS/TOPIC [--transform FILE.js]\n"
+    "               [--from POS|@TIME] [--to POS|@TIME] [--replay-id ID] [--dry-run] [--on-error stop|skip]\n"
+    "               [--dead-letter FILE] [--create-tables] [--batch N] [--threads N] [--timeout-ms MS] [-X prop=val]...\n"
+    "                      write events through a JavaScript transform (default: change events to the same\n"
+    "                      tables) in batches, exactly once; rerunning with the same --replay-id (default:\n"
+    "                      the tape's file name) continues after the last committed batch; --dry-run prints\n"
+    "                      the outputs as JSON lines instead\n"
     "  demo-cluster --seed TAPE [--seconds N]\n"
     "                      run the built-in mock Kafka cluster seeded with a tape's records\n"
     "\n"
@@ -92,6 +99,8 @@ int main(int argc, char **argv)
         return commands::recordKafka(args);
     if (command == QLatin1String("slots"))
         return commands::slots(args);
+    if (command == QLatin1String("replay"))
+        return commands::replay(args);
     if (command == QLatin1String("demo-cluster"))
         return commands::demoCluster(args);
     std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());

@@ -1,0 +1,243 @@
+// `tape replay`: a tape (or a range of it) through a transform into
+// PostgreSQL, SQLite or Kafka, resumable and exactly-once (core/replay.md).
+#include "commands.h"
+
+#include "progress.h"
+
+#include <kafkasink.h>
+#include <pgchange.h>
+#include <pgsink.h>
+#include <replay.h>
+#include <sqlitesink.h>
+#include <tape.h>
+
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace tapedeck;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+ReplayEngine *g_engine = nullptr;
+
+void onSignal(int)
+{
+    if (g_engine)
+        g_engine->cancel();
+}
+
+int error(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
+    return 1;
+}
+
+int usage(const QString &message)
+{
+    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
+    return 2;
+}
+
+// POS: an offset or an LSN ("16/B374D848"); @TIME: ms since the epoch or ISO 8601.
+bool parseBound(const QString &text, bool isFrom, ReplayOptions *o)
+{
+    if (text.startsWith(u'@')) {
+        const QString t = text.mid(1);
+        bool ok = false;
+        qint64 ms = t.toLongLong(&ok);
+        if (!ok) {
+            const QDateTime dt = QDateTime::fromString(t, Qt::ISODateWithMs);
+            if (!dt.isValid())
+                return false;
+            ms = dt.toMSecsSinceEpoch();
+        }
+        (isFrom ? o->fromTimeMs : o->toTimeMs) = ms;
+        return true;
+    }
+    bool ok = false;
+    qint64 pos = text.toLongLong(&ok);
+    if (!ok) {
+        pos = pgchange::parseLsn(text.toUtf8());
+        ok = pos >= 0;
+    }
+    if (ok)
+        (isFrom ? o->fromPosition : o->toPosition) = pos;
+    return ok;
+}
+
+QJsonValue jsonText(const std::optional<QByteArray> &v)
+{
+    return v ? QJsonValue(QString::fromUtf8(*v)) : QJsonValue();
+}
+
+QJsonObject fieldsJson(const QList<SinkField> &fields)
+{
+    QJsonObject o;
+    for (const SinkField &f : fields)
+        o.insert(f.name, jsonText(f.value.text));
+    return o;
+}
+
+QByteArray outputJson(const SinkOutput &out)
+{
+    QJsonObject o{{u"seq"_s, out.seq}};
+    if (out.kind == SinkOutput::Kind::Sql) {
+        o.insert(u"table"_s, out.table);
+        o.insert(u"op"_s, out.op == SqlOp::Upsert ? u"upsert"_s : out.op == SqlOp::Insert ? u"insert"_s : u"delete"_s);
+        if (!out.key.isEmpty())
+            o.insert(u"key"_s, fieldsJson(out.key));
+        if (!out.row.isEmpty())
+            o.insert(u"row"_s, fieldsJson(out.row));
+    } else {
+        o.insert(u"topic"_s, out.topic);
+        if (out.partition >= 0)
+            o.insert(u"partition"_s, out.partition);
+        o.insert(u"key"_s, jsonText(out.kafkaKey));
+        o.insert(u"value"_s, jsonText(out.kafkaValue));
+        if (!out.headers.isEmpty()) {
+            QJsonObject h;
+            for (const Header &x : out.headers)
+                h.insert(QString::fromUtf8(x.name), jsonText(x.value));
+            o.insert(u"headers"_s, h);
+        }
+    }
+    return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+}
+
+} // namespace
+
+namespace commands {
+
+int replay(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption transform(u"transform"_s, QString(), u"FILE"_s);
+    const QCommandLineOption into(u"into"_s, QString(), u"TARGET"_s);
+    const QCommandLineOption from(u"from"_s, QString(), u"POS"_s);
+    const QCommandLineOption to(u"to"_s, QString(), u"POS"_s);
+    const QCommandLineOption replayId(u"replay-id"_s, QString(), u"ID"_s);
+    const QCommandLineOption dryRun(u"dry-run"_s);
+    const QCommandLineOption onError(u"on-error"_s, QString(), u"MODE"_s, u"stop"_s);
+    const QCommandLineOption deadLetter(u"dead-letter"_s, QString(), u"FILE"_s);
+    const QCommandLineOption createTables(u"create-tables"_s);
+    const QCommandLineOption batch(u"batch"_s, QString(), u"N"_s, u"5000"_s);
+    const QCommandLineOption threads(u"threads"_s, QString(), u"N"_s, u"1"_s);
+    const QCommandLineOption timeout(u"timeout-ms"_s, QString(), u"MS"_s, u"1000"_s);
+    const QCommandLineOption property(u"X"_s, QString(), u"prop=val"_s);
+    parser.addOptions({transform, into, from, to, replayId, dryRun, onError, deadLetter, createTables, batch, threads,
+                       timeout, property});
+    if (!parser.parse(QStringList{u"tape replay"_s} + args))
+        return usage(parser.errorText());
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 1)
+        return usage(u"replay takes one tape"_s);
+    if (!parser.isSet(into) && !parser.isSet(dryRun))
+        return usage(u"replay needs --into postgresql://...|sqlite:PATH|kafka://BROKERS/TOPIC (or --dry-run)"_s);
+
+    ReplayOptions o;
+    o.dryRun = parser.isSet(dryRun);
+    bool ok1 = false, ok2 = false, ok3 = false;
+    o.batchEvents = parser.value(batch).toInt(&ok1);
+    o.threads = parser.value(threads).toInt(&ok2);
+    o.timeoutMs = parser.value(timeout).toInt(&ok3);
+    if (!ok1 || !ok2 || !ok3 || o.batchEvents < 1 || o.threads < 1 || o.threads > 64 || o.timeoutMs < 1)
+        return usage(u"--batch, --threads and --timeout-ms take positive numbers"_s);
+    if (parser.isSet(from) && !parseBound(parser.value(from), true, &o))
+        return usage(u"--from takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
+    if (parser.isSet(to) && !parseBound(parser.value(to), false, &o))
+        return usage(u"--to takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
+    const QString mode = parser.value(onError);
+    if (mode == u"skip")
+        o.onError = ReplayOptions::OnError::Skip;
+    else if (mode != u"stop")
+        return usage(u"--on-error takes stop or skip"_s);
+    if (parser.isSet(deadLetter)) {
+        if (o.onError != ReplayOptions::OnError::Skip)
+            return usage(u"--dead-letter needs --on-error skip"_s);
+        o.deadLetterPath = parser.value(deadLetter);
+    }
+    if (parser.isSet(transform)) {
+        QFile file(parser.value(transform));
+        if (!file.open(QIODevice::ReadOnly))
+            return error(u"%1: %2"_s.arg(file.fileName(), file.errorString()));
+        o.transformSource = QString::fromUtf8(file.readAll());
+        o.transformFile = QFileInfo(file.fileName()).fileName();
+    }
+    const QString tapePath = positional.first();
+    o.replayId = parser.isSet(replayId) ? parser.value(replayId) : QFileInfo(tapePath).fileName();
+
+    std::unique_ptr<Sink> sink;
+    const QString target = parser.value(into);
+    if (!target.isEmpty()) {
+        if (target.startsWith(u"postgresql://") || target.startsWith(u"postgres://")) {
+            o.target = u"postgresql"_s;
+            sink = std::make_unique<PgSink>(target, PgSink::Options{parser.isSet(createTables), true});
+        } else if (target.startsWith(u"sqlite:")) {
+            o.target = u"sqlite"_s;
+            sink = std::make_unique<SqliteSink>(target.mid(7), SqliteSink::Options{parser.isSet(createTables)});
+        } else if (target.startsWith(u"kafka://")) {
+            const QString rest = target.mid(8);
+            const qsizetype slash = rest.indexOf(u'/');
+            if (slash <= 0 || slash == rest.size() - 1)
+                return usage(u"--into kafka://BROKERS/TOPIC needs brokers and a topic"_s);
+            KafkaConnection connection;
+            connection.bootstrap = rest.left(slash);
+            for (const QString &p : parser.values(property)) {
+                QString why;
+                if (!connection.addProperty(p, &why))
+                    return usage(why);
+            }
+            o.target = u"kafka"_s;
+            o.kafkaTopic = rest.mid(slash + 1);
+            sink = std::make_unique<KafkaSink>(connection, o.kafkaTopic);
+        } else {
+            return usage(u"--into takes postgresql://..., sqlite:PATH or kafka://BROKERS/TOPIC"_s);
+        }
+    }
+
+    QString why;
+    const auto tape = Tape::open(tapePath, &why);
+    if (!tape)
+        return error(why);
+    ReplayEngine engine(tape, o);
+    Progress progress(u"replay"_s);
+    engine.setProgressCallback([&](const ReplayStats &s) { progress.update(s.events, s.totalEvents, u"events"_s); });
+    if (o.dryRun) {
+        engine.setOutputObserver([](const SinkOutput &out) {
+            const QByteArray line = outputJson(out);
+            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+        });
+    }
+    g_engine = &engine;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const bool ok = engine.run(o.dryRun ? nullptr : sink.get(), &why);
+    g_engine = nullptr;
+    progress.finish();
+    std::fflush(stdout);
+    const ReplayStats &s = engine.stats();
+    for (const QString &e : engine.errors())
+        std::fprintf(stderr, "tape: skipped %s\n", e.toLocal8Bit().constData());
+    const QString summary = u"replay %1: %2 events read (%3 in range), %4 outputs, %5 written%6 in %7 batches, %8 skipped%9, %10 s"_s
+                                .arg(o.replayId).arg(s.events).arg(s.inRange).arg(s.outputs).arg(s.written)
+                                .arg(o.dryRun || !sink ? u" (dry run)"_s : u" to "_s + sink->describe())
+                                .arg(s.batches).arg(s.skipped)
+                                .arg(s.resumedAfterSeq >= 0 ? u", resumed after event #%1"_s.arg(s.resumedAfterSeq) : QString())
+                                .arg(s.seconds, 0, 'f', 2);
+    std::fprintf(stderr, "%s\n", summary.toLocal8Bit().constData());
+    if (!ok)
+        return error(why);
+    return 0;
+}
+
+} // namespace commands

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "pgconnection.h"
+
+#include <sink.h>
+
+#include <QHash>
+#include <QSet>
+
+namespace tapedeck {
+
+// Replays into PostgreSQL. One transaction per batch: the batch's outputs,
+// collapsed to the last operation per table and key (one ON CONFLICT
+// statement may not touch a row twice), written as
+//   DELETE ... USING unnest($1::text[], ...)        (deletes)
+//   INSERT ... SELECT ... FROM unnest(...) ON CONFLICT (key) DO UPDATE  (upserts)
+//   COPY ... FROM STDIN                              (inserts, and upserts of keys
+//                                                     that cannot exist yet)
+// plus the batch's rows in tapedeck_replay_progress. Identifiers are quoted,
+// values are parameters or COPY data. "Cannot exist yet": the table was empty
+// when this replay (with no committed progress) first touched it and the key
+// was not written since; the replay is then assumed to be the table's only writer.
+// Thread: one thread.
+class PgSink : public Sink
+{
+public:
+    struct Options
+    {
+        bool createTables = false;
+        bool copyFastPath = true;
+    };
+    PgSink(QString dsn, Options options);
+    ~PgSink() override;
+
+    QString describe() const override;
+    bool open(const QString &replayId, QString *error) override;
+    QList<ReplayPosition> committed() const override { return m_committed; }
+    bool write(const QList<SinkOutput> &outputs, const QList<ReplayPosition> &progress, QString *error) override;
+    SinkOutput::Kind accepts() const override { return SinkOutput::Kind::Sql; }
+
+    // Rows sent by COPY and by statements so far (for benchmarks and tests).
+    qint64 copiedRows() const { return m_copied; }
+    qint64 statementRows() const { return m_statementRows; }
+
+private:
+    struct Table
+    {
+        QByteArray quoted;               // "schema"."name"
+        QHash<QString, QString> types;   // column -> format_type()
+        bool fastPath = false;
+        QSet<QByteArray> written;        // keys written while fastPath
+    };
+    Table *table(const QString &name, const SinkOutput &shape, QString *error);
+    bool writeTable(Table &t, const QList<const SinkOutput *> &deletes, const QList<const SinkOutput *> &upserts,
+                    const QList<const SinkOutput *> &inserts, QString *error);
+    bool copy(Table &t, const QList<const SinkOutput *> &rows, QString *error);
+    bool upsert(Table &t, const QList<const SinkOutput *> &rows, QString *error);
+    bool remove(Table &t, const QList<const SinkOutput *> &rows, QString *error);
+    bool fail(const QString &what, QString *error);
+
+    QString m_dsn;
+    Options m_options;
+    QString m_replayId;
+    PgConnection m_conn;
+    QList<ReplayPosition> m_committed;
+    QHash<QString, Table> m_tables;
+    qint64 m_copied = 0;
+    qint64 m_statementRows = 0;
+};
+
+} // namespace tapedeck

@@ -1,0 +1,461 @@
+#include "transform.h"
+
+#include "jswatchdog.h"
+
+#include <QDateTime>
+#include <QJSEngine>
+#include <QJSValueIterator>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+namespace {
+
+QString jsOperation(Operation op)
+{
+    switch (op) {
+    case Operation::Record: return u"record"_s;
+    case Operation::Insert: return u"insert"_s;
+    case Operation::Update: return u"update"_s;
+    case Operation::Delete: return u"delete"_s;
+    case Operation::Truncate: return u"truncate"_s;
+    case Operation::Begin: return u"begin"_s;
+    case Operation::Commit: return u"commit"_s;
+    case Operation::Message: return u"message"_s;
+    case Operation::Read: return u"read"_s;
+    }
+    return u"unknown"_s;
+}
+
+QString jsKind(SourceKind kind)
+{
+    switch (kind) {
+    case SourceKind::Kafka: return u"kafka"_s;
+    case SourceKind::Postgres: return u"postgres"_s;
+    case SourceKind::File: return u"file"_s;
+    case SourceKind::Unknown: break;
+    }
+    return u"unknown"_s;
+}
+
+QJSValue text(const std::optional<QByteArray> &bytes)
+{
+    return bytes ? QJSValue(QString::fromUtf8(*bytes)) : QJSValue(QJSValue::NullValue);
+}
+
+// 64-bit numbers cross into JavaScript as decimal strings: a JS number holds
+// integers exactly only below 2^53.
+QJSValue bigText(qint64 v)
+{
+    return QJSValue(QString::number(v));
+}
+
+QJSValue rowObject(QJSEngine &engine, const Row &row, bool present)
+{
+    if (!present)
+        return QJSValue(QJSValue::NullValue);
+    QJSValue o = engine.newObject();
+    for (const Column &c : row) {
+        if (!c.unchangedToast)
+            o.setProperty(c.name, text(c.value));
+    }
+    return o;
+}
+
+// A table without a schema given by a transform stays as written.
+QString outputError(qint64 seq, const QString &what)
+{
+    return u"event #%1: transform returned an invalid output: %2"_s.arg(seq).arg(what);
+}
+
+} // namespace
+
+struct Transform::Private
+{
+    QJSEngine engine;
+    QJSValue function;
+    QJSValue context;
+    QJSValue jsonParse;
+    QJSValue jsonStringify;
+    QString fileName;
+    bool wantJson = true;
+    bool wantKeyJson = true;
+    JsCallGuard guard{&engine};
+
+    QJSValue parseJson(const std::optional<QByteArray> &bytes)
+    {
+        if (!bytes || bytes->isEmpty())
+            return QJSValue(QJSValue::UndefinedValue);
+        QJSValue parsed = jsonParse.call({QJSValue(QString::fromUtf8(*bytes))});
+        return parsed.isError() ? QJSValue(QJSValue::UndefinedValue) : parsed;
+    }
+
+    QJSValue toJs(const Event &e)
+    {
+        QJSValue o = engine.newObject();
+        o.setProperty(u"kind"_s, jsKind(e.kind));
+        o.setProperty(u"topic"_s, e.topic);
+        o.setProperty(u"partition"_s, e.partition);
+        o.setProperty(u"position"_s, bigText(e.position));
+        o.setProperty(u"offset"_s, bigText(e.position));
+        const qint64 ms = e.timestampMs();
+        o.setProperty(u"timestamp"_s, double(ms));
+        o.setProperty(u"timestampUs"_s, bigText(e.timestampUs));
+        o.setProperty(u"key"_s, text(e.key));
+        o.setProperty(u"value"_s, text(e.value));
+        if (wantJson)
+            o.setProperty(u"json"_s, parseJson(e.value));
+        if (wantKeyJson)
+            o.setProperty(u"keyJson"_s, parseJson(e.key));
+        QJSValue headers = engine.newObject();
+        for (const Header &h : e.headers)
+            headers.setProperty(QString::fromUtf8(h.name), text(h.value));
+        o.setProperty(u"headers"_s, headers);
+        o.setProperty(u"op"_s, jsOperation(e.operation));
+        if (e.isChange()) {
+            o.setProperty(u"table"_s, e.topic);
+            o.setProperty(u"txid"_s, bigText(e.transactionId));
+            o.setProperty(u"commitLsn"_s, bigText(e.commitLsn));
+            QJSValue pk = engine.newArray(uint(e.primaryKey.size()));
+            for (int i = 0; i < e.primaryKey.size(); ++i)
+                pk.setProperty(quint32(i), e.primaryKey[i]);
+            o.setProperty(u"primaryKey"_s, pk);
+            o.setProperty(u"old"_s, rowObject(engine, e.oldRow, !e.oldRow.isEmpty()));
+            o.setProperty(u"new"_s, rowObject(engine, e.newRow, !e.newRow.isEmpty()));
+            QJSValue types = engine.newObject();
+            for (const Column &c : e.oldRow)
+                types.setProperty(c.name, c.type);
+            for (const Column &c : e.newRow)
+                types.setProperty(c.name, c.type);
+            o.setProperty(u"types"_s, types);
+        }
+        return o;
+    }
+
+    bool sqlValue(const QJSValue &v, SinkValue *out, QString *why)
+    {
+        if (v.isNull() || v.isUndefined()) {
+            out->text = std::nullopt;
+        } else if (v.isBool()) {
+            out->text = v.toBool() ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+            out->type = u"boolean"_s;
+        } else if (v.isNumber()) {
+            const double d = v.toNumber();
+            if (!std::isfinite(d)) {
+                *why = u"a number that is not finite"_s;
+                return false;
+            }
+            if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+                out->text = QByteArray::number(qint64(d));
+                out->type = u"bigint"_s;
+            } else {
+                out->text = QByteArray::number(d, 'g', 17);
+                out->type = u"double precision"_s;
+            }
+        } else if (v.isString()) {
+            out->text = v.toString().toUtf8();
+            out->type = u"text"_s;
+        } else if (v.isDate()) {
+            out->text = v.toDateTime().toUTC().toString(Qt::ISODateWithMs).toUtf8();
+            out->type = u"timestamptz"_s;
+        } else if (v.isObject() && !v.isCallable()) {
+            out->text = jsonStringify.call({v}).toString().toUtf8();
+            out->type = u"jsonb"_s;
+        } else {
+            *why = u"a value of an unsupported type"_s;
+            return false;
+        }
+        return true;
+    }
+
+    bool fields(const QJSValue &object, const char *what, QList<SinkField> *out, QString *why)
+    {
+        if (object.isUndefined() || object.isNull())
+            return true;
+        if (!object.isObject() || object.isArray()) {
+            *why = u"\"%1\" must be an object of column: value"_s.arg(QLatin1StringView(what));
+            return false;
+        }
+        QJSValueIterator it(object);
+        while (it.hasNext()) {
+            it.next();
+            SinkField f;
+            f.name = it.name();
+            if (!sqlValue(it.value(), &f.value, why)) {
+                *why = u"\"%1.%2\" is %3"_s.arg(QLatin1StringView(what), f.name, *why);
+                return false;
+            }
+            out->append(std::move(f));
+        }
+        return true;
+    }
+
+    std::optional<QByteArray> bytes(const QJSValue &v)
+    {
+        if (v.isNull() || v.isUndefined())
+            return std::nullopt;
+        if (v.isObject() && !v.isCallable())
+            return jsonStringify.call({v}).toString().toUtf8();
+        return v.toString().toUtf8();
+    }
+
+    bool output(const QJSValue &v, qint64 seq, SinkOutput *out, QString *error)
+    {
+        QString why;
+        if (!v.isObject() || v.isArray() || v.isCallable()) {
+            *error = outputError(seq, u"expected an object with \"table\" (SQL) or \"topic\" (Kafka), got %1"_s
+                                          .arg(v.isArray() ? u"a nested array"_s : v.toString()));
+            return false;
+        }
+        out->seq = seq;
+        const QJSValue table = v.property(u"table"_s);
+        const QJSValue topic = v.property(u"topic"_s);
+        if (!table.isUndefined()) {
+            if (!table.isString() || table.toString().isEmpty()) {
+                *error = outputError(seq, u"\"table\" must be a non-empty string"_s);
+                return false;
+            }
+            out->kind = SinkOutput::Kind::Sql;
+            out->table = table.toString();
+            const QJSValue op = v.property(u"op"_s);
+            const QString opName = op.isUndefined() ? u"upsert"_s : op.toString();
+            if (opName == u"upsert")
+                out->op = SqlOp::Upsert;
+            else if (opName == u"insert")
+                out->op = SqlOp::Insert;
+            else if (opName == u"delete")
+                out->op = SqlOp::Delete;
+            else {
+                *error = outputError(seq, u"\"op\" must be \"upsert\", \"insert\" or \"delete\", not \"%1\""_s.arg(opName));
+                return false;
+            }
+            if (!fields(v.property(u"key"_s), "key", &out->key, &why) || !fields(v.property(u"row"_s), "row", &out->row, &why)) {
+                *error = outputError(seq, why);
+                return false;
+            }
+            if (out->op != SqlOp::Insert && out->key.isEmpty()) {
+                *error = outputError(seq, u"\"%1\" needs a non-empty \"key\""_s.arg(opName));
+                return false;
+            }
+            if (out->op != SqlOp::Delete && out->row.isEmpty() && out->key.isEmpty()) {
+                *error = outputError(seq, u"\"%1\" needs a non-empty \"row\""_s.arg(opName));
+                return false;
+            }
+            // An upsert writes the key columns too, whether or not the row repeats them.
+            if (out->op == SqlOp::Upsert) {
+                for (const SinkField &k : std::as_const(out->key)) {
+                    const bool inRow = std::any_of(out->row.cbegin(), out->row.cend(),
+                                                   [&](const SinkField &f) { return f.name == k.name; });
+                    if (!inRow)
+                        out->row.prepend(k);
+                }
+            }
+            return true;
+        }
+        if (!topic.isUndefined()) {
+            if (!topic.isString() || topic.toString().isEmpty()) {
+                *error = outputError(seq, u"\"topic\" must be a non-empty string"_s);
+                return false;
+            }
+            out->kind = SinkOutput::Kind::Kafka;
+            out->topic = topic.toString();
+            const QJSValue partition = v.property(u"partition"_s);
+            if (!partition.isUndefined() && !partition.isNull()) {
+                if (!partition.isNumber() || partition.toNumber() != std::floor(partition.toNumber()) || partition.toNumber() < 0) {
+                    *error = outputError(seq, u"\"partition\" must be a non-negative integer"_s);
+                    return false;
+                }
+                out->partition = partition.toInt();
+            }
+            out->kafkaKey = bytes(v.property(u"key"_s));
+            out->kafkaValue = bytes(v.property(u"value"_s));
+            const QJSValue headers = v.property(u"headers"_s);
+            if (headers.isObject()) {
+                QJSValueIterator it(headers);
+                while (it.hasNext()) {
+                    it.next();
+                    out->headers.append(Header{it.name().toUtf8(), bytes(it.value())});
+                }
+            }
+            return true;
+        }
+        *error = outputError(seq, u"expected an object with \"table\" (SQL) or \"topic\" (Kafka)"_s);
+        return false;
+    }
+};
+
+Transform::Transform() : d(std::make_unique<Private>())
+{
+}
+
+Transform::~Transform() = default;
+
+bool Transform::compile(const QString &source, const QString &fileName, const Context &context, QString *error)
+{
+    d->fileName = fileName;
+    const QJSValue result = d->engine.evaluate(source, fileName);
+    if (result.isError()) {
+        *error = u"%1:%2: %3"_s.arg(fileName).arg(result.property(u"lineNumber"_s).toInt()).arg(result.toString());
+        return false;
+    }
+    QJSValue global = d->engine.globalObject();
+    d->function = global.property(u"transform"_s);
+    if (!d->function.isCallable()) {
+        *error = u"%1: defines no function transform(event, ctx)"_s.arg(fileName);
+        return false;
+    }
+    d->jsonParse = global.property(u"JSON"_s).property(u"parse"_s);
+    d->jsonStringify = global.property(u"JSON"_s).property(u"stringify"_s);
+    d->context = d->engine.newObject();
+    d->context.setProperty(u"replayId"_s, context.replayId);
+    d->context.setProperty(u"target"_s, context.target);
+    d->context.setProperty(u"dryRun"_s, context.dryRun);
+    d->context.setProperty(u"state"_s, d->engine.newObject());
+    // Parsing JSON costs; a script that never says "json" never needs it.
+    d->wantJson = source.contains(u"json"_s, Qt::CaseInsensitive);
+    d->wantKeyJson = source.contains(u"keyJson"_s);
+    return true;
+}
+
+void Transform::cancel()
+{
+    d->guard.cancel();
+}
+
+Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutput> *outputs, QString *error)
+{
+    if (d->guard.cancelled())
+        return Result::Cancelled;
+    const QJSValue e = d->toJs(event);
+    d->guard.begin(m_timeoutMs);
+    const QJSValue result = d->function.call({e, d->context});
+    const bool fired = d->guard.end();
+    if (d->guard.cancelled())
+        return Result::Cancelled;
+    if (fired) {
+        *error = u"event #%1: transform took longer than %2 ms and was interrupted"_s.arg(seq).arg(m_timeoutMs);
+        return Result::Timeout;
+    }
+    if (result.isError()) {
+        const int line = result.property(u"lineNumber"_s).toInt();
+        *error = u"event #%1: transform threw %2"_s.arg(seq).arg(result.toString());
+        if (line > 0)
+            *error += u" (%1:%2)"_s.arg(d->fileName).arg(line);
+        return Result::Error;
+    }
+    if (result.isNull() || result.isUndefined())
+        return Result::Ok;
+    const qsizetype before = outputs->size();
+    auto fail = [&] {
+        outputs->resize(before);
+        return Result::Error;
+    };
+    if (result.isArray()) {
+        const int n = result.property(u"length"_s).toInt();
+        for (int i = 0; i < n; ++i) {
+            const QJSValue item = result.property(quint32(i));
+            if (item.isNull() || item.isUndefined())
+                continue;
+            SinkOutput out;
+            if (!d->output(item, seq, &out, error))
+                return fail();
+            outputs->append(std::move(out));
+        }
+        return Result::Ok;
+    }
+    SinkOutput out;
+    if (!d->output(result, seq, &out, error))
+        return fail();
+    outputs->append(std::move(out));
+    return Result::Ok;
+}
+
+bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs, QString *error)
+{
+    if (!event.isChange()) {
+        if (kafkaTopic.isEmpty()) {
+            *error = u"event #%1 is a Kafka record: replaying records into SQL needs --transform"_s.arg(seq);
+            return false;
+        }
+        SinkOutput out;
+        out.kind = SinkOutput::Kind::Kafka;
+        out.seq = seq;
+        out.topic = kafkaTopic;
+        out.kafkaKey = event.key;
+        out.kafkaValue = event.value;
+        out.headers = event.headers;
+        outputs->append(std::move(out));
+        return true;
+    }
+    switch (event.operation) {
+    case Operation::Insert:
+    case Operation::Update:
+    case Operation::Read:
+    case Operation::Delete:
+        break;
+    default:
+        return true; // Begin, Commit, Message, Truncate: nothing to write (replay.md)
+    }
+    if (!kafkaTopic.isEmpty()) {
+        // Into Kafka a change event becomes key = PK JSON, value = new row JSON (null: delete).
+        SinkOutput out;
+        out.kind = SinkOutput::Kind::Kafka;
+        out.seq = seq;
+        out.topic = kafkaTopic;
+        out.kafkaKey = event.key;
+        out.kafkaValue = event.value;
+        outputs->append(std::move(out));
+        return true;
+    }
+    SinkOutput out;
+    out.seq = seq;
+    out.table = event.topic;
+    auto field = [](const Column &c) { return SinkField{c.name, SinkValue{c.value, c.type}}; };
+    const bool isDelete = event.operation == Operation::Delete;
+    for (const QString &name : event.primaryKey) {
+        const Column *found = nullptr;
+        if (!isDelete) {
+            for (const Column &c : event.newRow) {
+                if (c.name == name && !c.unchangedToast)
+                    found = &c;
+            }
+        }
+        if (!found) {
+            for (const Column &c : event.oldRow) {
+                if (c.name == name && !c.unchangedToast)
+                    found = &c;
+            }
+        }
+        if (!found) {
+            *error = u"event #%1: %2 %3 lacks key column \"%4\""_s.arg(seq).arg(jsOperation(event.operation), event.topic, name);
+            return false;
+        }
+        out.key.append(field(*found));
+    }
+    if (isDelete) {
+        if (out.key.isEmpty()) {
+            *error = u"event #%1: delete from %2, a table without primary key or replica identity, cannot be replayed"_s
+                         .arg(seq).arg(event.topic);
+            return false;
+        }
+        out.op = SqlOp::Delete;
+    } else {
+        out.op = out.key.isEmpty() ? SqlOp::Insert : SqlOp::Upsert;
+        if (event.operation == Operation::Update && out.key.isEmpty()) {
+            *error = u"event #%1: update of %2, a table without primary key or replica identity, cannot be replayed"_s
+                         .arg(seq).arg(event.topic);
+            return false;
+        }
+        for (const Column &c : event.newRow) {
+            if (!c.unchangedToast)
+                out.row.append(field(c));
+        }
+    }
+    outputs->append(std::move(out));
+    return true;
+}
+
+} // namespace tapedeck

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "event.h"
+#include "sink.h"
+
+#include <QString>
+
+#include <memory>
+
+namespace tapedeck {
+
+// Runs a user's JavaScript transform (contract: README "Transforms") on
+// events and turns what it returns into SinkOutputs.
+//
+// Thread: a Transform (and its QJSEngine) belongs to the thread that created
+// it; only cancel() may be called from another thread. The replay engine runs
+// one Transform per worker thread.
+//
+// Sandbox: ECMAScript built-ins only (no console, no file, process or network
+// access); the shared JsCallGuard watchdog interrupts a call that runs longer
+// than timeoutMs().
+class Transform
+{
+public:
+    enum class Result { Ok, Error, Timeout, Cancelled };
+
+    struct Context
+    {
+        QString replayId;
+        QString target; // "postgresql", "sqlite", "kafka", "" in a dry run without target
+        bool dryRun = false;
+    };
+
+    Transform();
+    ~Transform();
+    Transform(const Transform &) = delete;
+    Transform &operator=(const Transform &) = delete;
+
+    // Evaluates the script; it must define a function `transform(event, ctx)`.
+    // `fileName` labels errors. false + *error ("orders.js:3: SyntaxError: ...").
+    bool compile(const QString &source, const QString &fileName, const Context &context, QString *error);
+    void setTimeoutMs(int ms) { m_timeoutMs = ms; }
+    int timeoutMs() const { return m_timeoutMs; }
+
+    // Appends the outputs of one event. On failure *error is the exact message
+    // that the CLI prints and the dead-letter file holds, e.g.
+    // "event #12: transform threw Error: no total (orders.js:3)".
+    Result run(const Event &event, qint64 seq, QList<SinkOutput> *outputs, QString *error);
+
+    // Thread-safe: stops the running call and every later one.
+    void cancel();
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+    int m_timeoutMs = 1000;
+};
+
+// The replay without a transform: a change event goes to the same table with
+// the same operation (insert and update become an upsert by primary key, a
+// table without one gets plain inserts). Begin, Commit, Message and Truncate
+// give no output (false is not returned for them). A Kafka record is copied
+// as is when `kafkaTopic` is set (a Kafka target), and is an error otherwise.
+bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs,
+                     QString *error);
+
+} // namespace tapedeck

@@ -1,0 +1,173 @@
+// `bench_replay [N] [batch]` (default 1 M change events, batch 20 000; needs
+// TAPEDECK_PG_URI): replay into PostgreSQL against a plain COPY of the same
+// rows into the same kind of table in the same run, as ratios:
+//   A  identity rebuild into an empty table (COPY fast path)
+//   B  identity upserts into the populated table (every row updates)
+//   C  a small JavaScript transform, --threads 2, into an empty table
+#include <pgchange.h>
+#include <pgconnection.h>
+#include <pgsink.h>
+#include <replay.h>
+#include <tape.h>
+#include <tapewriter.h>
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QUuid>
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+
+using namespace tapedeck;
+
+namespace {
+
+const char Ddl[] = "(id bigint PRIMARY KEY, name text, amount numeric(14,2), big bigint, note text, ts timestamptz, flag boolean)";
+
+Row makeRow(qint64 id, QRandomGenerator &rng)
+{
+    auto col = [](const char *name, const char *type, QByteArray v) {
+        return Column{QLatin1String(name), QLatin1String(type), std::move(v), false};
+    };
+    return Row{col("id", "bigint", QByteArray::number(id)),
+               col("name", "text", "customer-" + QByteArray::number(rng.bounded(1000000))),
+               col("amount", "numeric", QByteArray::number(rng.bounded(100000)) + ".25"),
+               col("big", "bigint", QByteArray::number(Q_INT64_C(9007199254740993) + rng.bounded(1000000))),
+               col("note", "text", "a note of moderate length for row " + QByteArray::number(id)),
+               col("ts", "timestamp with time zone", "2024-03-01 12:34:56.123456+00"),
+               col("flag", "boolean", rng.bounded(2) ? "t" : "f")};
+}
+
+bool die(const QString &what)
+{
+    std::fprintf(stderr, "bench_replay: %s\n", what.toLocal8Bit().constData());
+    std::exit(1);
+    return false;
+}
+
+double rawCopy(PgConnection &c, const QByteArray &table, qint64 n, int batch)
+{
+    QString error;
+    QRandomGenerator rng(1);
+    QElapsedTimer t;
+    t.start();
+    for (qint64 done = 0; done < n;) {
+        c.command("BEGIN", &error) || die(error);
+        pg::ResultPtr r(PQexec(c.handle(), QByteArray("COPY " + table + " FROM STDIN").constData()));
+        PQresultStatus(r.get()) == PGRES_COPY_IN || die(c.lastError());
+        QByteArray data;
+        const qint64 end = std::min(n, done + batch);
+        for (; done < end; ++done) {
+            const Row row = makeRow(done + 1, rng);
+            for (qsizetype i = 0; i < row.size(); ++i) {
+                if (i)
+                    data += '\t';
+                data += *row[i].value;
+            }
+            data += '\n';
+            if (data.size() > (1 << 20)) {
+                PQputCopyData(c.handle(), data.constData(), int(data.size()));
+                data.clear();
+            }
+        }
+        PQputCopyData(c.handle(), data.constData(), int(data.size()));
+        PQputCopyEnd(c.handle(), nullptr);
+        pg::ResultPtr e(PQgetResult(c.handle()));
+        PQresultStatus(e.get()) == PGRES_COMMAND_OK || die(c.lastError());
+        while (pg::ResultPtr more{PQgetResult(c.handle())}) {
+        }
+        // Same per-batch bookkeeping as a replay: one progress row.
+        c.exec("INSERT INTO public.tapedeck_replay_progress VALUES ('bench-copy', 's', $1, $1, now()) ON CONFLICT (replay_id, stream) DO UPDATE SET seq = EXCLUDED.seq",
+               {QByteArray::number(done)}, &error) || die(error);
+        c.command("COMMIT", &error) || die(error);
+    }
+    return double(n) / (double(t.nsecsElapsed()) / 1e9);
+}
+
+double replay(const std::shared_ptr<Tape> &tape, const QString &dsn, const QString &id, int batch, const QString &js, int threads,
+              PgSink::Options options = {false, true})
+{
+    ReplayOptions o;
+    o.replayId = id;
+    o.batchEvents = batch;
+    o.transformSource = js;
+    o.transformFile = QStringLiteral("bench.js");
+    o.threads = threads;
+    o.target = QStringLiteral("postgresql");
+    ReplayEngine engine(tape, o);
+    PgSink sink(dsn, options);
+    QString error;
+    QElapsedTimer t;
+    t.start();
+    engine.run(&sink, &error) || die(error);
+    const double rate = double(tape->eventCount()) / (double(t.nsecsElapsed()) / 1e9);
+    std::printf("    (%lld rows by COPY, %lld by statements)\n", sink.copiedRows(), sink.statementRows());
+    return rate;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const qint64 n = argc > 1 ? QByteArray(argv[1]).toLongLong() : 1000000;
+    const int batch = argc > 2 ? QByteArray(argv[2]).toInt() : 20000;
+    const QString dsn = qEnvironmentVariable("TAPEDECK_PG_URI");
+    if (dsn.isEmpty())
+        die(QStringLiteral("TAPEDECK_PG_URI is not set"));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("bench.tape"));
+    const QString suffix = QUuid::createUuid().toString(QUuid::Id128).left(8);
+    const QString table = QStringLiteral("bench_replay_") + suffix;
+    {
+        TapeWriter w;
+        w.create(path, TapeMetadata{}) || die(w.errorString());
+        PgCatalog catalog;
+        catalog.database = QStringLiteral("bench");
+        catalog.primaryKeys.insert(QStringLiteral("public.") + table, {QStringLiteral("id")});
+        QRandomGenerator rng(1);
+        for (qint64 i = 0; i < n; ++i) {
+            pgchange::TxnInfo txn{i, 0x1000 + i * 0x100 + 0x80, 1709290000000000LL + i};
+            w.append(pgchange::change(catalog, Operation::Insert, 0x1000 + i * 0x100, txn, QStringLiteral("public"), table, {},
+                                      makeRow(i + 1, rng), {}))
+                || die(w.errorString());
+        }
+        w.close() || die(w.errorString());
+    }
+    QString error;
+    const auto tape = Tape::open(path, &error);
+    tape || die(error);
+    PgConnection c;
+    c.open(dsn, PgConnection::Kind::Sql, &error) || die(error);
+    const QByteArray t = table.toUtf8();
+    c.command("CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, stream text NOT NULL, "
+              "position bigint NOT NULL, seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
+              &error);
+    c.command("CREATE TABLE " + t + "_copy " + Ddl + "; CREATE TABLE " + t + ' ' + Ddl, &error) || die(error);
+    std::printf("bench_replay: %lld change events (inserts of distinct keys, ~120-byte rows), batch %d, PostgreSQL %d\n", n, batch,
+                c.serverVersion());
+    const double copy = rawCopy(c, t + "_copy", n, batch);
+    std::printf("raw COPY (one transaction per batch)            %9.0f rows/s\n", copy);
+    const double a = replay(tape, dsn, QStringLiteral("bench-a-") + suffix, batch, {}, 1);
+    std::printf("A identity into an empty table                  %9.0f events/s  %.2fx COPY\n", a, a / copy);
+    const double b = replay(tape, dsn, QStringLiteral("bench-b-") + suffix, batch, {}, 1);
+    std::printf("B identity upserts into the populated table     %9.0f events/s  %.2fx COPY\n", b, b / copy);
+    c.command("TRUNCATE " + t, &error) || die(error);
+    const QString js = QStringLiteral(
+        "function transform(e, ctx) {\n"
+        "  if (e.op !== 'insert' && e.op !== 'update') return null;\n"
+        "  const r = e.new;\n"
+        "  return {table: e.table, key: {id: r.id}, row: {id: r.id, name: r.name.toUpperCase(), amount: r.amount, big: r.big,\n"
+        "          note: r.note, ts: r.ts, flag: r.flag}};\n"
+        "}\n");
+    for (const int threads : {1, 2}) {
+        c.command("TRUNCATE " + t, &error) || die(error);
+        const double cj = replay(tape, dsn, QStringLiteral("bench-c%1-").arg(threads) + suffix, batch, js, threads);
+        std::printf("C small JS transform, %d engine(s), empty table  %9.0f events/s  %.2fx COPY\n", threads, cj, cj / copy);
+    }
+    c.command("DROP TABLE " + t + "_copy; DROP TABLE " + t + "; DELETE FROM public.tapedeck_replay_progress WHERE replay_id LIKE 'bench-%'", &error);
+    return 0;
+}

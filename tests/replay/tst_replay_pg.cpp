@@ -1,0 +1,260 @@
+// `tape replay` into the real PostgreSQL (TAPEDECK_PG_URI; fails, never
+// skips, without it): identity rebuild compared with the source table,
+// upserts into a populated table, and SIGKILL mid-run then rerun (exactly once).
+#include "replayworkload.h"
+
+#include <pgconnection.h>
+
+#include <libpq-fe.h>
+
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+#include <QUrl>
+#include <QUuid>
+#include <QScopeGuard>
+
+#include <unistd.h>
+
+using namespace tapedeck;
+using namespace replaytest;
+
+class TestReplayPg : public QObject
+{
+    Q_OBJECT
+private:
+    QString m_uri;
+    QString m_targetUri;
+    QString m_targetDb;
+    QString m_suffix = QUuid::createUuid().toString(QUuid::Id128).left(8);
+    QTemporaryDir m_dir;
+    PgConnection m_source, m_target;
+
+    QStringList rows(PgConnection &c, const QByteArray &sql)
+    {
+        QString error;
+        const auto r = c.exec(sql, {}, &error);
+        if (!r)
+            return {QStringLiteral("<error> ") + error};
+        QStringList out;
+        for (int i = 0; i < PgConnection::rows(r); ++i) {
+            QStringList cols;
+            for (int j = 0; j < PQnfieldsProxy(r); ++j)
+                cols.append(PgConnection::isNull(r, i, j) ? QStringLiteral("NULL") : QString::fromUtf8(PgConnection::value(r, i, j)));
+            out.append(cols.join(QLatin1Char('|')));
+        }
+        return out;
+    }
+    static int PQnfieldsProxy(const pg::ResultPtr &r);
+
+    int runTape(const QStringList &args, QByteArray *stderrText = nullptr)
+    {
+        QProcess p;
+        p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+        p.waitForFinished(300000);
+        const QByteArray err = p.readAllStandardError();
+        if (stderrText)
+            *stderrText = err;
+        if (p.exitCode() != 0)
+            qWarning().noquote() << err;
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_uri = qEnvironmentVariable("TAPEDECK_PG_URI");
+        QVERIFY2(!m_uri.isEmpty(), "TAPEDECK_PG_URI is not set: start the services (eval \"$(scripts/services/all.sh env)\")");
+        QVERIFY(m_dir.isValid());
+        QString error;
+        QVERIFY2(m_source.open(m_uri, PgConnection::Kind::Sql, &error), qPrintable(error));
+        m_targetDb = QStringLiteral("tapedeck_replay_") + m_suffix;
+        QVERIFY2(m_source.command("CREATE DATABASE " + m_targetDb.toUtf8(), &error), qPrintable(error));
+        QUrl url(m_uri);
+        url.setPath(QLatin1Char('/') + m_targetDb);
+        m_targetUri = url.toString();
+        QVERIFY2(m_target.open(m_targetUri, PgConnection::Kind::Sql, &error), qPrintable(error));
+    }
+
+    void cleanupTestCase()
+    {
+        m_target = PgConnection();
+        QString error;
+        if (m_source.isOpen())
+            m_source.command("DROP DATABASE IF EXISTS " + m_targetDb.toUtf8() + " WITH (FORCE)", &error);
+    }
+
+    void identityRebuildAndUpsert()
+    {
+        const QByteArray src = "items_src_" + m_suffix.toUtf8();
+        const Workload w = makeWorkload(6000, 700, 11, QStringLiteral("items"), src);
+        QString error;
+        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
+        QByteArray script("BEGIN;");
+        for (const QByteArray &s : w.sql)
+            script += s + ';';
+        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.items ") + tableDdl(), &error), qPrintable(error));
+        const QString tape = m_dir.filePath(QStringLiteral("items.tape"));
+        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+
+        const QByteArray select = "SELECT id::text, name, amount::text, big::text, note, ts::text, flag::text FROM %1 ORDER BY id";
+        const QStringList expected = rows(m_source, QByteArray(select).replace("%1", src));
+        QCOMPARE(expected.size(), w.finalRows.size());
+
+        QByteArray err;
+        QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"),
+                          QStringLiteral("700"), QStringLiteral("--replay-id"), QStringLiteral("rebuild")}, &err), 0);
+        QVERIFY2(err.contains("6000 events read"), err.constData());
+        QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.items")), expected);
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'rebuild'"),
+                 QStringList{QStringLiteral("postgres/source/public.items/0|5999")});
+
+        // Rerun: nothing left to do.
+        QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--replay-id"),
+                          QStringLiteral("rebuild")}, &err), 0);
+        QVERIFY2(err.contains("0 events read") && err.contains("resumed after event #5999"), err.constData());
+
+        // Upserts into the populated table, with the JavaScript identity on two engines.
+        QVERIFY2(m_target.command("UPDATE public.items SET name = 'stale'", &error), qPrintable(error));
+        QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--transform"),
+                          QStringLiteral(TAPEDECK_SOURCE_DIR "/resources/transforms/identity.js"), QStringLiteral("--threads"),
+                          QStringLiteral("2"), QStringLiteral("--batch"), QStringLiteral("333"), QStringLiteral("--replay-id"),
+                          QStringLiteral("upsert")}, &err), 0);
+        QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.items")), expected);
+    }
+
+    void createTables()
+    {
+        const Workload w = makeWorkload(500, 50, 3, QStringLiteral("created"), "unused");
+        const QString tape = m_dir.filePath(QStringLiteral("created.tape"));
+        QString error;
+        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+        QByteArray err;
+        QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri}, &err), 1);
+        QVERIFY2(err.contains("table \"public\".\"created\" does not exist (--create-tables creates it from the outputs)"), err.constData());
+        QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--create-tables")}, &err), 0);
+        QCOMPARE(rows(m_target, "SELECT count(*) FROM public.created"), QStringList{QString::number(w.finalRows.size())});
+        QCOMPARE(rows(m_target, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.created'::regclass AND attname = 'big'"),
+                 QStringList{QStringLiteral("bigint")});
+    }
+
+    // A second, throwaway server (initdb in a temp dir, as user tapedeck when
+    // we are root) that the test stops with -m immediate mid-replay.
+    void serverStoppedMidReplay()
+    {
+        const QString bin = QStringLiteral("/usr/lib/postgresql/15/bin/");
+        QTemporaryDir base;
+        QVERIFY(base.isValid());
+        const QString data = base.filePath(QStringLiteral("data"));
+        const bool root = ::getuid() == 0;
+        auto asService = [&](const QString &program, const QStringList &args) {
+            QProcess p;
+            p.setWorkingDirectory(base.path());
+            if (root)
+                p.start(QStringLiteral("runuser"), QStringList{QStringLiteral("-u"), QStringLiteral("tapedeck"), QStringLiteral("--"), bin + program} + args);
+            else
+                p.start(bin + program, args);
+            p.waitForFinished(120000);
+            if (p.exitCode() != 0)
+                qWarning().noquote() << program << p.readAllStandardError() << p.readAllStandardOutput();
+            return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+        };
+        if (root)
+            QCOMPARE(QProcess::execute(QStringLiteral("chown"), {QStringLiteral("tapedeck:"), base.path()}), 0);
+        QVERIFY(asService(QStringLiteral("initdb"), {QStringLiteral("-D"), data, QStringLiteral("-U"), QStringLiteral("postgres"),
+                                                     QStringLiteral("--auth=trust"), QStringLiteral("-E"), QStringLiteral("UTF8")}));
+        const int port = 55000 + int(QRandomGenerator::global()->bounded(5000));
+        {
+            QFile conf(data + QStringLiteral("/postgresql.conf"));
+            QVERIFY(conf.open(QIODevice::Append));
+            conf.write(QStringLiteral("\nport = %1\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%2'\n")
+                           .arg(port).arg(base.path()).toUtf8());
+        }
+        const QStringList start{QStringLiteral("-D"), data, QStringLiteral("-l"), base.filePath(QStringLiteral("log")), QStringLiteral("-w"), QStringLiteral("start")};
+        const QStringList stop{QStringLiteral("-D"), data, QStringLiteral("-m"), QStringLiteral("immediate"), QStringLiteral("-w"), QStringLiteral("stop")};
+        QVERIFY(asService(QStringLiteral("pg_ctl"), start));
+        auto cleanup = qScopeGuard([&] { asService(QStringLiteral("pg_ctl"), stop); });
+        const QString uri = QStringLiteral("postgresql://postgres@127.0.0.1:%1/postgres").arg(port);
+        QString error;
+        {
+            PgConnection c;
+            QVERIFY2(c.open(uri, PgConnection::Kind::Sql, &error), qPrintable(error));
+            QVERIFY2(c.command(QByteArray("CREATE TABLE public.items ") + tableDdl(), &error), qPrintable(error));
+        }
+        const QByteArray src = "items_crash_" + m_suffix.toUtf8();
+        const Workload w = makeWorkload(8000, 900, 23, QStringLiteral("items"), src);
+        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
+        QByteArray script("BEGIN;");
+        for (const QByteArray &s : w.sql)
+            script += s + ';';
+        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        const QString tape = m_dir.filePath(QStringLiteral("crash.tape"));
+        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+        const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--into"), uri, QStringLiteral("--batch"), QStringLiteral("10"),
+                               QStringLiteral("--replay-id"), QStringLiteral("crash")};
+        QProcess p;
+        p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+        QVERIFY(p.waitForStarted());
+        QThread::msleep(300 + QRandomGenerator::global()->bounded(400));
+        QVERIFY(asService(QStringLiteral("pg_ctl"), stop));
+        QVERIFY(p.waitForFinished(60000));
+        const QByteArray err = p.readAllStandardError();
+        qInfo().noquote() << "replay while the server stopped:" << err.trimmed();
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY2(err.contains("tape: postgresql://postgres@127.0.0.1:") && err.contains("rerun with the same replay id"), err.constData());
+        QVERIFY(asService(QStringLiteral("pg_ctl"), start));
+        QByteArray rerun;
+        QCOMPARE(runTape(args, &rerun), 0);
+        QVERIFY2(rerun.contains("resumed after event #"), rerun.constData());
+        PgConnection c;
+        QVERIFY2(c.open(uri, PgConnection::Kind::Sql, &error), qPrintable(error));
+        const QByteArray select = "SELECT id::text, name, amount::text, big::text, note, ts::text, flag::text FROM %1 ORDER BY id";
+        QCOMPARE(rows(c, QByteArray(select).replace("%1", "public.items")), rows(m_source, QByteArray(select).replace("%1", src)));
+    }
+
+    void killDashNineAppendOnly()
+    {
+        const Workload w = makeWorkload(5000, 5000, 5, QStringLiteral("items"), "unused");
+        const QString tape = m_dir.filePath(QStringLiteral("append.tape"));
+        QString error;
+        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+        QVERIFY2(m_target.command("CREATE TABLE appended (pos numeric, id text, big bigint)", &error), qPrintable(error));
+        const QString js = m_dir.filePath(QStringLiteral("append.js"));
+        QFile f(js);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("function transform(e) { return {table: 'appended', op: 'insert', row: {pos: e.position, id: e.key, big: e.new && e.new.big}}; }\n");
+        f.close();
+        const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--transform"), js, QStringLiteral("--into"), m_targetUri,
+                               QStringLiteral("--batch"), QStringLiteral("10"), QStringLiteral("--replay-id"), QStringLiteral("append")};
+        int midway = 0;
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            QProcess p;
+            p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+            QVERIFY(p.waitForStarted());
+            QThread::msleep(150 + QRandomGenerator::global()->bounded(350));
+            p.kill(); // SIGKILL at a random moment
+            p.waitForFinished();
+            const QStringList now = rows(m_target, "SELECT count(*), count(DISTINCT pos) FROM appended");
+            qInfo() << "after SIGKILL" << attempt << now;
+            const int n = now.value(0).section(QLatin1Char('|'), 0, 0).toInt();
+            QCOMPARE(now.value(0).section(QLatin1Char('|'), 1, 1).toInt(), n); // never a duplicate
+            midway += n > 0 && n < 5000;
+        }
+        QVERIFY2(midway > 0, "no SIGKILL landed mid-run");
+        QCOMPARE(runTape(args), 0);
+        QCOMPARE(rows(m_target, "SELECT count(*), count(DISTINCT pos) FROM appended"), QStringList{QStringLiteral("5000|5000")});
+        // bigints beyond 2^53 passed through JavaScript as strings, exactly.
+        QCOMPARE(rows(m_target, "SELECT count(*) FROM appended a WHERE big < 9007199254740993"), QStringList{QStringLiteral("0")});
+    }
+};
+
+int TestReplayPg::PQnfieldsProxy(const pg::ResultPtr &r)
+{
+    return PQnfields(r.get());
+}
+
+QTEST_GUILESS_MAIN(TestReplayPg)
+#include "tst_replay_pg.moc"

@@ -1,0 +1,270 @@
+// The transform contract (README "Transforms"): what a script sees, what it
+// may return, and the exact messages for errors, timeouts and runaway loops.
+#include <transform.h>
+
+#include <QTest>
+
+using namespace tapedeck;
+
+namespace {
+
+Event changeEvent()
+{
+    Event e;
+    e.kind = SourceKind::Postgres;
+    e.cluster = QStringLiteral("shop");
+    e.topic = QStringLiteral("public.orders");
+    e.partition = 0;
+    e.position = Q_INT64_C(0x7fffffff00000001); // beyond 2^53
+    e.timestampUs = 1709290000123456;
+    e.operation = Operation::Update;
+    e.transactionId = 4242;
+    e.primaryKey = {QStringLiteral("id")};
+    e.newRow = {Column{QStringLiteral("id"), QStringLiteral("bigint"), QByteArray("9223372036854775807"), false},
+                Column{QStringLiteral("total"), QStringLiteral("numeric"), QByteArray("12345678901234567890.12"), false},
+                Column{QStringLiteral("note"), QStringLiteral("text"), std::nullopt, false},
+                Column{QStringLiteral("blob"), QStringLiteral("text"), std::nullopt, true}};
+    e.key = QByteArray(R"({"id":9223372036854775807})");
+    e.value = QByteArray(R"({"id":9223372036854775807,"total":12345678901234567890.12,"note":null})");
+    return e;
+}
+
+Event kafkaEvent()
+{
+    Event e;
+    e.kind = SourceKind::Kafka;
+    e.topic = QStringLiteral("orders");
+    e.partition = 3;
+    e.position = 17;
+    e.timestampUs = 1709290000123000;
+    e.key = QByteArray("o-1");
+    e.value = QByteArray(R"({"id":"o-1","status":"PAID","amount":12.5})");
+    e.headers = {Header{QByteArray("trace"), QByteArray("abc")}};
+    return e;
+}
+
+Transform::Result runScript(const QString &source, const Event &e, QList<SinkOutput> *out, QString *error, int timeoutMs = 1000)
+{
+    Transform t;
+    t.setTimeoutMs(timeoutMs);
+    if (!t.compile(source, QStringLiteral("t.js"), Transform::Context{QStringLiteral("r1"), QStringLiteral("sqlite"), false}, error))
+        return Transform::Result::Error;
+    return t.run(e, 12, out, error);
+}
+
+} // namespace
+
+class TestTransform : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void eventView_data()
+    {
+        QTest::addColumn<QString>("expression");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("position as string") << "event.position" << "9223372032559808513";
+        QTest::newRow("bigint exact") << "event.new.id" << "9223372036854775807";
+        QTest::newRow("numeric exact") << "event.new.total" << "12345678901234567890.12";
+        QTest::newRow("null column") << "String(event.new.note)" << "null";
+        QTest::newRow("toast left out") << "String('blob' in event.new)" << "false";
+        QTest::newRow("op") << "event.op" << "update";
+        QTest::newRow("table") << "event.table" << "public.orders";
+        QTest::newRow("types") << "event.types.total" << "numeric";
+        QTest::newRow("primaryKey") << "event.primaryKey.join()" << "id";
+        QTest::newRow("txid") << "event.txid" << "4242";
+        QTest::newRow("timestamp ms") << "String(event.timestamp)" << "1709290000123";
+        QTest::newRow("timestampUs") << "event.timestampUs" << "1709290000123456";
+        QTest::newRow("old is null") << "String(event.old)" << "null";
+        QTest::newRow("json parsed") << "typeof event.json" << "object";
+        QTest::newRow("ctx") << "ctx.replayId + '/' + ctx.target + '/' + ctx.dryRun" << "r1/sqlite/false";
+        QTest::newRow("no host access") << "typeof require + typeof console + typeof XMLHttpRequest + typeof Qt" << "undefinedundefinedundefinedundefined";
+    }
+    void eventView()
+    {
+        QFETCH(QString, expression);
+        QFETCH(QString, expected);
+        QList<SinkOutput> out;
+        QString error;
+        const auto r = runScript(QStringLiteral("function transform(event, ctx) { return {table: 't', op: 'insert', row: {v: %1}}; }").arg(expression),
+                                 changeEvent(), &out, &error);
+        QCOMPARE(r, Transform::Result::Ok);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(out.size(), 1);
+        QCOMPARE(QString::fromUtf8(out[0].row[0].value.text.value_or("<NULL>")), expected);
+    }
+
+    void kafkaView()
+    {
+        QList<SinkOutput> out;
+        QString error;
+        const auto r = runScript(QStringLiteral("function transform(e) { return {topic: 'out', partition: e.partition, key: e.key, "
+                                                "value: {s: e.json.status, h: e.headers.trace}, headers: {from: e.topic + ':' + e.offset}}; }"),
+                                 kafkaEvent(), &out, &error);
+        QCOMPARE(r, Transform::Result::Ok);
+        QCOMPARE(out.size(), 1);
+        QCOMPARE(out[0].kind, SinkOutput::Kind::Kafka);
+        QCOMPARE(out[0].topic, QStringLiteral("out"));
+        QCOMPARE(out[0].partition, 3);
+        QCOMPARE(*out[0].kafkaKey, QByteArray("o-1"));
+        QCOMPARE(*out[0].kafkaValue, QByteArray(R"({"s":"PAID","h":"abc"})"));
+        QCOMPARE(out[0].headers.size(), 1);
+        QCOMPARE(out[0].headers.constFirst().name, QByteArray("from"));
+        QCOMPARE(out[0].headers.constFirst().value, std::optional<QByteArray>("orders:17"));
+    }
+
+    void outputs_data()
+    {
+        QTest::addColumn<QString>("body");
+        QTest::addColumn<int>("count");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("null drops") << "return null;" << 0 << "";
+        QTest::newRow("undefined drops") << "return;" << 0 << "";
+        QTest::newRow("array") << "return [{table:'a', key:{id:1}, row:{x:1}}, null, {table:'b', op:'delete', key:{id:2}}];" << 2 << "";
+        QTest::newRow("bad op") << "return {table:'a', op:'merge', key:{id:1}};" << 0
+                                << "event #12: transform returned an invalid output: \"op\" must be \"upsert\", \"insert\" or \"delete\", not \"merge\"";
+        QTest::newRow("upsert without key") << "return {table:'a', row:{x:1}};" << 0
+                                            << "event #12: transform returned an invalid output: \"upsert\" needs a non-empty \"key\"";
+        QTest::newRow("neither") << "return {foo: 1};" << 0
+                                 << "event #12: transform returned an invalid output: expected an object with \"table\" (SQL) or \"topic\" (Kafka)";
+        QTest::newRow("not an object") << "return 42;" << 0
+                                       << "event #12: transform returned an invalid output: expected an object with \"table\" (SQL) or \"topic\" (Kafka), got 42";
+        QTest::newRow("NaN") << "return {table:'a', op:'insert', row:{x: 0/0}};" << 0
+                             << "event #12: transform returned an invalid output: \"row.x\" is a number that is not finite";
+        QTest::newRow("throw") << "\nthrow new Error('no total');" << 0 << "event #12: transform threw Error: no total (t.js:2)";
+        QTest::newRow("type error") << "return event.nothing.deeper;" << 0
+                                    << "event #12: transform threw TypeError: Cannot read property 'deeper' of undefined (t.js:1)";
+    }
+    void outputs()
+    {
+        QFETCH(QString, body);
+        QFETCH(int, count);
+        QFETCH(QString, error);
+        QList<SinkOutput> out;
+        QString message;
+        const auto r = runScript(QStringLiteral("function transform(event, ctx) { %1 }").arg(body), changeEvent(), &out, &message);
+        QCOMPARE(message, error);
+        QCOMPARE(r, error.isEmpty() ? Transform::Result::Ok : Transform::Result::Error);
+        QCOMPARE(out.size(), count);
+    }
+
+    void valueTypes()
+    {
+        QList<SinkOutput> out;
+        QString error;
+        QCOMPARE(runScript(QStringLiteral("function transform(e) { return {table:'t', key:{id:'9223372036854775807'}, "
+                                          "row:{i: 42, d: 1.5, b: true, s: 'x', n: null, o: {a:[1]}}}; }"),
+                           changeEvent(), &out, &error),
+                 Transform::Result::Ok);
+        const QList<SinkField> &row = out.value(0).row;
+        QCOMPARE(row.size(), 7); // the key column comes first
+        QCOMPARE(row[0], (SinkField{QStringLiteral("id"), {QByteArray("9223372036854775807"), QStringLiteral("text")}}));
+        QCOMPARE(row[1], (SinkField{QStringLiteral("i"), {QByteArray("42"), QStringLiteral("bigint")}}));
+        QCOMPARE(row[2], (SinkField{QStringLiteral("d"), {QByteArray("1.5"), QStringLiteral("double precision")}}));
+        QCOMPARE(row[3], (SinkField{QStringLiteral("b"), {QByteArray("true"), QStringLiteral("boolean")}}));
+        QCOMPARE(row[5].value.text, std::nullopt);
+        QCOMPARE(row[6], (SinkField{QStringLiteral("o"), {QByteArray(R"({"a":[1]})"), QStringLiteral("jsonb")}}));
+    }
+
+    void timeoutAndInfiniteLoop_data()
+    {
+        QTest::addColumn<QString>("body");
+        QTest::newRow("infinite loop") << "while (true) {}";
+        QTest::newRow("slow") << "const end = Date.now() + 5000; while (Date.now() < end) {} return null;";
+    }
+    void timeoutAndInfiniteLoop()
+    {
+        QFETCH(QString, body);
+        Transform t;
+        t.setTimeoutMs(100);
+        QString error;
+        QVERIFY(t.compile(QStringLiteral("function transform(e) { if (e.op === 'update') { %1 } return {table:'t', op:'insert', row:{x:1}}; }").arg(body),
+                          QStringLiteral("t.js"), {}, &error));
+        QList<SinkOutput> out;
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(t.run(changeEvent(), 7, &out, &error), Transform::Result::Timeout);
+        QVERIFY(timer.elapsed() < 2000);
+        QCOMPARE(error, QStringLiteral("event #7: transform took longer than 100 ms and was interrupted"));
+        // The engine stays usable for the next event.
+        error.clear();
+        QCOMPARE(t.run(kafkaEvent(), 8, &out, &error), Transform::Result::Ok);
+        QCOMPARE(out.size(), 1);
+    }
+
+    void compileErrors()
+    {
+        Transform t;
+        QString error;
+        QVERIFY(!t.compile(QStringLiteral("function transform(e) {\n  return (;\n}"), QStringLiteral("bad.js"), {}, &error));
+        QVERIFY2(error.startsWith(QStringLiteral("bad.js:2: SyntaxError")), qPrintable(error));
+        Transform u;
+        QVERIFY(!u.compile(QStringLiteral("var x = 1;"), QStringLiteral("none.js"), {}, &error));
+        QCOMPARE(error, QStringLiteral("none.js: defines no function transform(event, ctx)"));
+    }
+
+    void identity()
+    {
+        QList<SinkOutput> out;
+        QString error;
+        Event e = changeEvent();
+        QVERIFY(identityOutputs(e, 1, {}, &out, &error));
+        QCOMPARE(out.size(), 1);
+        QCOMPARE(out[0].op, SqlOp::Upsert);
+        QCOMPARE(out[0].table, QStringLiteral("public.orders"));
+        QCOMPARE(out[0].key.size(), 1);
+        QCOMPARE(out[0].row.size(), 3); // the unchanged TOAST column is not written
+        e.operation = Operation::Delete;
+        e.oldRow = {e.newRow.first()};
+        e.newRow.clear();
+        QVERIFY(identityOutputs(e, 2, {}, &out, &error));
+        QCOMPARE(out[1].op, SqlOp::Delete);
+        QCOMPARE(*out[1].key[0].value.text, QByteArray("9223372036854775807"));
+        e.operation = Operation::Commit;
+        QVERIFY(identityOutputs(e, 3, {}, &out, &error));
+        QCOMPARE(out.size(), 2);
+        QVERIFY(!identityOutputs(kafkaEvent(), 4, {}, &out, &error));
+        QCOMPARE(error, QStringLiteral("event #4 is a Kafka record: replaying records into SQL needs --transform"));
+        QVERIFY(identityOutputs(kafkaEvent(), 5, QStringLiteral("copy"), &out, &error));
+        QCOMPARE(out.last().topic, QStringLiteral("copy"));
+    }
+
+    void templates_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<bool>("change");
+        QTest::addColumn<int>("count");
+        QTest::newRow("identity") << "identity.js" << true << 1;
+        QTest::newRow("kafka-json-upsert") << "kafka-json-upsert.js" << false << 1;
+        QTest::newRow("filter") << "filter.js" << false << 1;
+        QTest::newRow("rename-fields") << "rename-fields.js" << false << 1;
+    }
+    void templates()
+    {
+        QFETCH(QString, file);
+        QFETCH(bool, change);
+        QFETCH(int, count);
+        QFile f(QStringLiteral(TAPEDECK_SOURCE_DIR "/resources/transforms/") + file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QString::fromUtf8(f.readAll()), file, {}, &error), qPrintable(error));
+        QList<SinkOutput> out;
+        QCOMPARE(t.run(change ? changeEvent() : kafkaEvent(), 1, &out, &error), Transform::Result::Ok);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(out.size(), count);
+        if (change) {
+            QList<SinkOutput> native;
+            QVERIFY(identityOutputs(changeEvent(), 1, {}, &native, &error));
+            QCOMPARE(out[0].table, native[0].table);
+            QCOMPARE(out[0].op, native[0].op);
+            QCOMPARE(out[0].key.size(), native[0].key.size());
+            for (qsizetype i = 0; i < native[0].row.size(); ++i) {
+                QCOMPARE(out[0].row[i].name, native[0].row[i].name);
+                QCOMPARE(out[0].row[i].value.text, native[0].row[i].value.text);
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTransform)
+#include "tst_transform.moc"
