@@ -223,8 +223,21 @@ QList<std::shared_ptr<const CompactionLog>> CompactionLogBuilder::take()
 bool CompactionLogBuilder::fromTape(const Tape &tape, const CompactionConfig &config,
                                     QList<std::shared_ptr<const CompactionLog>> *out, QString *error)
 {
+    return fromTape(tape, config, EventSelection{}, out, nullptr, error);
+}
+
+bool CompactionLogBuilder::fromTape(const Tape &tape, const CompactionConfig &config, const EventSelection &selection,
+                                    QList<std::shared_ptr<const CompactionLog>> *out, QList<QVector<qint64>> *sequences,
+                                    QString *error)
+{
     CompactionLogBuilder builder(config);
+    const bool all = selection.isEmpty();
+    QHash<quint32, QVector<qint64>> seqs;
     for (const StreamStats &s : tape.streams()) {
+        if (!all)
+            continue; // sizes unknown up front; streams appear as their events do
+        if (sequences)
+            seqs[s.id].reserve(s.count);
         // Exact sizes up front: no growth slack in 10 M-record columns.
         CompactionLog &log = builder.partition(s.id, s.key).log;
         log.offsets.reserve(s.count);
@@ -238,7 +251,10 @@ bool CompactionLogBuilder::fromTape(const Tape &tape, const CompactionConfig &co
         const auto chunk = tape.chunk(c, error);
         if (!chunk)
             return false;
+        const qint64 firstSeq = tape.chunkInfo(c).firstSeq;
         for (int i = 0; i < chunk->count(); ++i) {
+            if (!all && !selection.contains(chunk->streamId(i), firstSeq + i, chunk->timestampUs(i)))
+                continue;
             Record r;
             r.offset = chunk->position(i);
             const qint64 us = chunk->timestampUs(i);
@@ -260,9 +276,18 @@ bool CompactionLogBuilder::fromTape(const Tape &tape, const CompactionConfig &co
             }
             const quint32 sid = chunk->streamId(i);
             builder.add(sid, tape.streamKey(sid), r);
+            if (sequences)
+                seqs[sid].append(firstSeq + i);
         }
     }
     *out = builder.take();
+    if (!all)
+        out->removeIf([](const std::shared_ptr<const CompactionLog> &log) { return log->count() == 0; });
+    if (sequences) {
+        sequences->clear();
+        for (const auto &log : std::as_const(*out))
+            sequences->append(seqs.take(log->streamId));
+    }
     return true;
 }
 

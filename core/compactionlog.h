@@ -1,6 +1,7 @@
 #pragma once
 
 #include "compactionconfig.h"
+#include "eventselection.h"
 #include "stream.h"
 
 #include <QByteArrayView>
@@ -92,6 +93,12 @@ public:
     // Reads every chunk of the tape. nullptr-free list, or false with *error.
     static bool fromTape(const Tape &tape, const CompactionConfig &config, QList<std::shared_ptr<const CompactionLog>> *out,
                          QString *error);
+    // Only the events of `selection` (all when it is empty); streams without
+    // any are left out. With `sequences`, per log (same order as *out) the
+    // tape sequence number of each of its records, for views that map records
+    // back to events.
+    static bool fromTape(const Tape &tape, const CompactionConfig &config, const EventSelection &selection,
+                         QList<std::shared_ptr<const CompactionLog>> *out, QList<QVector<qint64>> *sequences, QString *error);
 
 private:
     struct Partition;

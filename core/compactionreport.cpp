@@ -18,26 +18,41 @@ CompactionConfig compactionConfigFor(const QJsonObject &parameters, const QStrin
 bool CompactionPreview::build(const Tape &tape, const QList<QPair<QString, QString>> &overrides, qint64 nowMs,
                               CompactionPreview *out, QString *error)
 {
+    Options options;
+    options.overrides = overrides;
+    options.nowMs = nowMs;
+    return build(tape, options, out, error);
+}
+
+bool CompactionPreview::build(const Tape &tape, const Options &options, CompactionPreview *out, QString *error)
+{
+    const QList<QPair<QString, QString>> &overrides = options.overrides;
+    const qint64 nowMs = options.nowMs;
     CompactionPreview p;
     QList<std::shared_ptr<const CompactionLog>> logs;
+    QList<QVector<qint64>> sequences;
     // The batch estimate needs the producer.* values before the logs exist.
     CompactionConfig batchConfig;
     for (const auto &[name, value] : overrides) {
         if (name.startsWith(QLatin1String("producer.")) && !batchConfig.set(name, value, error))
             return false;
     }
-    if (!CompactionLogBuilder::fromTape(tape, batchConfig, &logs, error))
+    if (!CompactionLogBuilder::fromTape(tape, batchConfig, options.selection, &logs, options.keepSequences ? &sequences : nullptr, error))
         return false;
     qint64 latest = -1;
-    for (const auto &log : logs) {
+    for (int li = 0; li < logs.size(); ++li) {
+        const auto &log = logs[li];
         Partition part;
         part.log = log;
+        if (options.keepSequences)
+            part.sequence = sequences.value(li);
         bool fromBroker = false;
         QString why;
         part.config = compactionConfigFor(tape.metadata().parameters, log->stream.topic, &fromBroker, &why);
         if (!why.isEmpty())
             p.warnings.append(QStringLiteral("%1: topicConfigs: %2").arg(log->stream.topic, why));
         part.configSource = fromBroker ? QStringLiteral("broker (tape metadata)") : QStringLiteral("Kafka defaults");
+        part.baseConfig = part.config;
         for (const auto &[name, value] : overrides) {
             if (!part.config.set(name, value, error))
                 return false;
@@ -60,12 +75,46 @@ bool CompactionPreview::build(const Tape &tape, const QList<QPair<QString, QStri
 
 void CompactionPreview::recompute()
 {
+    const QList<qint64> times = passTimes.isEmpty() ? QList<qint64>{nowMs} : passTimes;
     for (Partition &part : partitions) {
         part.nextPass = CompactionSimulation(part.log, part.config);
         part.converged = part.nextPass;
-        part.next = part.nextPass.pass(nowMs);
+        part.passes.clear();
+        for (qint64 t : times)
+            part.passes.append(part.nextPass.pass(t));
+        part.next = part.passes.constLast();
         part.full = part.converged.converge();
     }
+}
+
+bool CompactionPreview::setOverrides(const QList<QPair<QString, QString>> &overrides, QString *error)
+{
+    QList<CompactionConfig> configs;
+    for (const Partition &part : std::as_const(partitions)) {
+        CompactionConfig c = part.baseConfig;
+        for (const auto &[name, value] : overrides) {
+            if (name.startsWith(QLatin1String("producer."))) {
+                *error = QStringLiteral("%1 shapes the logs; it cannot change afterwards").arg(name);
+                return false;
+            }
+            if (!c.set(name, value, error))
+                return false;
+        }
+        configs.append(c);
+    }
+    for (int i = 0; i < partitions.size(); ++i)
+        partitions[i].config = configs[i];
+    return true;
+}
+
+qint64 CompactionPreview::latestTimestampMs() const
+{
+    qint64 latest = -1;
+    for (const Partition &part : partitions) {
+        for (qint64 ts : part.log->timestampsMs)
+            latest = std::max(latest, ts);
+    }
+    return latest;
 }
 
 namespace {

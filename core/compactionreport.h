@@ -19,16 +19,30 @@ struct CompactionPreview
     {
         std::shared_ptr<const CompactionLog> log;
         CompactionConfig config;
+        CompactionConfig baseConfig;   // before the overrides: what the tape says, or the defaults
         QString configSource;          // "broker (tape metadata)" or "Kafka defaults", plus " + --set"
-        CompactionSimulation nextPass; // state after the pass; explain() gives per-record reasons
-        CompactionPassResult next;
+        QVector<qint64> sequence;      // tape sequence number per record (Options::keepSequences)
+        CompactionSimulation nextPass; // state after the pass(es); explain() gives per-record reasons
+        QList<CompactionPassResult> passes; // one per pass time, in order
+        CompactionPassResult next;     // the last of `passes`
         CompactionSimulation converged;
         CompactionPassResult full;
     };
     qint64 nowMs = -1;
     bool nowIsDefault = false; // true: the last record's timestamp
+    // Passes to run, in order (stepping through passes); empty: one pass at nowMs.
+    QList<qint64> passTimes;
     QList<Partition> partitions;
     QStringList warnings;
+
+    struct Options
+    {
+        QList<QPair<QString, QString>> overrides; // Kafka names, applied to every partition
+        qint64 nowMs = -1;                        // < 0: the latest record timestamp
+        EventSelection selection;                 // empty: the whole tape
+        bool keepSequences = false;               // fill Partition::sequence
+    };
+    static bool build(const Tape &tape, const Options &options, CompactionPreview *out, QString *error);
 
     // Builds the logs from the tape and computes both answers. Configs:
     // tape metadata parameters.topicConfigs.<topic> when present, else Kafka
@@ -37,6 +51,10 @@ struct CompactionPreview
                       CompactionPreview *out, QString *error);
     // Recomputes both answers from the already built logs (what-if: new configs or now).
     void recompute();
+    // What-if: every partition's config becomes its baseConfig plus `overrides`
+    // (not producer.*: those shape the logs). False + *error for a bad name or value.
+    bool setOverrides(const QList<QPair<QString, QString>> &overrides, QString *error);
+    qint64 latestTimestampMs() const; // over all partitions, -1 when none
 
     QJsonObject toJson(bool full) const;
     QString toText(bool full) const;

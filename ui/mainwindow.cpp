@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "compactionpanel.h"
 #include "eventdetailpane.h"
 #include "eventtablemodel.h"
 #include "filterbar.h"
@@ -236,6 +237,8 @@ void MainWindow::createMenus()
     });
     filter->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Slash));
     view->addAction(u"&Reset Column Widths"_s, this, &MainWindow::applyDefaultColumnWidths);
+    view->addSeparator();
+    view->addAction(u"&Compaction Preview"_s, this, &MainWindow::showCompactionPreview);
 
     QMenu *help = menuBar()->addMenu(u"&Help"_s);
     help->addAction(u"Open &Demo Tape"_s, this, &MainWindow::openDemo);
@@ -287,6 +290,8 @@ bool MainWindow::openFile(const QString &path)
     m_model->setTape(m_tape);
     m_filterBar->setTape(m_tape);
     m_timeline->setTape(m_tape);
+    if (m_compaction)
+        m_compaction->setTape(m_tape);
     m_detail->clear();
     m_settings->addRecentFile(path);
     updateStatus();
@@ -294,6 +299,32 @@ bool MainWindow::openFile(const QString &path)
     if (m_model->rowCount() > 0)
         m_table->selectRow(0);
     return true;
+}
+
+void MainWindow::showCompactionPreview()
+{
+    if (!m_compaction) {
+        // Docked below the table; it follows the tape, the timeline's selection
+        // and the current event, and greys on the timeline what compaction removes.
+        m_compaction = new CompactionPanel(this);
+        m_compactionDock = new QDockWidget(u"Compaction Preview"_s, this);
+        m_compactionDock->setObjectName(u"compactionDock"_s);
+        m_compactionDock->setWidget(m_compaction);
+        addDockWidget(Qt::BottomDockWidgetArea, m_compactionDock);
+        connect(m_compaction, &CompactionPanel::timelineDimmedChanged, this, [this](const QBitArray &dimmed) {
+            m_timeline->setDimmedSequences(m_compactionDock->isVisibleTo(this) ? dimmed : QBitArray());
+        });
+        connect(m_compactionDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+            m_timeline->setDimmedSequences(visible ? m_compaction->timelineDimmed() : QBitArray());
+        });
+        connect(m_timelineView, &TimelineView::selectionChanged, m_compaction, &CompactionPanel::setSelection);
+        connect(m_timelineView, &TimelineView::currentSeqChanged, m_compaction, &CompactionPanel::setCurrentSeq);
+        m_compaction->setSelection(m_timelineView->selection());
+        m_compaction->setTape(m_tape);
+        m_compaction->setCurrentSeq(m_timelineView->currentSeq());
+    }
+    m_compactionDock->show();
+    m_compactionDock->raise();
 }
 
 QString MainWindow::demoResourcePath()
@@ -335,6 +366,8 @@ void MainWindow::closeFile()
     m_model->setTape(nullptr);
     m_filterBar->setTape(nullptr);
     m_timeline->setTape(nullptr);
+    if (m_compaction)
+        m_compaction->setTape(nullptr);
     m_detail->clear();
     updateStatus();
     updateTitle();
@@ -350,6 +383,8 @@ void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
         m_model->setTape(m_tape);
         m_filterBar->setTape(m_tape);
         m_timeline->setTape(m_tape);
+        if (m_compaction)
+            m_compaction->setTape(m_tape);
         updateStatus();
         updateTitle();
         return;
@@ -362,6 +397,8 @@ void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
     if (m_tape->isComplete()) {
         m_filterBar->setTape(m_tape);
         m_timeline->setTape(m_tape);
+        if (m_compaction)
+            m_compaction->setTape(m_tape);
     }
     if (atBottom)
         m_table->scrollToBottom();

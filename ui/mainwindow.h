@@ -15,6 +15,7 @@ class QTimer;
 
 namespace tapedeck {
 
+class CompactionPanel;
 class EventDetailPane;
 class EventTableModel;
 class FilterBar;
@@ -62,6 +63,9 @@ public:
     TimelineWidget *timeline() const { return m_timeline; }
     TimelineView *timelineView() const { return m_timelineView; }
     QDockWidget *timelineDock() const { return m_timelineDock; }
+    // Opens (or raises) the compaction preview of the current tape, docked.
+    void showCompactionPreview();
+    CompactionPanel *compactionPanel() const { return m_compaction; }
     // The brushed selection's events are being looked up.
     bool isSelectionPending() const;
     QString statusText() const;
@@ -97,6 +101,8 @@ private:
     TimelineView *m_timelineView = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QDockWidget *m_timelineDock = nullptr;
+    CompactionPanel *m_compaction = nullptr;
+    QDockWidget *m_compactionDock = nullptr;
     std::unique_ptr<JobTracker> m_selectionJobs;
     QTimer *m_selectionTimer = nullptr;
     QVector<quint32> m_filterRows;

@@ -389,6 +389,15 @@ void TimelineRenderer::paintMarks(QPainter &p, QRect r, const TimelineScene &sce
                     c.setAlpha(90);
                 p.fillRect(box, c);
             }
+            if (!scene.dimmed.isEmpty()) {
+                if (scene.isDimmed(it->seq)) {
+                    p.fillRect(box, QColor(0xfc, 0xfc, 0xfd, 200)); // removed by compaction: washed out
+                } else {
+                    p.setPen(QPen(QColor(0x1e, 0x84, 0x49), 1)); // survives: a green frame
+                    p.setBrush(Qt::NoBrush);
+                    p.drawRect(QRectF(box).adjusted(-1.5, -1.5, 1.5, 1.5));
+                }
+            }
             if (it->seq == scene.currentSeq) {
                 p.setPen(QPen(kCurrent, 2));
                 p.setBrush(Qt::NoBrush);

@@ -3,6 +3,7 @@
 #include "eventselection.h"
 #include "timelinelanes.h"
 
+#include <QBitArray>
 #include <QColor>
 #include <QRect>
 #include <QTimeZone>
@@ -37,6 +38,10 @@ struct TimelineScene
     ColorBy colorBy = ColorBy::Key;
     DensityStyle densityStyle = DensityStyle::Histogram;
     QString message;       // shown over an empty timeline, e.g. while building
+    // Compaction preview: events whose bit is set (by sequence number) are drawn
+    // greyed, the others highlighted; empty: no dimming (density is never dimmed).
+    QBitArray dimmed;
+    bool isDimmed(qint64 seq) const { return seq >= 0 && seq < dimmed.size() && dimmed.testBit(qsizetype(seq)); }
 };
 
 // Paints a TimelineScene with QPainter (screen, QImage, QSvgGenerator) and

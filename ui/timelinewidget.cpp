@@ -264,7 +264,16 @@ TimelineScene TimelineWidget::scene() const
     s.colorBy = m_colorBy;
     s.densityStyle = m_densityStyle;
     s.message = m_progressText;
+    s.dimmed = m_dimmed;
     return s;
+}
+
+void TimelineWidget::setDimmedSequences(const QBitArray &dimmed)
+{
+    if (dimmed == m_dimmed)
+        return;
+    m_dimmed = dimmed;
+    scheduleRepaint();
 }
 
 QImage TimelineWidget::renderImage(QSize size) const

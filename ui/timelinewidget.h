@@ -4,6 +4,7 @@
 #include "timelinemarks.h"
 #include "timelinerenderer.h"
 
+#include <QBitArray>
 #include <QWidget>
 
 #include <memory>
@@ -60,6 +61,11 @@ public:
     TimelineScene::DensityStyle densityStyle() const { return m_densityStyle; }
     void setDensityStyle(TimelineScene::DensityStyle style);
     void setGrouping(TimelineLanes::Grouping grouping);
+
+    // Greys the events whose bit is set (by sequence number), highlights the
+    // rest; an empty array turns it off. The compaction preview uses it.
+    void setDimmedSequences(const QBitArray &dimmed);
+    QBitArray dimmedSequences() const { return m_dimmed; }
 
     // The frame as it would be painted now, for a widget of `size`.
     TimelineScene scene() const;
@@ -137,6 +143,7 @@ private:
     int m_hoverX = -1;
     qint64 m_lastDataEnd = 0;
     QString m_progressText;
+    QBitArray m_dimmed;
 
     Drag m_drag = Drag::None;
     QPoint m_pressPos;

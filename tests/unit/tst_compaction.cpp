@@ -1,4 +1,9 @@
 #include <compactionmodel.h>
+#include <compactionreport.h>
+#include <tape.h>
+#include <tapewriter.h>
+
+#include <QTemporaryDir>
 
 #include <QTest>
 
@@ -377,6 +382,87 @@ private Q_SLOTS:
         QCOMPARE(broker.rollMs(), 60000);
         QCOMPARE(CompactionConfig::fromJson(broker.toJson()), broker);
         QCOMPARE(CompactionConfig{}.offsetMapCapacity(), qint64(134217728 / 24 * 0.9));
+    }
+
+    void previewOfSelectionWithPasses()
+    {
+        // Two partitions interleaved in a tape; the preview of a time range
+        // keeps per record its tape sequence number, and runs the given passes.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"two.tape"_qs);
+        TapeWriter writer;
+        QVERIFY(writer.create(path, {}));
+        auto add = [&](qint32 partition, qint64 offset, const char *key, std::optional<QByteArray> value, qint64 ms) {
+            Event e;
+            e.kind = SourceKind::Kafka;
+            e.topic = u"t"_qs;
+            e.partition = partition;
+            e.position = offset;
+            e.timestampUs = ms * 1000;
+            e.key = QByteArray(key);
+            e.value = std::move(value);
+            QVERIFY(writer.append(e));
+        };
+        add(0, 0, "a", QByteArray("1"), 1000);  // seq 0
+        add(1, 0, "x", QByteArray("1"), 1100);  // seq 1
+        add(0, 1, "a", std::nullopt, 1200);     // seq 2
+        add(1, 1, "x", QByteArray("2"), 1300);  // seq 3
+        add(0, 2, "b", QByteArray("1"), 3000);  // seq 4: rolls partition 0 (segment.ms 1000)
+        add(1, 2, "y", QByteArray("1"), 3100);  // seq 5: rolls partition 1
+        add(0, 3, "c", QByteArray("1"), 5000);  // seq 6: rolls partition 0 again
+        QVERIFY(writer.close());
+        QString error;
+        const auto tape = Tape::open(path, &error);
+        QVERIFY2(tape, qPrintable(error));
+
+        CompactionPreview::Options options;
+        options.overrides = {{u"segment.ms"_qs, u"1000"_qs}, {u"delete.retention.ms"_qs, u"100"_qs},
+                             {u"min.compaction.lag.ms"_qs, u"1000"_qs}, {u"min.cleanable.dirty.ratio"_qs, u"0.1"_qs}};
+        options.keepSequences = true;
+        CompactionPreview all;
+        QVERIFY2(CompactionPreview::build(*tape, options, &all, &error), qPrintable(error));
+        QCOMPARE(all.partitions.size(), 2);
+        QCOMPARE(all.partitions[0].sequence, (QVector<qint64>{0, 2, 4, 6}));
+        QCOMPARE(all.partitions[1].sequence, (QVector<qint64>{1, 3, 5}));
+        QCOMPARE(all.partitions[0].baseConfig, CompactionConfig{});
+        QCOMPARE(all.partitions[0].config.segmentMs, 1000);
+
+        // Pass 1 at 3500 cleans only the first segment (b's is newer than the
+        // lag): the tombstone stays and gets its horizon, 3600. Pass 2 at 10000
+        // cleans b's segment and, past the horizon, drops the tombstone.
+        all.passTimes = {3500, 10000};
+        all.recompute();
+        const CompactionPreview::Partition &p0 = all.partitions[0];
+        QCOMPARE(p0.passes.size(), 2);
+        QCOMPARE(p0.passes[0].cleanedUpToOffset, 2);
+        QCOMPARE(p0.passes[0].recordsAfter, 3);
+        QCOMPARE(p0.passes[1].cleanedUpToOffset, 3);
+        QCOMPARE(p0.next.recordsAfter, 2);
+        QCOMPARE(p0.nextPass.explain(1), (CompactionExplanation{CompactionReason::TombstoneExpired, -1, 3600}));
+        // What-if: a longer delete.retention.ms keeps it through pass 2.
+        QVERIFY(all.setOverrides(options.overrides + QList<QPair<QString, QString>>{{u"delete.retention.ms"_qs, u"100000"_qs}}, &error));
+        all.recompute();
+        QCOMPARE(all.partitions[0].nextPass.explain(1), (CompactionExplanation{CompactionReason::TombstoneRetained, -1, 103500}));
+        QVERIFY(!all.setOverrides({{u"producer.linger.ms"_qs, u"0"_qs}}, &error));
+        QCOMPARE(error, u"producer.linger.ms shapes the logs; it cannot change afterwards"_qs);
+        QVERIFY(!all.setOverrides({{u"segment.ms"_qs, u"soon"_qs}}, &error));
+        QCOMPARE(all.partitions[0].config.deleteRetentionMs, 100000); // unchanged after a failure
+
+        // A selection: partition 1 only, or a time range across both.
+        options.selection.axis = AxisKind::Time;
+        options.selection.range = {1100 * 1000, 1300 * 1000 + 1};
+        CompactionPreview range;
+        QVERIFY2(CompactionPreview::build(*tape, options, &range, &error), qPrintable(error));
+        QCOMPARE(range.partitions.size(), 2);
+        QCOMPARE(range.partitions[0].log->stream.partition, 1); // in order of first appearance
+        QCOMPARE(range.partitions[0].sequence, (QVector<qint64>{1, 3}));
+        QCOMPARE(range.partitions[1].sequence, (QVector<qint64>{2}));
+        options.selection.range = {0, 100000 * 1000};
+        options.selection.streams = {tape->streams().at(1).id};
+        CompactionPreview lane;
+        QVERIFY2(CompactionPreview::build(*tape, options, &lane, &error), qPrintable(error));
+        QCOMPARE(lane.partitions.size(), 1);
+        QCOMPARE(lane.partitions[0].log->stream.partition, tape->streams().at(1).key.partition);
     }
 };
 
