@@ -180,12 +180,8 @@ int recordPostgres(const QStringList &args)
         return error(why);
     for (const QString &w : recorder.warnings())
         std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
-    TapeMetadata meta;
-    meta.sourceKind = SourceKind::Postgres;
-    meta.source = recorder.source();
-    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    TapeMetadata meta = recorder.metadata();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    meta.parameters = recorder.parameters();
     const QString target = parser.value(out);
     TapeWriter writer;
     if (!writer.create(target, meta))
@@ -193,8 +189,8 @@ int recordPostgres(const QStringList &args)
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     Progress progress(QStringLiteral("recording"));
-    const bool ok = recorder.record(writer, &g_interrupted, [&](const PgRecorder::Progress &p) {
-        progress.update(p.changes, 0, QStringLiteral("changes"));
+    const bool ok = recorder.record(writer, &g_interrupted, [&](const RecordingSource::Progress &) {
+        progress.update(recorder.changes(), 0, QStringLiteral("changes"));
     }, &why);
     progress.finish();
     const qint64 events = writer.eventCount();

@@ -2,31 +2,6 @@
 
 namespace tapedeck {
 
-QString PgServerInfo::logicalDecodingProblem() const
-{
-    if (walLevel != QLatin1String("logical"))
-        return QStringLiteral("wal_level is '%1': logical decoding needs wal_level = logical in postgresql.conf "
-                              "(or ALTER SYSTEM SET wal_level = logical) and a server restart").arg(walLevel);
-    if (maxReplicationSlots <= 0)
-        return QStringLiteral("max_replication_slots is 0: set it above 0 and restart the server");
-    if (!superuser && !replicationRole)
-        return QStringLiteral("the user has neither SUPERUSER nor REPLICATION: replication slots need one of them");
-    return {};
-}
-
-QString PgServerInfo::pluginProblem(const QString &plugin) const
-{
-    if (outputPluginLibraries.isEmpty() || plugin == QLatin1String("pgoutput"))
-        return {};
-    const QStringList allowed = outputPluginLibraries.split(QLatin1Char(','), Qt::SkipEmptyParts);
-    for (const QString &a : allowed) {
-        if (a.trimmed() == plugin)
-            return {};
-    }
-    return QStringLiteral("the server refuses %1 as an output plugin: add it to the setting output_plugin_libraries "
-                          "(now '%2'; superuser, reload)").arg(plugin, outputPluginLibraries);
-}
-
 QString PgAdmin::explain(const QString &serverError)
 {
     if (serverError.contains(QLatin1String("may not be used as an output plugin")))
@@ -47,6 +22,7 @@ std::optional<PgServerInfo> PgAdmin::serverInfo(PgConnection &c, QString *error)
     if (!r)
         return std::nullopt;
     PgServerInfo info;
+    info.connection = c.describe();
     info.version = QString::fromUtf8(PgConnection::value(r, 0, 0));
     info.database = QString::fromUtf8(PgConnection::value(r, 0, 1));
     info.walLevel = QString::fromUtf8(PgConnection::value(r, 0, 2));

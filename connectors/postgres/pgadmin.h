@@ -3,55 +3,14 @@
 #include "pgchange.h"
 #include "pgconnection.h"
 
+#include <pgtypes.h>
+
 #include <QList>
 #include <QString>
 
 #include <optional>
 
 namespace tapedeck {
-
-struct PgServerInfo
-{
-    QString version;              // server_version
-    QString database;
-    QString walLevel;
-    int maxReplicationSlots = 0;
-    QString maxSlotWalKeepSize;   // "-1" = unlimited
-    QString outputPluginLibraries; // empty when the setting does not exist (before 15.19)
-    qint64 currentLsn = -1;
-    bool superuser = false;
-    bool replicationRole = false;
-
-    // Why logical decoding cannot work here, or empty when it can.
-    QString logicalDecodingProblem() const;
-    // Why `plugin` will be refused (wal2json not in output_plugin_libraries), or empty.
-    QString pluginProblem(const QString &plugin) const;
-};
-
-struct PgSlotInfo
-{
-    QString name;
-    QString plugin;
-    QString slotType;   // "logical" / "physical"
-    QString database;
-    bool temporary = false;
-    bool active = false;
-    qint64 activePid = -1;
-    qint64 restartLsn = -1;
-    qint64 confirmedFlushLsn = -1;
-    qint64 retainedBytes = -1; // WAL kept for this slot: current LSN - restart_lsn
-    QString walStatus;         // reserved / extended / unreserved / lost
-
-    static constexpr qint64 LargeRetainedBytes = 1LL << 30; // warn above 1 GiB
-    bool retainsALot() const { return retainedBytes > LargeRetainedBytes; }
-};
-
-struct PgPublicationInfo
-{
-    QString name;
-    bool allTables = false;
-    QStringList tables; // "schema.table"
-};
 
 // The slot browser's data and actions, as plain values. Every call opens its
 // own connection and blocks: call it from a worker thread, never the GUI's.

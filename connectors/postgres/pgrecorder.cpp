@@ -3,6 +3,7 @@
 #include "pgreplicationstream.h"
 #include "wal2jsondecoder.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QUuid>
@@ -11,26 +12,6 @@
 
 namespace tapedeck {
 
-QString toString(PgReadMode mode)
-{
-    switch (mode) {
-    case PgReadMode::Copy: return QStringLiteral("copy");
-    case PgReadMode::Peek: return QStringLiteral("peek");
-    case PgReadMode::Temporary: return QStringLiteral("temporary");
-    case PgReadMode::Consume: return QStringLiteral("consume");
-    }
-    return {};
-}
-
-std::optional<PgReadMode> pgReadModeFromString(const QString &text)
-{
-    for (const PgReadMode m : {PgReadMode::Copy, PgReadMode::Peek, PgReadMode::Temporary, PgReadMode::Consume}) {
-        if (toString(m) == text)
-            return m;
-    }
-    return std::nullopt;
-}
-
 // State of one record() call.
 struct PgRecorder::Run
 {
@@ -38,8 +19,9 @@ struct PgRecorder::Run
     const std::atomic<bool> *cancel;
     const ProgressFn &progress;
     std::unique_ptr<PgDecoder> decoder;
+    std::atomic<qint64> &changes;
     QList<Event> events;
-    Progress p;
+    Counters p;
     QElapsedTimer sinceFlush;
     QElapsedTimer sinceProgress;
     qint64 limit = -1;
@@ -48,6 +30,14 @@ struct PgRecorder::Run
     bool done = false;
 
     bool cancelled() const { return cancel && cancel->load(); }
+
+    void report() const
+    {
+        RecordingSource::Progress out;
+        out.events = p.events;
+        out.bytes = p.startLsn >= 0 && p.lsn >= p.startLsn ? p.lsn - p.startLsn : 0;
+        progress(out);
+    }
 
     bool flush(QString *error)
     {
@@ -75,9 +65,13 @@ struct PgRecorder::Run
             else if (e.operation != Operation::Begin)
                 ++p.changes;
         }
+        changes = p.changes;
         events.clear();
-        if (lsn >= 0)
+        if (lsn >= 0) {
+            if (p.startLsn < 0)
+                p.startLsn = lsn;
             p.lsn = lsn;
+        }
         if (boundary && limit >= 0 && p.changes >= limit)
             done = true;
         if (done || sinceFlush.hasExpired(flushIntervalMs)) {
@@ -85,7 +79,7 @@ struct PgRecorder::Run
                 return false;
         }
         if (progress && sinceProgress.hasExpired(100)) {
-            progress(p);
+            report();
             sinceProgress.restart();
         }
         return true;
@@ -224,6 +218,17 @@ bool PgRecorder::prepare(QString *error)
     return true;
 }
 
+TapeMetadata PgRecorder::metadata() const
+{
+    TapeMetadata meta;
+    meta.sourceKind = SourceKind::Postgres;
+    meta.source = source();
+    meta.recordedAt = QDateTime::currentDateTimeUtc();
+    meta.createdBy = QStringLiteral("tapedeck " TAPEDECK_VERSION);
+    meta.parameters = parameters();
+    return meta;
+}
+
 QString PgRecorder::source() const
 {
     return QStringLiteral("%1 slot %2 (%3, %4)")
@@ -250,7 +255,8 @@ QJsonObject PgRecorder::parameters() const
 
 bool PgRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, const ProgressFn &progress, QString *error)
 {
-    Run run{writer, cancel, progress, PgDecoder::create(m_plugin, m_catalog), {}, {}, {}, {}, m_options.limit,
+    m_changes = 0;
+    Run run{writer, cancel, progress, PgDecoder::create(m_plugin, m_catalog), m_changes, {}, {}, {}, {}, m_options.limit,
             m_options.flushIntervalMs};
     if (!run.decoder) {
         *error = QStringLiteral("no decoder for %1").arg(m_plugin);
@@ -264,7 +270,7 @@ bool PgRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, con
         return false;
     }
     if (progress)
-        progress(run.p);
+        run.report();
     if (!ok)
         *error = PgAdmin::explain(*error);
     return ok;

@@ -80,8 +80,8 @@ int main(int argc, char **argv)
         cleanup();
         return 1;
     }
-    qint64 changes = 0;
-    const bool ok = recorder.record(writer, nullptr, [&](const PgRecorder::Progress &p) { changes = p.changes; }, &error);
+    const bool ok = recorder.record(writer, nullptr, {}, &error);
+    const qint64 changes = recorder.changes();
     writer.close();
     const double tapedeckS = t.elapsed() / 1000.0;
     if (!ok || changes != n) {
