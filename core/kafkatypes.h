@@ -19,6 +19,7 @@ struct KafkaPartitionInfo
     qint64 low = -1;  // low watermark (first offset), -1 unknown
     qint64 high = -1; // high watermark (next offset), -1 unknown
     QString error;
+    bool retriable = false; // the error passes (e.g. no leader yet for a new topic)
 };
 
 struct KafkaTopicInfo

@@ -23,6 +23,22 @@ bool KafkaAdmin::connect(QString *error)
 
 namespace {
 
+bool isRetriable(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+        return true;
+    default:
+        return false;
+    }
+}
+
 struct QueueDeleter
 {
     void operator()(rd_kafka_queue_t *q) const { rd_kafka_queue_destroy(q); }
@@ -91,8 +107,10 @@ std::optional<KafkaClusterInfo> KafkaAdmin::describe(const DescribeOptions &opti
                 part.replicas.append(mp.replicas[r]);
             for (int r = 0; r < mp.isr_cnt; ++r)
                 part.isrs.append(mp.isrs[r]);
-            if (mp.err)
+            if (mp.err) {
                 part.error = kafka::errorText(mp.err);
+                part.retriable = isRetriable(mp.err);
+            }
             topic.partitions.append(part);
         }
         std::sort(topic.partitions.begin(), topic.partitions.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
@@ -117,6 +135,7 @@ std::optional<KafkaClusterInfo> KafkaAdmin::describe(const DescribeOptions &opti
                                                        &high, m_timeoutMs);
                 if (err) {
                     part.error = kafka::errorText(err);
+                    part.retriable = isRetriable(err);
                 } else {
                     part.low = low;
                     part.high = high;

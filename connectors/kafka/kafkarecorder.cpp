@@ -3,6 +3,7 @@
 #include "kafkaadmin.h"
 
 #include <QElapsedTimer>
+#include <QThread>
 #include <QHash>
 #include <QJsonArray>
 #include <QSet>
@@ -37,9 +38,22 @@ bool KafkaRecorder::prepare(QString *error)
     KafkaAdmin::DescribeOptions describe;
     describe.topics = m_options.topics;
     describe.configs = m_options.readConfigs;
-    const auto info = admin.describe(describe, error);
-    if (!info)
-        return false;
+    // A topic created a moment ago may have no leader yet: ask again for a
+    // while instead of failing on an error that passes by itself.
+    std::optional<KafkaClusterInfo> info;
+    QElapsedTimer waited;
+    waited.start();
+    while (true) {
+        info = admin.describe(describe, error);
+        if (!info)
+            return false;
+        const bool transient = std::any_of(info->topics.cbegin(), info->topics.cend(), [](const KafkaTopicInfo &t) {
+            return std::any_of(t.partitions.cbegin(), t.partitions.cend(), [](const KafkaPartitionInfo &p) { return p.retriable; });
+        });
+        if (!transient || waited.elapsed() > m_options.timeoutMs)
+            break;
+        QThread::msleep(200);
+    }
     if (!info->configsError.isEmpty())
         m_warnings.append(QStringLiteral("topic configs not recorded: %1").arg(info->configsError));
     for (const KafkaTopicInfo &topic : info->topics) {
