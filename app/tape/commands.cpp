@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "cli.h"
+
 #include "progress.h"
 
 #include <compactionreport.h>
@@ -21,49 +23,11 @@ using namespace tapedeck;
 
 namespace {
 
-int error(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
-    return 1;
-}
-
-int usage(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
-    return 2;
-}
-
-// A temporary sibling of `target`, renamed over it only when the command
-// succeeds, so a failed command never leaves a half-written output behind.
-QString partialPath(const QString &target)
-{
-    return target + QStringLiteral(".partial");
-}
-
-bool commit(const QString &partial, const QString &target, QString *why)
-{
-    if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(target).constData()) != 0) {
-        *why = QStringLiteral("cannot rename %1 to %2: %3").arg(partial, target, QString::fromLocal8Bit(strerror(errno)));
-        QFile::remove(partial);
-        return false;
-    }
-    return true;
-}
-
-bool parse(QCommandLineParser &parser, const QString &command, const QStringList &args, int positional, QString *why)
-{
-    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    if (!parser.parse(QStringList{QStringLiteral("tape ") + command} + args)) {
-        *why = parser.errorText();
-        return false;
-    }
-    if (parser.positionalArguments().size() != positional) {
-        *why = positional == 1 ? QStringLiteral("%1 takes exactly one file").arg(command)
-                               : QStringLiteral("%1 takes %2 arguments").arg(command).arg(positional);
-        return false;
-    }
-    return true;
-}
+using cli::error;
+using cli::parseArgs;
+using cli::usage;
+using cli::partialPath;
+using cli::commitPartial;
 
 } // namespace
 
@@ -77,7 +41,7 @@ int importJson(const QStringList &args)
     QCommandLineOption skipBad(QStringLiteral("skip-bad"));
     parser.addOptions({out, cluster, skipBad});
     QString why;
-    if (!parse(parser, QStringLiteral("import"), args, 1, &why))
+    if (!parseArgs(parser, QStringLiteral("import"), args, 1, &why))
         return usage(why);
     if (!parser.isSet(out))
         return usage(QStringLiteral("import needs -o OUT.tape"));
@@ -166,7 +130,7 @@ int importJson(const QStringList &args)
         QFile::remove(partial);
         return error(writer.errorString());
     }
-    if (!commit(partial, target, &why))
+    if (!commitPartial(partial, target, &why))
         return error(why);
     std::fprintf(stderr, "imported %lld events into %s\n", static_cast<long long>(events), target.toLocal8Bit().constData());
     if (skipped)
@@ -181,7 +145,7 @@ int exportJson(const QStringList &args)
     QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("FILE"));
     parser.addOption(out);
     QString why;
-    if (!parse(parser, QStringLiteral("export"), args, 1, &why))
+    if (!parseArgs(parser, QStringLiteral("export"), args, 1, &why))
         return usage(why);
     const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
     if (!tape)
@@ -235,7 +199,7 @@ int exportJson(const QStringList &args)
     if (!output.flush())
         return abandon(QStringLiteral("write error: %1").arg(output.errorString()));
     output.close();
-    if (!partial.isEmpty() && !commit(partial, target, &why))
+    if (!partial.isEmpty() && !commitPartial(partial, target, &why))
         return error(why);
     return 0;
 }
@@ -246,7 +210,7 @@ int info(const QStringList &args)
     QCommandLineOption json(QStringLiteral("json"));
     parser.addOption(json);
     QString why;
-    if (!parse(parser, QStringLiteral("info"), args, 1, &why))
+    if (!parseArgs(parser, QStringLiteral("info"), args, 1, &why))
         return usage(why);
     const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
     if (!tape)
@@ -261,7 +225,7 @@ int verify(const QStringList &args)
 {
     QCommandLineParser parser;
     QString why;
-    if (!parse(parser, QStringLiteral("verify"), args, 1, &why))
+    if (!parseArgs(parser, QStringLiteral("verify"), args, 1, &why))
         return usage(why);
     const auto tape = Tape::open(parser.positionalArguments().constFirst(), &why);
     if (!tape)
@@ -289,7 +253,7 @@ int makeDemo(const QStringList &args)
     QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
     parser.addOption(out);
     QString why;
-    if (!parse(parser, QStringLiteral("make-demo"), args, 0, &why))
+    if (!parseArgs(parser, QStringLiteral("make-demo"), args, 0, &why))
         return usage(why);
     if (!parser.isSet(out))
         return usage(QStringLiteral("make-demo needs -o OUT.tape"));
@@ -299,7 +263,7 @@ int makeDemo(const QStringList &args)
         QFile::remove(partial);
         return error(why);
     }
-    if (!commit(partial, target, &why))
+    if (!commitPartial(partial, target, &why))
         return error(why);
     return 0;
 }
@@ -318,7 +282,7 @@ int compact(const QStringList &args)
     QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
     parser.addOptions({json, now, full, set, out});
     QString why;
-    if (!parse(parser, QStringLiteral("compact"), args, 1, &why))
+    if (!parseArgs(parser, QStringLiteral("compact"), args, 1, &why))
         return usage(why);
     qint64 nowMs = -1;
     if (parser.isSet(now)) {
@@ -402,7 +366,7 @@ int compact(const QStringList &args)
         QFile::remove(partial);
         return error(writer.errorString());
     }
-    if (!commit(partial, target, &why))
+    if (!commitPartial(partial, target, &why))
         return error(why);
     std::fprintf(stderr, "wrote %lld of %lld events (%s) to %s\n", static_cast<long long>(written),
                  static_cast<long long>(tape->eventCount()), converged ? "fully compacted" : "after the next pass",

@@ -1,6 +1,8 @@
 // `tape topics`, `tape record kafka`, `tape demo-cluster`.
 #include "commands.h"
 
+#include "cli.h"
+
 #include "progress.h"
 
 #include <democluster.h>
@@ -22,23 +24,15 @@ using namespace tapedeck;
 
 namespace {
 
+using cli::error;
+using cli::parseArgs;
+using cli::usage;
+
 std::atomic<bool> g_interrupted{false};
 
 void onSignal(int)
 {
     g_interrupted = true;
-}
-
-int error(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
-    return 1;
-}
-
-int usage(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
-    return 2;
 }
 
 struct ConnectionOptions
@@ -64,16 +58,6 @@ struct ConnectionOptions
         return true;
     }
 };
-
-bool parseArgs(QCommandLineParser &parser, const QString &command, const QStringList &args, QString *why)
-{
-    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    if (!parser.parse(QStringList{QStringLiteral("tape ") + command} + args)) {
-        *why = parser.errorText();
-        return false;
-    }
-    return true;
-}
 
 } // namespace
 

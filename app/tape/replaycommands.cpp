@@ -2,6 +2,8 @@
 // PostgreSQL, SQLite or Kafka, resumable and exactly-once (core/replay.md).
 #include "commands.h"
 
+#include "cli.h"
+
 #include "progress.h"
 
 #include <kafkasink.h>
@@ -27,24 +29,15 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
+using cli::error;
+using cli::usage;
+
 ReplayEngine *g_engine = nullptr;
 
 void onSignal(int)
 {
     if (g_engine)
         g_engine->cancel();
-}
-
-int error(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s\n", message.toLocal8Bit().constData());
-    return 1;
-}
-
-int usage(const QString &message)
-{
-    std::fprintf(stderr, "tape: %s (see 'tape --help')\n", message.toLocal8Bit().constData());
-    return 2;
 }
 
 // POS: an offset or an LSN ("16/B374D848"); @TIME: ms since the epoch or ISO 8601.
