@@ -6,6 +6,7 @@
 #include "filterbar.h"
 #include "jobtracker.h"
 #include "kafkasession.h"
+#include "pgsession.h"
 #include "settings.h"
 #include "tape.h"
 #include "timelinemarks.h"
@@ -409,6 +410,12 @@ void MainWindow::setKafkaService(KafkaService *service)
 {
     if (!m_kafka && service)
         m_kafka = new KafkaSession(this, service);
+}
+
+void MainWindow::setPostgresService(PostgresService *service)
+{
+    if (!m_postgres && service)
+        m_postgres = new PgSession(this, service);
 }
 
 void MainWindow::saveAs()

@@ -22,6 +22,8 @@ class FilterBar;
 class JobTracker;
 class KafkaService;
 class KafkaSession;
+class PgSession;
+class PostgresService;
 class Settings;
 class Tape;
 class TimelineView;
@@ -50,6 +52,9 @@ public:
     // Adds the Kafka menu and cluster browser (the service outlives the window).
     void setKafkaService(KafkaService *service);
     KafkaSession *kafka() const { return m_kafka; }
+    // Adds the PostgreSQL menu and slot browser (the service outlives the window).
+    void setPostgresService(PostgresService *service);
+    PgSession *postgres() const { return m_postgres; }
 
     void setErrorDialogsEnabled(bool enabled) { m_errorDialogs = enabled; }
     QString lastError() const { return m_lastError; }
@@ -116,6 +121,7 @@ private:
     QAction *m_saveAsAction = nullptr;
     QAction *m_closeAction = nullptr;
     KafkaSession *m_kafka = nullptr;
+    PgSession *m_postgres = nullptr;
     bool m_errorDialogs = true;
     QString m_lastError;
 };

@@ -1,5 +1,7 @@
 #include "settings.h"
 
+#include "pgtypes.h"
+
 #include <QFileInfo>
 
 #include <algorithm>
@@ -234,6 +236,87 @@ QString Settings::lastKafkaProfile() const
 void Settings::setLastKafkaProfile(const QString &name)
 {
     m_settings.setValue(s_kafkaLastProfile, name);
+}
+
+namespace {
+
+const QString s_pgProfiles = u"postgres/profiles"_s;
+const QString s_pgLastProfile = u"postgres/lastProfile"_s;
+
+QList<std::pair<QString, QString>> readPgProfiles(QSettings &settings)
+{
+    QList<std::pair<QString, QString>> out;
+    const int n = settings.beginReadArray(s_pgProfiles);
+    for (int i = 0; i < n; ++i) {
+        settings.setArrayIndex(i);
+        // Cleaned on the way out too: a hand-edited settings file may hold a password.
+        out.append({settings.value(u"name"_s).toString(), pgDsnWithoutPassword(settings.value(u"dsn"_s).toString())});
+    }
+    settings.endArray();
+    return out;
+}
+
+QStringList writePgProfiles(QSettings &settings, const QList<std::pair<QString, QString>> &profiles)
+{
+    settings.remove(s_pgProfiles);
+    settings.beginWriteArray(s_pgProfiles, int(profiles.size()));
+    QStringList names;
+    for (int i = 0; i < profiles.size(); ++i) {
+        settings.setArrayIndex(i);
+        settings.setValue(u"name"_s, profiles.at(i).first);
+        settings.setValue(u"dsn"_s, pgDsnWithoutPassword(profiles.at(i).second));
+        names.append(profiles.at(i).first);
+    }
+    settings.endArray();
+    return names;
+}
+
+} // namespace
+
+QStringList Settings::pgProfileNames() const
+{
+    QStringList names;
+    for (const auto &[name, dsn] : readPgProfiles(m_settings))
+        names.append(name);
+    return names;
+}
+
+std::optional<QString> Settings::pgProfile(const QString &name) const
+{
+    for (const auto &[n, dsn] : readPgProfiles(m_settings)) {
+        if (n == name)
+            return dsn;
+    }
+    return std::nullopt;
+}
+
+void Settings::setPgProfile(const QString &name, const QString &dsn)
+{
+    QList<std::pair<QString, QString>> profiles = readPgProfiles(m_settings);
+    const auto it = std::find_if(profiles.begin(), profiles.end(), [&](const auto &p) { return p.first == name; });
+    if (it != profiles.end())
+        it->second = dsn;
+    else
+        profiles.append({name, dsn});
+    Q_EMIT pgProfilesChanged(writePgProfiles(m_settings, profiles));
+}
+
+void Settings::removePgProfile(const QString &name)
+{
+    QList<std::pair<QString, QString>> profiles = readPgProfiles(m_settings);
+    if (profiles.removeIf([&](const auto &p) { return p.first == name; }) == 0)
+        return;
+    Q_EMIT pgProfilesChanged(writePgProfiles(m_settings, profiles));
+}
+
+QString Settings::lastPgProfile() const
+{
+    return m_settings.value(s_pgLastProfile).toString();
+}
+
+void Settings::setLastPgProfile(const QString &name)
+{
+    m_settings.setValue(s_pgLastProfile, name);
 }
 
 } // namespace tapedeck

@@ -51,10 +51,20 @@ public:
     QString lastKafkaProfile() const;
     void setLastKafkaProfile(const QString &name);
 
+    // Named PostgreSQL connection profiles: a libpq conninfo or URI, always
+    // stored without its password (pgDsnWithoutPassword()).
+    QStringList pgProfileNames() const;
+    std::optional<QString> pgProfile(const QString &name) const;
+    void setPgProfile(const QString &name, const QString &dsn);
+    void removePgProfile(const QString &name);
+    QString lastPgProfile() const;
+    void setLastPgProfile(const QString &name);
+
 Q_SIGNALS:
     void recentFilesChanged(const QStringList &files);
     void utcTimeChanged(bool utc);
     void kafkaProfilesChanged(const QStringList &names);
+    void pgProfilesChanged(const QStringList &names);
 
 private:
     void setRecentFiles(QStringList files);

@@ -1,4 +1,5 @@
 #include "mainwindow.h"
+#include "pgservice.h"
 #include "rdkafkaservice.h"
 #include "settings.h"
 
@@ -46,8 +47,10 @@ int main(int argc, char **argv)
 
     // Declared before the window: it outlives the window's Kafka workers.
     tapedeck::RdKafkaService kafka;
+    tapedeck::LibpqPostgresService postgres;
     tapedeck::MainWindow window;
     window.setKafkaService(&kafka);
+    window.setPostgresService(&postgres);
     window.show();
 
     const QStringList files = parser.positionalArguments();
