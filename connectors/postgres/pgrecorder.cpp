@@ -375,6 +375,21 @@ bool PgRecorder::peek(Run &run, QString *error)
     if (!r)
         return false;
     run.p.endLsn = pgchange::parseLsn(PgConnection::value(r, 0, 0));
+    // Peek a temporary copy, not the slot itself: decoding may let the server
+    // move a slot's restart_lsn up to its confirmed_flush_lsn, and the user's
+    // slot must stay exactly as it was. The copy disappears with this session.
+    const QByteArray copyName = QStringLiteral("tapedeck_peek_%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(16)).toUtf8();
+    {
+        const QByteArray source = m_options.slot.toUtf8();
+        const char *values[] = {source.constData(), copyName.constData()};
+        pg::ResultPtr copied{PQexecParams(c.handle(), "SELECT pg_copy_logical_replication_slot($1, $2, true)", 2, nullptr,
+                                          values, nullptr, nullptr, 0)};
+        if (PQresultStatus(copied.get()) != PGRES_TUPLES_OK) {
+            *error = QStringLiteral("cannot copy slot \"%1\" to peek it: %2")
+                         .arg(m_options.slot, QString::fromUtf8(PQresultErrorMessage(copied.get())).trimmed());
+            return false;
+        }
+    }
     const QByteArray function = m_plugin == QLatin1String("pgoutput") ? "pg_logical_slot_peek_binary_changes" : "pg_logical_slot_peek_changes";
     const QByteArray sql = "SELECT lsn::text, data FROM " + function + "($1, $2::pg_lsn, NULL" + sqlOptions() + ")";
     // Every call decodes again from the slot's start and returns the same rows
@@ -385,8 +400,7 @@ bool PgRecorder::peek(Run &run, QString *error)
     while (!run.done && !run.cancelled() && upto < run.p.endLsn) {
         upto = std::min(upto + m_options.peekWindowBytes, run.p.endLsn);
         const QByteArray uptoText = pgchange::formatLsn(upto).toLatin1();
-        const QByteArray slotName = m_options.slot.toUtf8();
-        const char *values[] = {slotName.constData(), uptoText.constData()};
+        const char *values[] = {copyName.constData(), uptoText.constData()};
         if (!PQsendQueryParams(c.handle(), sql.constData(), 2, nullptr, values, nullptr, nullptr, 1) || !PQsetSingleRowMode(c.handle())) {
             *error = c.lastError();
             return false;
