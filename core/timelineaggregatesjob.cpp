@@ -72,6 +72,18 @@ void TimelineAggregatesJob::update()
     startWorker();
 }
 
+void TimelineAggregatesJob::grow(std::shared_ptr<const Tape> grown)
+{
+    if (!grown || !m_tape || !m_build || grown->path() != m_tape->path() || grown->eventCount() < m_tape->eventCount()) {
+        setTape(std::move(grown));
+        return;
+    }
+    // Snapshots are immutable and share the chunks already aggregated, so the
+    // worker (when it next starts) continues where it stopped.
+    m_tape = std::move(grown);
+    update();
+}
+
 bool TimelineAggregatesJob::isRunning() const
 {
     // Not m_jobs->isRunning(): a worker that delivered its result is done with the tape.
@@ -82,6 +94,7 @@ void TimelineAggregatesJob::startWorker()
 {
     m_pending = false;
     m_building = true;
+    m_build->tape = m_tape; // no worker runs now: the latest snapshot (see grow())
     // Captured here, in the thread that owns the tape, so the worker does not
     // read the stream table while it may change.
     const int chunkTarget = m_tape->chunkCount();

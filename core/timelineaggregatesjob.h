@@ -34,6 +34,10 @@ public:
     void setTape(std::shared_ptr<const Tape> tape);
     // Aggregates the chunks added since the last build (after Tape::refresh()).
     void update();
+    // The same for a growing tape followed through snapshots (Tape::refreshed()):
+    // `grown` is a later snapshot of the same file; only its new chunks are
+    // aggregated. Anything else (another file, fewer events) starts from scratch.
+    void grow(std::shared_ptr<const Tape> grown);
     bool isRunning() const;
     // The latest snapshot.
     const TimelineAggregates &aggregates() const { return m_aggregates; }

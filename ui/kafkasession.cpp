@@ -58,11 +58,11 @@ KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
     connect(m_recording, &RecordingController::finished, this, &KafkaSession::onRecordingFinished);
     m_timelineTimer = new QTimer(this);
     m_timelineTimer->setSingleShot(true);
-    m_timelineTimer->setInterval(1000);
+    m_timelineTimer->setInterval(250);
     connect(m_timelineTimer, &QTimer::timeout, this, [this] {
         const std::shared_ptr<const Tape> shown = m_window->tape();
         if (m_followInWindow && m_recording->isRunning() && shown && shown->path() == m_recording->tapePath())
-            m_window->timeline()->setTape(shown);
+            m_window->timeline()->appendSnapshot(shown); // aggregates only the new chunks
     });
 
     m_status = new QLabel(window);
@@ -316,8 +316,8 @@ void KafkaSession::onSnapshot(std::shared_ptr<const Tape> tape)
         return;
     }
     m_window->showLiveTape(std::move(tape));
-    // The timeline rebuilds its aggregates from a new snapshot, so it gets
-    // the latest one a second at most (and the complete tape from showLiveTape()).
+    // The timeline extends its aggregates from the latest snapshot, at most
+    // four times a second (and gets the complete tape from showLiveTape()).
     if (!m_timelineTimer->isActive())
         m_timelineTimer->start();
 }

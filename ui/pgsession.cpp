@@ -54,11 +54,11 @@ PgSession::PgSession(MainWindow *window, PostgresService *service)
     connect(m_recording, &RecordingController::finished, this, &PgSession::onRecordingFinished);
     m_timelineTimer = new QTimer(this);
     m_timelineTimer->setSingleShot(true);
-    m_timelineTimer->setInterval(1000);
+    m_timelineTimer->setInterval(250);
     connect(m_timelineTimer, &QTimer::timeout, this, [this] {
         const std::shared_ptr<const Tape> shown = m_window->tape();
         if (m_followInWindow && m_recording->isRunning() && shown && shown->path() == m_recording->tapePath())
-            m_window->timeline()->setTape(shown);
+            m_window->timeline()->appendSnapshot(shown); // aggregates only the new chunks
     });
 
     m_status = new QLabel(window);

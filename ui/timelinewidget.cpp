@@ -154,6 +154,18 @@ void TimelineWidget::eventsAppended()
     m_aggregatesJob->update();
 }
 
+void TimelineWidget::appendSnapshot(std::shared_ptr<const Tape> grown)
+{
+    if (!m_tape || !grown || grown->path() != m_tape->path()) {
+        setTape(std::move(grown));
+        return;
+    }
+    m_tape = grown;
+    m_lanes.setStreams(m_tape->streams());
+    m_rows = m_lanes.rows(TimelineRenderer::LaneHeight, TimelineRenderer::GroupHeight);
+    m_aggregatesJob->grow(std::move(grown));
+}
+
 void TimelineWidget::onAggregatesChanged()
 {
     const TimelineAggregates &agg = m_aggregatesJob->aggregates();

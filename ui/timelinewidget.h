@@ -84,6 +84,9 @@ public Q_SLOTS:
     // The tape grew (call after Tape::refresh()): aggregates catch up and, when
     // following the head, the view moves with it.
     void eventsAppended();
+    // The same for a growing tape followed through immutable snapshots
+    // (Tape::refreshed()): aggregates only the new chunks.
+    void appendSnapshot(std::shared_ptr<const Tape> grown);
     void setFollowHead(bool follow);
     void exportDialog();
 

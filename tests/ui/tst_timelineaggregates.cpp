@@ -251,6 +251,46 @@ private Q_SLOTS:
         QCOMPARE(timelinescan::intersect({1, 2, 5, 9}, {2, 3, 5, 10}), (QVector<quint32>{2, 5}));
     }
 
+    // A recording followed through snapshots: grow() aggregates only the new
+    // chunks and ends with the same counts as a fresh build.
+    void growWithSnapshots()
+    {
+        const QString path = m_dir.filePath(u"snapshots.tape"_s);
+        TapeWriter writer;
+        TapeWriter::Options options;
+        options.maxChunkEvents = 100;
+        QVERIFY(writer.create(path, TapeMetadata{}, options));
+        int written = 0;
+        auto writeMore = [&](int n) {
+            for (int i = 0; i < n; ++i, ++written)
+                QVERIFY(writer.append(testtapes::numberedEvent(written)));
+            QVERIFY(writer.flush());
+        };
+        writeMore(700);
+        QString error;
+        std::shared_ptr<const Tape> snapshot = Tape::open(path, &error);
+        QVERIFY2(snapshot, qPrintable(error));
+        TimelineAggregatesJob job;
+        QSignalSpy finished(&job, &TimelineAggregatesJob::finished);
+        job.setTape(snapshot);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(job.aggregates().chunkCount(), 7);
+        for (int step = 0; step < 3; ++step) {
+            writeMore(450);
+            snapshot = snapshot->refreshed(&error);
+            QVERIFY2(snapshot, qPrintable(error));
+            job.grow(snapshot); // while a previous update may still run
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(job.aggregates().eventCount(), qint64(2050), 10000);
+        QTRY_VERIFY(!job.isRunning());
+        const TimelineAggregates full = buildDirect(*snapshot);
+        QCOMPARE(job.aggregates().chunkCount(), snapshot->chunkCount());
+        for (quint32 s = 0; s < 4; ++s)
+            QCOMPARE(job.aggregates().lane(s).count, full.lane(s).count);
+        QCOMPARE(job.aggregates().timeRange(), full.timeRange());
+        writer.close();
+    }
+
     // A tape written in steps and refreshed: the job extends the aggregates,
     // and they equal those of a fresh build.
     void incrementalBuild()
