@@ -5,6 +5,7 @@
 #include "kafkarecorddialog.h"
 #include "kafkaservice.h"
 #include "mainwindow.h"
+#include "livetapefollower.h"
 #include "recordingcontroller.h"
 #include "settings.h"
 #include "tape.h"
@@ -23,7 +24,6 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QThread>
-#include <QTimer>
 
 using namespace Qt::StringLiterals;
 
@@ -45,7 +45,7 @@ KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
     connect(m_browser, &KafkaClusterBrowser::recordRequested, this, &KafkaSession::showRecordDialog);
 
     m_recording = new RecordingController(this);
-    connect(m_recording, &RecordingController::snapshot, this, &KafkaSession::onSnapshot);
+    m_follower = new LiveTapeFollower(window, m_recording, this);
     connect(m_recording, &RecordingController::started, this, [this](const QString &, const QStringList &warnings) {
         if (!warnings.isEmpty())
             m_window->statusBar()->showMessage(u"Recording: "_s + warnings.join(u"; "_s), 10000);
@@ -56,14 +56,6 @@ KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
                                                                    QLocale().toString(rate, 'f', 0)));
     });
     connect(m_recording, &RecordingController::finished, this, &KafkaSession::onRecordingFinished);
-    m_timelineTimer = new QTimer(this);
-    m_timelineTimer->setSingleShot(true);
-    m_timelineTimer->setInterval(250);
-    connect(m_timelineTimer, &QTimer::timeout, this, [this] {
-        const std::shared_ptr<const Tape> shown = m_window->tape();
-        if (m_followInWindow && m_recording->isRunning() && shown && shown->path() == m_recording->tapePath())
-            m_window->timeline()->appendSnapshot(shown); // aggregates only the new chunks
-    });
 
     m_status = new QLabel(window);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -283,7 +275,7 @@ bool KafkaSession::startRecording(const KafkaRecordOptions &options)
         o.readConfigs = false;
     const QString path = RecordingController::temporaryTapePath(u"kafka"_s);
     m_lastError.clear();
-    m_followInWindow = true;
+    m_follower->start();
     if (!m_recording->start(m_service->recorder(o), path, u"tapedeck "_s + QCoreApplication::applicationVersion())) {
         m_lastError = u"Cannot start recording"_s;
         setStatus(m_lastError, true);
@@ -303,23 +295,6 @@ void KafkaSession::stopRecording()
 bool KafkaSession::isRecording() const
 {
     return m_recording->isRunning();
-}
-
-void KafkaSession::onSnapshot(std::shared_ptr<const Tape> tape)
-{
-    if (!m_followInWindow)
-        return;
-    // The user opened another tape: leave the window alone; the recording goes on.
-    const std::shared_ptr<const Tape> shown = m_window->tape();
-    if (shown && shown->path() != tape->path() && shown->path() != m_recording->tapePath()) {
-        m_followInWindow = false;
-        return;
-    }
-    m_window->showLiveTape(std::move(tape));
-    // The timeline extends its aggregates from the latest snapshot, at most
-    // four times a second (and gets the complete tape from showLiveTape()).
-    if (!m_timelineTimer->isActive())
-        m_timelineTimer->start();
 }
 
 void KafkaSession::onRecordingFinished(const QString &error)

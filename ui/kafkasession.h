@@ -12,7 +12,6 @@ class QDockWidget;
 class QLabel;
 class QMenu;
 class QThread;
-class QTimer;
 
 namespace tapedeck {
 
@@ -21,6 +20,7 @@ class KafkaConnectionDialog;
 class KafkaRecordDialog;
 class KafkaService;
 class MainWindow;
+class LiveTapeFollower;
 class RecordingController;
 class Tape;
 
@@ -73,7 +73,6 @@ Q_SIGNALS:
     void recordingFinished(const QString &error);
 
 private:
-    void onSnapshot(std::shared_ptr<const Tape> tape);
     void onRecordingFinished(const QString &error);
     void setStatus(const QString &text, bool error = false);
     void updateActions();
@@ -92,8 +91,7 @@ private:
     QThread *m_demoWorker = nullptr;
     bool m_demoStarting = false;
     QString m_demoBootstrap;
-    bool m_followInWindow = false; // the window shows the recording (until the user opens another tape)
-    QTimer *m_timelineTimer = nullptr;
+    LiveTapeFollower *m_follower = nullptr;
     QString m_lastError;
 
     QAction *m_connectAction = nullptr;

@@ -6,6 +6,7 @@
 #include "pgrecorddialog.h"
 #include "pgslotbrowser.h"
 #include "postgresservice.h"
+#include "livetapefollower.h"
 #include "recordingcontroller.h"
 #include "tape.h"
 #include "timelinewidget.h"
@@ -19,7 +20,6 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QStatusBar>
-#include <QTimer>
 
 using namespace Qt::StringLiterals;
 
@@ -42,7 +42,7 @@ PgSession::PgSession(MainWindow *window, PostgresService *service)
     connect(m_browser, &PgSlotBrowser::loaded, this, &PgSession::updateActions);
 
     m_recording = new RecordingController(this);
-    connect(m_recording, &RecordingController::snapshot, this, &PgSession::onSnapshot);
+    m_follower = new LiveTapeFollower(window, m_recording, this);
     connect(m_recording, &RecordingController::started, this, [this](const QString &, const QStringList &warnings) {
         if (!warnings.isEmpty())
             m_window->statusBar()->showMessage(u"Recording: "_s + warnings.join(u"; "_s), 10000);
@@ -52,14 +52,6 @@ PgSession::PgSession(MainWindow *window, PostgresService *service)
                                                                   QLocale().toString(rate, 'f', 0)));
     });
     connect(m_recording, &RecordingController::finished, this, &PgSession::onRecordingFinished);
-    m_timelineTimer = new QTimer(this);
-    m_timelineTimer->setSingleShot(true);
-    m_timelineTimer->setInterval(250);
-    connect(m_timelineTimer, &QTimer::timeout, this, [this] {
-        const std::shared_ptr<const Tape> shown = m_window->tape();
-        if (m_followInWindow && m_recording->isRunning() && shown && shown->path() == m_recording->tapePath())
-            m_window->timeline()->appendSnapshot(shown); // aggregates only the new chunks
-    });
 
     m_status = new QLabel(window);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -175,7 +167,7 @@ bool PgSession::startRecording(PgRecordOptions options)
                                          toString(options.mode));
     const QString path = RecordingController::temporaryTapePath(u"postgres"_s);
     m_lastError.clear();
-    m_followInWindow = true;
+    m_follower->start();
     if (!m_recording->start(m_service->recorder(options), path, u"tapedeck "_s + QCoreApplication::applicationVersion())) {
         m_lastError = u"Cannot start recording"_s;
         setStatus(m_lastError, true);
@@ -195,22 +187,6 @@ void PgSession::stopRecording()
 bool PgSession::isRecording() const
 {
     return m_recording->isRunning();
-}
-
-void PgSession::onSnapshot(std::shared_ptr<const Tape> tape)
-{
-    if (!m_followInWindow)
-        return;
-    // The user opened another tape: leave the window alone; the recording goes on.
-    const std::shared_ptr<const Tape> shown = m_window->tape();
-    if (shown && shown->path() != tape->path() && shown->path() != m_recording->tapePath()) {
-        m_followInWindow = false;
-        return;
-    }
-    m_window->showLiveTape(std::move(tape));
-    // The timeline rebuilds its aggregates from a new snapshot: the latest one a second at most.
-    if (!m_timelineTimer->isActive())
-        m_timelineTimer->start();
 }
 
 void PgSession::onRecordingFinished(const QString &error)

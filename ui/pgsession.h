@@ -11,7 +11,6 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QMenu;
-class QTimer;
 
 namespace tapedeck {
 
@@ -20,6 +19,7 @@ class PgConnectionDialog;
 class PgRecordDialog;
 class PgSlotBrowser;
 class PostgresService;
+class LiveTapeFollower;
 class RecordingController;
 class Tape;
 
@@ -65,7 +65,6 @@ Q_SIGNALS:
     void recordingFinished(const QString &error);
 
 private:
-    void onSnapshot(std::shared_ptr<const Tape> tape);
     void onRecordingFinished(const QString &error);
     void setStatus(const QString &text, bool error = false);
     void updateActions();
@@ -80,8 +79,7 @@ private:
     QPointer<PgConnectionDialog> m_connectionDialog;
     QPointer<PgRecordDialog> m_recordDialog;
     QString m_recordingWhat;
-    bool m_followInWindow = false; // the window shows the recording (until the user opens another tape)
-    QTimer *m_timelineTimer = nullptr;
+    LiveTapeFollower *m_follower = nullptr;
     QString m_lastError;
 
     QAction *m_connectAction = nullptr;
