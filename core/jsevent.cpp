@@ -13,35 +13,6 @@ bool isIdentChar(QChar c)
     return c.isLetterOrNumber() || c == u'_' || c == u'$';
 }
 
-// The JS names are fixed by the filter contract, so they are spelled here
-// rather than taken from toString(Operation) which serves the CLI.
-QString jsOperation(Operation op)
-{
-    switch (op) {
-    case Operation::Record: return u"record"_s;
-    case Operation::Insert: return u"insert"_s;
-    case Operation::Update: return u"update"_s;
-    case Operation::Delete: return u"delete"_s;
-    case Operation::Truncate: return u"truncate"_s;
-    case Operation::Begin: return u"begin"_s;
-    case Operation::Commit: return u"commit"_s;
-    case Operation::Message: return u"message"_s;
-    case Operation::Read: return u"read"_s;
-    }
-    return u"unknown"_s;
-}
-
-QString jsKind(SourceKind kind)
-{
-    switch (kind) {
-    case SourceKind::Kafka: return u"kafka"_s;
-    case SourceKind::Postgres: return u"postgres"_s;
-    case SourceKind::File: return u"file"_s;
-    case SourceKind::Unknown: break;
-    }
-    return u"unknown"_s;
-}
-
 QJSValue jsString(const std::optional<QByteArray> &bytes)
 {
     if (!bytes)
@@ -175,9 +146,9 @@ QJSValue toJsEvent(QJSEngine &engine, const StreamKey &stream, const Chunk &chun
     if (fields.tombstone)
         e.setProperty(u"tombstone"_s, !chunk.hasValue(index) && chunk.operation(index) == Operation::Record);
     if (fields.op)
-        e.setProperty(u"op"_s, jsOperation(chunk.operation(index)));
+        e.setProperty(u"op"_s, toString(chunk.operation(index)));
     if (fields.kind)
-        e.setProperty(u"kind"_s, jsKind(stream.kind));
+        e.setProperty(u"kind"_s, toString(stream.kind));
     return e;
 }
 

@@ -14,33 +14,6 @@ namespace tapedeck {
 
 namespace {
 
-QString jsOperation(Operation op)
-{
-    switch (op) {
-    case Operation::Record: return u"record"_s;
-    case Operation::Insert: return u"insert"_s;
-    case Operation::Update: return u"update"_s;
-    case Operation::Delete: return u"delete"_s;
-    case Operation::Truncate: return u"truncate"_s;
-    case Operation::Begin: return u"begin"_s;
-    case Operation::Commit: return u"commit"_s;
-    case Operation::Message: return u"message"_s;
-    case Operation::Read: return u"read"_s;
-    }
-    return u"unknown"_s;
-}
-
-QString jsKind(SourceKind kind)
-{
-    switch (kind) {
-    case SourceKind::Kafka: return u"kafka"_s;
-    case SourceKind::Postgres: return u"postgres"_s;
-    case SourceKind::File: return u"file"_s;
-    case SourceKind::Unknown: break;
-    }
-    return u"unknown"_s;
-}
-
 QJSValue text(const std::optional<QByteArray> &bytes)
 {
     return bytes ? QJSValue(QString::fromUtf8(*bytes)) : QJSValue(QJSValue::NullValue);
@@ -96,7 +69,7 @@ struct Transform::Private
     QJSValue toJs(const Event &e)
     {
         QJSValue o = engine.newObject();
-        o.setProperty(u"kind"_s, jsKind(e.kind));
+        o.setProperty(u"kind"_s, toString(e.kind));
         o.setProperty(u"topic"_s, e.topic);
         o.setProperty(u"partition"_s, e.partition);
         o.setProperty(u"position"_s, bigText(e.position));
@@ -114,7 +87,7 @@ struct Transform::Private
         for (const Header &h : e.headers)
             headers.setProperty(QString::fromUtf8(h.name), text(h.value));
         o.setProperty(u"headers"_s, headers);
-        o.setProperty(u"op"_s, jsOperation(e.operation));
+        o.setProperty(u"op"_s, toString(e.operation));
         if (e.isChange()) {
             o.setProperty(u"table"_s, e.topic);
             o.setProperty(u"txid"_s, bigText(e.transactionId));
@@ -430,7 +403,7 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
             }
         }
         if (!found) {
-            *error = u"event #%1: %2 %3 lacks key column \"%4\""_s.arg(seq).arg(jsOperation(event.operation), event.topic, name);
+            *error = u"event #%1: %2 %3 lacks key column \"%4\""_s.arg(seq).arg(toString(event.operation), event.topic, name);
             return false;
         }
         out.key.append(field(*found));
