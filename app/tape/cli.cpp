@@ -1,8 +1,12 @@
 #include "cli.h"
 
+#include "progress.h"
+
 #include <QFile>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -55,6 +59,51 @@ bool commitPartial(const QString &partial, const QString &target, QString *why)
         return false;
     }
     return true;
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void onSignal(int)
+{
+    g_interrupted = true;
+}
+} // namespace
+
+const std::atomic<bool> *interruptOnSignals()
+{
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    return &g_interrupted;
+}
+
+int recordToTape(tapedeck::RecordingSource &source, const QString &target, const QString &noun,
+                 const QString &progressUnit,
+                 const std::function<qint64(const tapedeck::RecordingSource::Progress &)> &progressCount)
+{
+    QString why;
+    if (!source.prepare(&why))
+        return error(why);
+    for (const QString &w : source.warnings())
+        std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
+    tapedeck::TapeMetadata meta = source.metadata();
+    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
+    tapedeck::TapeWriter writer;
+    if (!writer.create(target, meta))
+        return error(writer.errorString());
+    const std::atomic<bool> *interrupted = interruptOnSignals();
+    Progress progress(QStringLiteral("recording"));
+    const bool ok = source.record(writer, interrupted, [&](const tapedeck::RecordingSource::Progress &p) {
+        progress.update(progressCount(p), 0, progressUnit);
+    }, &why);
+    progress.finish();
+    const qint64 events = writer.eventCount();
+    if (!writer.close())
+        return error(writer.errorString());
+    if (!ok)
+        return error(why + QStringLiteral(" (the %1 %2 before the error are in %3)").arg(events).arg(noun, target));
+    std::fprintf(stderr, "recorded %lld %s into %s%s\n", static_cast<long long>(events), noun.toLocal8Bit().constData(),
+                 target.toLocal8Bit().constData(), interrupted->load() ? " (interrupted)" : "");
+    return 0;
 }
 
 } // namespace cli

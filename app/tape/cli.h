@@ -1,5 +1,7 @@
 #pragma once
 
+#include <recordingsource.h>
+
 #include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
@@ -20,5 +22,18 @@ bool parseArgs(QCommandLineParser &parser, const QString &command, const QString
 // succeeds, so a failed command never leaves a half-written output behind.
 QString partialPath(const QString &target);
 bool commitPartial(const QString &partial, const QString &target, QString *why);
+
+// Installs SIGINT/SIGTERM handlers that set the returned flag (Ctrl-C ends a
+// follow recording or the demo cluster cleanly).
+const std::atomic<bool> *interruptOnSignals();
+
+// Prepares `source` and records it into `target` until it ends or Ctrl-C:
+// warnings and progress ("recording: N <progressUnit>", from progressCount)
+// on stderr, then "recorded N <noun> into TARGET". While recording the tape
+// lives under its final name so that the GUI can follow it; a failed
+// recording keeps what was flushed (it is a valid tape). Returns the exit code.
+int recordToTape(tapedeck::RecordingSource &source, const QString &target, const QString &noun,
+                 const QString &progressUnit,
+                 const std::function<qint64(const tapedeck::RecordingSource::Progress &)> &progressCount);
 
 } // namespace cli

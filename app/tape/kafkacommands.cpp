@@ -28,13 +28,6 @@ using cli::error;
 using cli::parseArgs;
 using cli::usage;
 
-std::atomic<bool> g_interrupted{false};
-
-void onSignal(int)
-{
-    g_interrupted = true;
-}
-
 struct ConnectionOptions
 {
     QCommandLineOption brokers{{QStringLiteral("b"), QStringLiteral("brokers")}, QString(), QStringLiteral("HOST:PORT,...")};
@@ -189,33 +182,8 @@ int recordKafka(const QStringList &args)
     options.readConfigs = !parser.isSet(noConfigs);
 
     KafkaRecorder recorder(options);
-    if (!recorder.prepare(&why))
-        return error(why);
-    for (const QString &w : recorder.warnings())
-        std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
-    TapeMetadata meta = recorder.metadata();
-    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    const QString target = parser.value(out);
-    // While recording, the tape lives under its final name so that the GUI can
-    // follow it; a failed recording keeps what was flushed (it is a valid tape).
-    TapeWriter writer;
-    if (!writer.create(target, meta))
-        return error(writer.errorString());
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    Progress progress(QStringLiteral("recording"));
-    const bool ok = recorder.record(writer, &g_interrupted, [&](const RecordingSource::Progress &p) {
-        progress.update(p.events, 0, QStringLiteral("records"));
-    }, &why);
-    progress.finish();
-    const qint64 events = writer.eventCount();
-    if (!writer.close())
-        return error(writer.errorString());
-    if (!ok)
-        return error(why + QStringLiteral(" (the %1 records before the error are in %2)").arg(events).arg(target));
-    std::fprintf(stderr, "recorded %lld records into %s%s\n", static_cast<long long>(events), target.toLocal8Bit().constData(),
-                 g_interrupted ? " (interrupted)" : "");
-    return 0;
+    return cli::recordToTape(recorder, parser.value(out), QStringLiteral("records"), QStringLiteral("records"),
+                             [](const RecordingSource::Progress &p) { return p.events; });
 }
 
 int demoCluster(const QStringList &args)
@@ -235,10 +203,9 @@ int demoCluster(const QStringList &args)
     std::printf("demo cluster at %s with %lld records; stop with Ctrl-C\n", cluster.bootstrap().toLocal8Bit().constData(),
                 static_cast<long long>(cluster.seededRecords()));
     std::fflush(stdout);
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    const std::atomic<bool> *interrupted = cli::interruptOnSignals();
     const qint64 limitMs = parser.isSet(seconds) ? parser.value(seconds).toLongLong() * 1000 : -1;
-    for (qint64 waited = 0; !g_interrupted && (limitMs < 0 || waited < limitMs); waited += 100)
+    for (qint64 waited = 0; !interrupted->load() && (limitMs < 0 || waited < limitMs); waited += 100)
         QThread::msleep(100);
     return 0;
 }

@@ -25,13 +25,6 @@ using cli::error;
 using cli::parseArgs;
 using cli::usage;
 
-std::atomic<bool> g_interrupted{false};
-
-void onSignal(int)
-{
-    g_interrupted = true;
-}
-
 QString bytes(qint64 n)
 {
     if (n < 0)
@@ -160,31 +153,8 @@ int recordPostgres(const QStringList &args)
         return usage(QStringLiteral("record postgres needs -o OUT.tape"));
 
     PgRecorder recorder(options);
-    if (!recorder.prepare(&why))
-        return error(why);
-    for (const QString &w : recorder.warnings())
-        std::fprintf(stderr, "tape: warning: %s\n", w.toLocal8Bit().constData());
-    TapeMetadata meta = recorder.metadata();
-    meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    const QString target = parser.value(out);
-    TapeWriter writer;
-    if (!writer.create(target, meta))
-        return error(writer.errorString());
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    Progress progress(QStringLiteral("recording"));
-    const bool ok = recorder.record(writer, &g_interrupted, [&](const RecordingSource::Progress &) {
-        progress.update(recorder.changes(), 0, QStringLiteral("changes"));
-    }, &why);
-    progress.finish();
-    const qint64 events = writer.eventCount();
-    if (!writer.close())
-        return error(writer.errorString());
-    if (!ok)
-        return error(why + QStringLiteral(" (the %1 events before the error are in %2)").arg(events).arg(target));
-    std::fprintf(stderr, "recorded %lld events into %s%s\n", static_cast<long long>(events), target.toLocal8Bit().constData(),
-                 g_interrupted ? " (interrupted)" : "");
-    return 0;
+    return cli::recordToTape(recorder, parser.value(out), QStringLiteral("events"), QStringLiteral("changes"),
+                             [&recorder](const RecordingSource::Progress &) { return recorder.changes(); });
 }
 
 } // namespace commands
