@@ -35,6 +35,8 @@ public:
     qint32 valueSize(int i) const { return m_valueSize[i]; }
     int headerCount(int i) const { return m_headerCount[i]; }
     QList<Header> headers(int i) const;
+    // The change fields as stored (CBOR, tapeformat.md); empty when none.
+    QByteArrayView extension(int i) const { return QByteArrayView(m_raw.constData() + m_extOffset[i], m_extSize[i]); }
     // Fills all fields that are stored per event; kind/cluster/topic/partition
     // come from the stream table (Tape::event() fills those).
     void fill(int i, Event *event) const;
