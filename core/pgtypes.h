@@ -77,6 +77,10 @@ struct PgRecordOptions
     int flushIntervalMs = 250;
     qint64 peekWindowBytes = 256LL << 20; // WAL decoded per peek call
     int idleEndMs = 1000;      // Copy/Consume: caught up when the server stays idle this long
+    // Starting image: "schema.table" (or "table" = public.table) read in one
+    // snapshot and stored as Read events before the first transaction that
+    // commits after it (pgoutput only; connectors/postgres/README.md).
+    QStringList snapshotTables;
 };
 
 // "16/B374D848", "?" for -1.

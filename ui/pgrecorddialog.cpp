@@ -46,6 +46,7 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
                                const QList<PgPublicationInfo> &publications, QWidget *parent)
     : QDialog(parent)
     , m_server(server)
+    , m_publicationInfo(publications)
 {
     setWindowTitle(u"Record from PostgreSQL"_s);
     setWindowModality(Qt::WindowModal);
@@ -84,6 +85,11 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
     m_limit->setSuffix(u" changes"_s);
     m_limit->setToolTip(u"Stop after the transaction that reaches this many row changes"_s);
     m_follow = new QCheckBox(u"Keep following new changes after catching up"_s, this);
+    m_snapshot = new QListWidget(this);
+    m_snapshot->setMaximumHeight(fontMetrics().height() * 6);
+    m_snapshot->setToolTip(u"Checked tables are read in one snapshot, consistent with the changes that follow, and stored "
+                           "as read events at the start of the tape: the state of the table is complete even when the "
+                           "slot was created after the table was filled (pgoutput only)."_s);
 
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
@@ -96,6 +102,7 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
     form->addRow(QString(), m_modeHelp);
     form->addRow(u"P&lugin:"_s, m_plugin);
     form->addRow(u"P&ublications:"_s, m_publications);
+    form->addRow(u"Starting &image:"_s, m_snapshot);
     form->addRow(u"&Limit:"_s, m_limit);
     form->addRow(QString(), m_follow);
 
@@ -116,11 +123,50 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
         validate();
     });
     connect(m_plugin, &QComboBox::currentIndexChanged, this, &PgRecordDialog::validate);
-    connect(m_publications, &QListWidget::itemChanged, this, &PgRecordDialog::validate);
+    connect(m_publications, &QListWidget::itemChanged, this, [this] {
+        refreshSnapshotTables();
+        validate();
+    });
     connect(m_follow, &QCheckBox::toggled, this, &PgRecordDialog::validate);
     if (m_slots.isEmpty())
         setMode(PgReadMode::Temporary);
+    refreshSnapshotTables();
     validate();
+}
+
+void PgRecordDialog::refreshSnapshotTables()
+{
+    QStringList checked;
+    for (int i = 0; i < m_snapshot->count(); ++i) {
+        if (m_snapshot->item(i)->checkState() == Qt::Checked)
+            checked.append(m_snapshot->item(i)->text());
+    }
+    QStringList tables;
+    for (int i = 0; i < m_publications->count(); ++i) {
+        if (m_publications->item(i)->checkState() != Qt::Checked)
+            continue;
+        for (const PgPublicationInfo &p : std::as_const(m_publicationInfo)) {
+            if (p.name == m_publications->item(i)->data(Qt::UserRole).toString()) {
+                for (const QString &t : p.tables) {
+                    if (!tables.contains(t))
+                        tables.append(t);
+                }
+            }
+        }
+    }
+    tables.sort();
+    m_snapshot->clear();
+    for (const QString &t : std::as_const(tables)) {
+        auto *item = new QListWidgetItem(t, m_snapshot);
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(checked.contains(t) ? Qt::Checked : Qt::Unchecked);
+    }
+}
+
+void PgRecordDialog::setSnapshotTables(const QStringList &tables)
+{
+    for (int i = 0; i < m_snapshot->count(); ++i)
+        m_snapshot->item(i)->setCheckState(tables.contains(m_snapshot->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
 }
 
 QPushButton *PgRecordDialog::recordButton() const
@@ -187,6 +233,12 @@ PgRecordOptions PgRecordDialog::options() const
                 o.publications.append(item->data(Qt::UserRole).toString());
         }
     }
+    if (effectivePlugin() == u"pgoutput"_s) {
+        for (int i = 0; i < m_snapshot->count(); ++i) {
+            if (m_snapshot->item(i)->checkState() == Qt::Checked)
+                o.snapshotTables.append(m_snapshot->item(i)->text());
+        }
+    }
     o.limit = m_limit->value() > 0 ? m_limit->value() : -1;
     o.follow = o.mode == PgReadMode::Temporary || (o.mode == PgReadMode::Consume && m_follow->isChecked());
     return o;
@@ -206,6 +258,7 @@ void PgRecordDialog::validate()
         m_follow->setChecked(false);
     const QString plugin = effectivePlugin();
     m_publications->setEnabled(plugin == u"pgoutput"_s);
+    m_snapshot->setEnabled(plugin == u"pgoutput"_s);
 
     QString problem;
     const auto slot = slotInfo(o.slot);

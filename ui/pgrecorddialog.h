@@ -43,6 +43,10 @@ public:
     QListWidget *publicationList() const { return m_publications; }
     QSpinBox *limitBox() const { return m_limit; }
     QCheckBox *followBox() const { return m_follow; }
+    // "Starting image": the tables of the checked publications; the checked
+    // ones are read in a snapshot at the start of the tape (read events).
+    QListWidget *snapshotList() const { return m_snapshot; }
+    void setSnapshotTables(const QStringList &tables);
     QPushButton *recordButton() const;
     // The "consume advances the slot" question, while it is open.
     QMessageBox *consumeConfirmation() const { return m_confirmation; }
@@ -53,6 +57,7 @@ private:
     void validate();
     std::optional<PgSlotInfo> slotInfo(const QString &name) const;
     QString effectivePlugin() const;
+    void refreshSnapshotTables();
 
     PgServerInfo m_server;
     QList<PgSlotInfo> m_slots;
@@ -62,6 +67,8 @@ private:
     QComboBox *m_plugin = nullptr;
     QListWidget *m_publications = nullptr;
     QSpinBox *m_limit = nullptr;
+    QListWidget *m_snapshot = nullptr;
+    QList<PgPublicationInfo> m_publicationInfo;
     QCheckBox *m_follow = nullptr;
     QLabel *m_problem = nullptr;
     QDialogButtonBox *m_buttons = nullptr;

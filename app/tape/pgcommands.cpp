@@ -121,8 +121,9 @@ int recordPostgres(const QStringList &args)
     QCommandLineOption mode(QStringLiteral("mode"), QString(), QStringLiteral("MODE"), QStringLiteral("copy"));
     QCommandLineOption limit(QStringLiteral("limit"), QString(), QStringLiteral("N"));
     QCommandLineOption follow(QStringLiteral("follow"));
+    QCommandLineOption snapshot(QStringLiteral("snapshot"), QString(), QStringLiteral("TABLE[,TABLE...]"));
     QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
-    parser.addOptions({dsn, slot, plugin, publication, mode, limit, follow, out});
+    parser.addOptions({dsn, slot, plugin, publication, mode, limit, follow, snapshot, out});
     QString why;
     if (!parseArgs(parser, QStringLiteral("record"), args, &why))
         return usage(why);
@@ -149,12 +150,20 @@ int recordPostgres(const QStringList &args)
             return usage(QStringLiteral("--limit takes a number of changes"));
     }
     options.follow = parser.isSet(follow);
+    for (const QString &t : parser.values(snapshot))
+        options.snapshotTables += t.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (parser.isSet(snapshot) && options.snapshotTables.isEmpty())
+        return usage(QStringLiteral("--snapshot takes table names: --snapshot public.orders,public.customers"));
     if (!parser.isSet(out))
         return usage(QStringLiteral("record postgres needs -o OUT.tape"));
 
     PgRecorder recorder(options);
-    return cli::recordToTape(recorder, parser.value(out), QStringLiteral("events"), QStringLiteral("changes"),
-                             [&recorder](const RecordingSource::Progress &) { return recorder.changes(); });
+    const int rc = cli::recordToTape(recorder, parser.value(out), QStringLiteral("events"), QStringLiteral("changes"),
+                                     [&recorder](const RecordingSource::Progress &) { return recorder.changes() + recorder.snapshotRows(); });
+    if (recorder.snapshotLsn() >= 0)
+        std::fprintf(stderr, "starting image: %lld rows read in the snapshot at %s\n", static_cast<long long>(recorder.snapshotRows()),
+                     qPrintable(pgchange::formatLsn(recorder.snapshotLsn())));
+    return rc;
 }
 
 } // namespace commands

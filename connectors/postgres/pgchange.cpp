@@ -254,7 +254,7 @@ Event change(const PgCatalog &catalog, Operation op, qint64 lsn, const TxnInfo &
         if (!key.isEmpty())
             e.key = rowJson(key);
     }
-    if (op == Operation::Insert || op == Operation::Update)
+    if (op == Operation::Insert || op == Operation::Update || op == Operation::Read)
         e.value = rowJson(newRow);
     e.oldRow = std::move(oldRow);
     e.newRow = std::move(newRow);

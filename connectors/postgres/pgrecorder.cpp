@@ -12,6 +12,15 @@
 
 namespace tapedeck {
 
+// The starting image: an imported snapshot, read once (writeSnapshot()).
+struct PgRecorder::Snapshot
+{
+    PgConnection sql;  // holds the REPEATABLE READ transaction with the imported snapshot
+    qint64 point = -1; // the exporting slot's consistent point
+    qint64 timeUs = -1;
+    bool pending = false;
+};
+
 // State of one record() call.
 struct PgRecorder::Run
 {
@@ -28,6 +37,20 @@ struct PgRecorder::Run
     int flushIntervalMs = 250;
     qint64 flushedThrough = -1; // the decoder's lastCommitEnd() at the last flush
     bool done = false;
+    Snapshot *snapshot = nullptr;
+    // Writes the pending snapshot (bound by record()).
+    std::function<bool(QString *)> writeSnapshot;
+
+    // The first transaction (or non-transactional message) that commits at
+    // or after the snapshot's consistent point: the snapshot goes before it.
+    bool startsAfterSnapshot(const Event &e) const
+    {
+        if (!snapshot || !snapshot->pending)
+            return false;
+        if (e.operation == Operation::Begin)
+            return e.commitLsn >= snapshot->point;
+        return e.operation == Operation::Message && e.transactionId < 0 && e.position >= snapshot->point;
+    }
 
     bool cancelled() const { return cancel && cancel->load(); }
 
@@ -55,6 +78,8 @@ struct PgRecorder::Run
     {
         bool boundary = false;
         for (const Event &e : std::as_const(events)) {
+            if (startsAfterSnapshot(e) && !writeSnapshot(error))
+                return false;
             if (!writer.append(e)) {
                 *error = writer.errorString();
                 return false;
@@ -215,6 +240,53 @@ bool PgRecorder::prepare(QString *error)
     if (!catalog)
         return false;
     m_catalog = *catalog;
+    return prepareSnapshot(c, error);
+}
+
+bool PgRecorder::prepareSnapshot(PgConnection &c, QString *error)
+{
+    if (m_options.snapshotTables.isEmpty())
+        return true;
+    if (m_plugin != QLatin1String("pgoutput")) {
+        // Its Begin message carries the commit LSN that places the snapshot exactly in the stream.
+        *error = QStringLiteral("--snapshot needs the pgoutput plugin (this recording decodes %1)").arg(m_plugin);
+        return false;
+    }
+    QStringList tables;
+    for (QString t : std::as_const(m_options.snapshotTables)) {
+        t = t.trimmed();
+        if (t.isEmpty())
+            continue;
+        if (!t.contains(QLatin1Char('.')))
+            t.prepend(QStringLiteral("public."));
+        if (!m_catalog.columnNames.contains(t)) {
+            *error = QStringLiteral("--snapshot: table \"%1\" does not exist in database \"%2\"").arg(t, m_catalog.database);
+            return false;
+        }
+        if (!tables.contains(t))
+            tables.append(t);
+    }
+    QByteArray pubs;
+    for (const QString &p : std::as_const(m_options.publications))
+        pubs += (pubs.isEmpty() ? "" : ",") + PgConnection::quoteLiteral(p.toUtf8());
+    const auto r = c.exec("SELECT DISTINCT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname IN (" + pubs + ")",
+                          {}, error);
+    if (!r)
+        return false;
+    QStringList published;
+    for (int i = 0; i < PgConnection::rows(r); ++i)
+        published.append(QString::fromUtf8(PgConnection::value(r, i, 0)));
+    for (const QString &t : std::as_const(tables)) {
+        if (!published.contains(t)) {
+            *error = QStringLiteral("--snapshot: table \"%1\" is not in the publication%2 %3, so its changes would not follow the snapshot")
+                         .arg(t, m_options.publications.size() > 1 ? QStringLiteral("s") : QString(),
+                              m_options.publications.join(QStringLiteral(", ")));
+            return false;
+        }
+        if (m_catalog.primaryKeys.value(t).isEmpty())
+            m_warnings.append(QStringLiteral("table \"%1\" has no primary key: its snapshot rows carry no key").arg(t));
+    }
+    m_snapshotTables = tables;
     return true;
 }
 
@@ -246,6 +318,8 @@ QJsonObject PgRecorder::parameters() const
                   {QStringLiteral("serverVersion"), m_server.version}};
     if (m_options.limit >= 0)
         o.insert(QStringLiteral("limit"), m_options.limit);
+    if (!m_snapshotTables.isEmpty())
+        o.insert(QStringLiteral("snapshotTables"), QJsonArray::fromStringList(m_snapshotTables));
     if (m_options.mode != PgReadMode::Temporary) {
         o.insert(QStringLiteral("slotRestartLsn"), pgchange::formatLsn(m_slot.restartLsn));
         o.insert(QStringLiteral("slotConfirmedFlushLsn"), pgchange::formatLsn(m_slot.confirmedFlushLsn));
@@ -264,7 +338,17 @@ bool PgRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, con
     }
     run.sinceFlush.start();
     run.sinceProgress.start();
-    const bool ok = m_options.mode == PgReadMode::Peek ? peek(run, error) : stream(run, error);
+    m_snapshotRows = 0;
+    m_snapshotLsn = -1;
+    Snapshot snapshot;
+    if (!m_snapshotTables.isEmpty()) {
+        run.snapshot = &snapshot;
+        run.writeSnapshot = [this, &run](QString *e) { return writeSnapshot(run, e); };
+    }
+    bool ok = m_options.mode == PgReadMode::Peek ? peek(run, error) : stream(run, error);
+    // A stream that ended (or was cancelled) before any later transaction still gets its image last.
+    if (ok && snapshot.pending)
+        ok = writeSnapshot(run, error);
     if (!writer.flush() && ok) {
         *error = writer.errorString();
         return false;
@@ -306,10 +390,29 @@ bool PgRecorder::stream(Run &run, QString *error)
         if (slot.isEmpty())
             slot = QString::fromLatin1(tempName);
         const QByteArray sql = "CREATE_REPLICATION_SLOT " + PgConnection::quoteIdentifier(slot.toUtf8()) + " TEMPORARY LOGICAL "
-            + PgConnection::quoteIdentifier(m_plugin.toUtf8()) + " (SNAPSHOT 'nothing')";
-        if (!c.command(sql, error)) {
+            + PgConnection::quoteIdentifier(m_plugin.toUtf8()) + (run.snapshot ? " (SNAPSHOT 'export')" : " (SNAPSHOT 'nothing')");
+        const auto created = c.command(sql, error);
+        if (!created) {
             *error = QStringLiteral("cannot create a temporary slot: ") + *error;
             return false;
+        }
+        // The exported snapshot lives until the next command on `c`
+        // (START_REPLICATION): import it and read the image now; the stream
+        // then holds exactly the transactions committed after it.
+        if (run.snapshot && (!importSnapshot(run, PgConnection::value(created, 0, 2), pgchange::parseLsn(PgConnection::value(created, 0, 1)), error)
+                             || !writeSnapshot(run, error)))
+            return false;
+    }
+    if (run.snapshot && run.snapshot->point < 0) {
+        // The slot's start is fixed now (copied, or ours to consume): a later
+        // consistent point splits its stream into history and what follows the image.
+        if (!helperSnapshot(run, error))
+            return false;
+        if (bounded) {
+            const auto r = c.command("SELECT pg_current_wal_lsn()::text", error);
+            if (!r)
+                return false;
+            run.p.endLsn = std::max(run.p.endLsn, pgchange::parseLsn(PgConnection::value(r, 0, 0)));
         }
     }
     PgReplicationStream stream(c);
@@ -390,6 +493,14 @@ bool PgRecorder::peek(Run &run, QString *error)
             return false;
         }
     }
+    if (run.snapshot) {
+        if (!helperSnapshot(run, error))
+            return false;
+        r = c.exec("SELECT pg_current_wal_lsn()::text", {}, error);
+        if (!r)
+            return false;
+        run.p.endLsn = std::max(run.p.endLsn, pgchange::parseLsn(PgConnection::value(r, 0, 0)));
+    }
     const QByteArray function = m_plugin == QLatin1String("pgoutput") ? "pg_logical_slot_peek_binary_changes" : "pg_logical_slot_peek_changes";
     const QByteArray sql = "SELECT lsn::text, data FROM " + function + "($1, $2::pg_lsn, NULL" + sqlOptions() + ")";
     // Every call decodes again from the slot's start and returns the same rows
@@ -437,6 +548,122 @@ bool PgRecorder::peek(Run &run, QString *error)
                 return false;
         }
     }
+    return true;
+}
+
+bool PgRecorder::importSnapshot(Run &run, const QByteArray &name, qint64 point, QString *error)
+{
+    Snapshot &snap = *run.snapshot;
+    if (name.isEmpty() || point < 0) {
+        *error = QStringLiteral("the server exported no snapshot for the starting image");
+        return false;
+    }
+    if (!snap.sql.open(m_options.dsn, PgConnection::Kind::Sql, error))
+        return false;
+    if (!snap.sql.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error)
+        || !snap.sql.command("SET TRANSACTION SNAPSHOT " + PgConnection::quoteLiteral(name), error)) {
+        *error = QStringLiteral("cannot import the snapshot for the starting image: ") + *error;
+        return false;
+    }
+    const auto r = snap.sql.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", {}, error);
+    if (!r)
+        return false;
+    snap.timeUs = PgConnection::value(r, 0, 0).toLongLong();
+    snap.point = point;
+    snap.pending = true;
+    m_snapshotLsn = point;
+    if (m_snapshotHook)
+        m_snapshotHook(point);
+    return true;
+}
+
+bool PgRecorder::helperSnapshot(Run &run, QString *error)
+{
+    PgConnection helper;
+    if (!helper.open(m_options.dsn, PgConnection::Kind::Replication, error))
+        return false;
+    const QByteArray name = "tapedeck_snap_" + QUuid::createUuid().toString(QUuid::Id128).left(16).toLatin1();
+    const auto created = helper.command("CREATE_REPLICATION_SLOT " + name + " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')", error);
+    if (!created) {
+        *error = QStringLiteral("cannot create the helper slot that exports the starting image's snapshot: ") + *error;
+        return false;
+    }
+    // Imported while the helper's connection is idle; the helper slot dies with it.
+    return importSnapshot(run, PgConnection::value(created, 0, 2), pgchange::parseLsn(PgConnection::value(created, 0, 1)), error);
+}
+
+bool PgRecorder::writeSnapshot(Run &run, QString *error)
+{
+    Snapshot &snap = *run.snapshot;
+    snap.pending = false;
+    PgConnection &c = snap.sql;
+    pgchange::TxnInfo txn;
+    txn.commitTimeUs = snap.timeUs;
+    for (const QString &table : std::as_const(m_snapshotTables)) {
+        const qsizetype dot = table.indexOf(QLatin1Char('.'));
+        const QString schema = table.left(dot), name = table.mid(dot + 1);
+        const QByteArray qualified = PgConnection::quoteIdentifier(schema.toUtf8()) + '.' + PgConnection::quoteIdentifier(name.toUtf8());
+        // The columns pgoutput sends (generated columns are not), in the snapshot's own catalogue.
+        auto cols = c.exec("SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a WHERE a.attrelid = $1::regclass"
+                           " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+                           {qualified}, error);
+        if (!cols)
+            return false;
+        QStringList names, types;
+        QByteArray select;
+        for (int i = 0; i < PgConnection::rows(cols); ++i) {
+            names.append(QString::fromUtf8(PgConnection::value(cols, i, 0)));
+            types.append(QString::fromUtf8(PgConnection::value(cols, i, 1)));
+            select += (i ? ", " : "") + PgConnection::quoteIdentifier(names.last().toUtf8());
+        }
+        QByteArray order;
+        for (const QString &k : m_catalog.primaryKeys.value(table))
+            order += (order.isEmpty() ? " ORDER BY " : ", ") + PgConnection::quoteIdentifier(k.toUtf8());
+        const QByteArray sql = "SELECT " + select + " FROM " + qualified + order;
+        if (!PQsendQuery(c.handle(), sql.constData()) || !PQsetSingleRowMode(c.handle())) {
+            *error = c.lastError();
+            return false;
+        }
+        // One row at a time: memory stays bounded however big the table.
+        while (pg::ResultPtr res{PQgetResult(c.handle())}) {
+            const auto status = PQresultStatus(res.get());
+            if (status == PGRES_TUPLES_OK)
+                continue;
+            if (status != PGRES_SINGLE_TUPLE) {
+                *error = QStringLiteral("reading %1 for the starting image: %2")
+                             .arg(table, QString::fromUtf8(PQresultErrorMessage(res.get())).trimmed());
+                return false;
+            }
+            Row row;
+            row.reserve(names.size());
+            for (int i = 0; i < names.size(); ++i) {
+                Column col{names[i], types[i], std::nullopt, false};
+                if (!PgConnection::isNull(res, 0, i))
+                    col.value = pgchange::normaliseValue(types[i], PgConnection::value(res, 0, i));
+                row.append(std::move(col));
+            }
+            const Event e = pgchange::change(m_catalog, Operation::Read, snap.point, txn, schema, name, {}, std::move(row), {});
+            if (!run.writer.append(e)) {
+                *error = run.writer.errorString();
+                return false;
+            }
+            ++run.p.events;
+            ++m_snapshotRows;
+            if (run.sinceFlush.hasExpired(run.flushIntervalMs)) {
+                if (!run.writer.flush()) {
+                    *error = run.writer.errorString();
+                    return false;
+                }
+                run.sinceFlush.restart();
+            }
+            if (run.progress && run.sinceProgress.hasExpired(100)) {
+                run.report();
+                run.sinceProgress.restart();
+            }
+        }
+    }
+    c.command("COMMIT", error);
+    error->clear();
     return true;
 }
 

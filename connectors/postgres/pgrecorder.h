@@ -41,6 +41,13 @@ public:
                 QString *error) override;
     // Row changes (and messages) stored so far, Begin/Commit not counted. Any thread.
     qint64 changes() const { return m_changes.load(); }
+    // Read events of the starting image stored so far. Any thread.
+    qint64 snapshotRows() const { return m_snapshotRows.load(); }
+    // The snapshot's consistent point (LSN), -1 before it was taken / without --snapshot.
+    qint64 snapshotLsn() const { return m_snapshotLsn.load(); }
+    // Called on the recording thread once the snapshot is imported and before
+    // its rows are read (tests change rows there to prove they are not lost).
+    void setSnapshotHook(std::function<void(qint64 lsn)> hook) { m_snapshotHook = std::move(hook); }
 
     // The plugin options as START_REPLICATION takes them, and as SQL arguments for peek.
     QByteArray replicationOptions() const;
@@ -48,6 +55,7 @@ public:
 
 private:
     struct Run;
+    struct Snapshot;
     struct Counters
     {
         qint64 events = 0;
@@ -57,6 +65,14 @@ private:
         qint64 endLsn = -1; // -1: open-ended
     };
     bool stream(Run &run, QString *error);
+    bool prepareSnapshot(PgConnection &c, QString *error);
+    // Imports an exported snapshot into a REPEATABLE READ transaction that
+    // stays open until writeSnapshot() has read the tables.
+    bool importSnapshot(Run &run, const QByteArray &name, qint64 point, QString *error);
+    // The same with the snapshot of a helper temporary slot created (and
+    // dropped) here: copy, peek and consume read a slot that exports nothing.
+    bool helperSnapshot(Run &run, QString *error);
+    bool writeSnapshot(Run &run, QString *error);
     bool peek(Run &run, QString *error);
     QList<std::pair<QByteArray, QByteArray>> pluginOptions() const;
 
@@ -67,7 +83,11 @@ private:
     PgSlotInfo m_slot;
     PgServerInfo m_server;
     QStringList m_warnings;
+    QStringList m_snapshotTables; // validated "schema.table" names
     std::atomic<qint64> m_changes{0};
+    std::atomic<qint64> m_snapshotRows{0};
+    std::atomic<qint64> m_snapshotLsn{-1};
+    std::function<void(qint64)> m_snapshotHook;
 };
 
 } // namespace tapedeck

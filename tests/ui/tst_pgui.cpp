@@ -22,6 +22,7 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -344,6 +345,50 @@ private Q_SLOTS:
         dialog->reject();
         QTest::qWait(200);
         QCOMPARE(scalar(u"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '%1'"_s.arg(slot)), confirmedBefore);
+    }
+
+    // The "Starting image" list: the tables of the checked publications; a
+    // checked table starts the tape with its rows as read events.
+    void snapshotFromDialog()
+    {
+        MainWindow window;
+        QVERIFY(connect(window));
+        PgSession *pg = window.postgres();
+        const QString slot = name("userslot");
+        const QString table = u"public."_s + name("items");
+        QVERIFY(row(pg->browser()->slotTree(), slot));
+        const QByteArray rows = scalar(u"SELECT count(*) FROM %1"_s.arg(table));
+        pg->showRecordDialog(slot);
+        PgRecordDialog *dialog = pg->recordDialog();
+        QVERIFY(dialog);
+        dialog->setPublications({});
+        QCOMPARE(dialog->snapshotList()->count(), 0);
+        dialog->setPublications({name("pub")});
+        QCOMPARE(dialog->snapshotList()->count(), 1);
+        QCOMPARE(dialog->snapshotList()->item(0)->text(), table);
+        QVERIFY(dialog->options().snapshotTables.isEmpty());
+        dialog->setSnapshotTables({table});
+        QCOMPARE(dialog->options().snapshotTables, QStringList{table});
+        dialog->setPlugin(u"test_decoding"_s);
+        QVERIFY(!dialog->snapshotList()->isEnabled());
+        QVERIFY(dialog->options().snapshotTables.isEmpty());
+        dialog->setPlugin(QString());
+        QVERIFY(dialog->snapshotList()->isEnabled());
+        QSignalSpy finished(pg, &PgSession::recordingFinished);
+        dialog->recordButton()->click();
+        QVERIFY(finished.wait(PgTimeoutMs));
+        QVERIFY2(finished.constFirst().constFirst().toString().isEmpty(), qPrintable(finished.constFirst().constFirst().toString()));
+        const std::shared_ptr<const Tape> tape = window.tape();
+        QVERIFY(tape);
+        qint64 reads = 0;
+        QString error;
+        for (qint64 s = 0; s < tape->eventCount(); ++s) {
+            Event e;
+            QVERIFY2(tape->event(s, &e, &error), qPrintable(error));
+            reads += e.operation == Operation::Read;
+        }
+        QCOMPARE(QByteArray::number(reads), rows);
+        QCOMPARE(tape->metadata().parameters.value(u"snapshotTables"_s).toArray().first().toString(), table);
     }
 
     void profilesNeverStorePasswords_data()
