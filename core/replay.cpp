@@ -216,7 +216,12 @@ bool ReplayEngine::run(Sink *sink, QString *error)
     for (const StreamStats &s : m_tape->streams())
         streamNames.append(streamName(s.key));
 
-    const qint64 total = m_tape->eventCount();
+    qint64 total = m_tape->eventCount();
+    const bool bySelection = !o.selection.isEmpty();
+    if (bySelection && o.selection.axis == AxisKind::Position) {
+        startSeq = std::max(startSeq, o.selection.range.from);
+        total = std::min(total, o.selection.range.to);
+    }
     m_stats.totalEvents = std::max<qint64>(0, total - startSeq);
     const int shards = useTransform ? std::max(1, o.threads) : 1;
     std::vector<Event> events;
@@ -257,7 +262,8 @@ bool ReplayEngine::run(Sink *sink, QString *error)
             const qint64 us = chunk->timestampUs(index);
             const qint64 ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000); // as Event::timestampMs()
             ++m_stats.events;
-            if (position >= o.fromPosition && position <= o.toPosition && ms >= o.fromTimeMs && ms <= o.toTimeMs) {
+            if (position >= o.fromPosition && position <= o.toPosition && ms >= o.fromTimeMs && ms <= o.toTimeMs
+                && (!bySelection || o.selection.contains(sid, seq, us))) {
                 ++m_stats.inRange;
                 sources.push_back(Source{chunk, index});
                 seqs.push_back(seq);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "eventselection.h"
 #include "sink.h"
 #include "stream.h"
 #include "transform.h"
@@ -27,6 +28,10 @@ struct ReplayOptions
     qint64 toPosition = std::numeric_limits<qint64>::max();
     qint64 fromTimeMs = std::numeric_limits<qint64>::min();   // inclusive bounds on event timestamps
     qint64 toTimeMs = std::numeric_limits<qint64>::max();
+    // A timeline selection (a sequence or µs time range, optionally some
+    // lanes), and-ed with the bounds above; empty: no limit. A sequence range
+    // also bounds what is read.
+    EventSelection selection;
     int batchEvents = 5000;      // events read per batch (one sink transaction)
     int threads = 1;             // transform engines, events sharded by stream and key
     int timeoutMs = 1000;        // per transform call

@@ -1,5 +1,6 @@
 #include "transform.h"
 
+#include "jsconsole.h"
 #include "jswatchdog.h"
 
 #include <QDateTime>
@@ -44,6 +45,20 @@ QString outputError(qint64 seq, const QString &what)
     return u"event #%1: transform returned an invalid output: %2"_s.arg(seq).arg(what);
 }
 
+// Builds the global `console`; its functions reach the host only
+// through the closure's `host` (a JsConsole), never through a global name.
+// Arguments are joined with spaces, non-strings as JSON (as browsers print them).
+const char *const ConsolePrelude =
+    "(function (host) {\n"
+    "  function text(a) {\n"
+    "    if (typeof a === 'string') return a;\n"
+    "    if (a === undefined || typeof a === 'function' || typeof a === 'bigint' || typeof a === 'symbol' || a instanceof Error) return String(a);\n"
+    "    try { const s = JSON.stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); }\n"
+    "  }\n"
+    "  function line(level) { return function () { host.write(level, Array.prototype.map.call(arguments, text).join(' ')); }; }\n"
+    "  return { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(2) };\n"
+    "})";
+
 } // namespace
 
 struct Transform::Private
@@ -54,6 +69,9 @@ struct Transform::Private
     QJSValue jsonParse;
     QJSValue jsonStringify;
     QString fileName;
+    JsConsole console;
+    qint64 currentSeq = -1;
+    Transform::ConsoleCallback consoleCallback;
     bool wantJson = true;
     bool wantKeyJson = true;
     JsCallGuard guard{&engine};
@@ -269,9 +287,15 @@ Transform::~Transform() = default;
 bool Transform::compile(const QString &source, const QString &fileName, const Context &context, QString *error)
 {
     d->fileName = fileName;
+    m_lastErrorLine = 0;
+    d->currentSeq = -1;
+    QJSEngine::setObjectOwnership(&d->console, QJSEngine::CppOwnership);
+    d->engine.globalObject().setProperty(
+        u"console"_s, d->engine.evaluate(QString::fromLatin1(ConsolePrelude)).call({d->engine.newQObject(&d->console)}));
     const QJSValue result = d->engine.evaluate(source, fileName);
     if (result.isError()) {
-        *error = u"%1:%2: %3"_s.arg(fileName).arg(result.property(u"lineNumber"_s).toInt()).arg(result.toString());
+        m_lastErrorLine = result.property(u"lineNumber"_s).toInt();
+        *error = u"%1:%2: %3"_s.arg(fileName).arg(m_lastErrorLine).arg(result.toString());
         return false;
     }
     QJSValue global = d->engine.globalObject();
@@ -298,11 +322,32 @@ void Transform::cancel()
     d->guard.cancel();
 }
 
+void Transform::setConsoleCallback(ConsoleCallback callback)
+{
+    d->consoleCallback = std::move(callback);
+    if (!d->consoleCallback) {
+        d->console.sink = nullptr;
+        return;
+    }
+    Private *p = d.get();
+    d->console.sink = [p](int level, const QString &text) {
+        p->consoleCallback(p->currentSeq, level == 2 ? ConsoleLevel::Error : level == 1 ? ConsoleLevel::Warn : ConsoleLevel::Log,
+                           text);
+    };
+}
+
+qint64 Transform::consoleLines() const
+{
+    return d->console.lines;
+}
+
 Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutput> *outputs, QString *error)
 {
     if (d->guard.cancelled())
         return Result::Cancelled;
     const QJSValue e = d->toJs(event);
+    m_lastErrorLine = 0;
+    d->currentSeq = seq;
     d->guard.begin(m_timeoutMs);
     const QJSValue result = d->function.call({e, d->context});
     const bool fired = d->guard.end();
@@ -314,6 +359,7 @@ Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutpu
     }
     if (result.isError()) {
         const int line = result.property(u"lineNumber"_s).toInt();
+        m_lastErrorLine = line;
         *error = u"event #%1: transform threw %2"_s.arg(seq).arg(result.toString());
         if (line > 0)
             *error += u" (%1:%2)"_s.arg(d->fileName).arg(line);

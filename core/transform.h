@@ -5,6 +5,7 @@
 
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace tapedeck {
@@ -16,9 +17,11 @@ namespace tapedeck {
 // it; only cancel() may be called from another thread. The replay engine runs
 // one Transform per worker thread.
 //
-// Sandbox: ECMAScript built-ins only (no console, no file, process or network
-// access); the shared JsCallGuard watchdog interrupts a call that runs longer
-// than timeoutMs().
+// Sandbox: ECMAScript built-ins plus `console.log/info/warn/error` (no
+// file, process or network access); the shared JsCallGuard watchdog
+// interrupts a call that runs longer than timeoutMs(). Console output goes
+// to the console callback when one is set (the editor), and is only counted
+// otherwise (replay, CLI).
 class Transform
 {
 public:
@@ -50,10 +53,24 @@ public:
     // Thread-safe: stops the running call and every later one.
     void cancel();
 
+    enum class ConsoleLevel { Log, Warn, Error };
+    // Opt-in: receives every console.log/info (Log), console.warn (Warn) and
+    // console.error (Error) line with the sequence number of the event being
+    // transformed (-1 while compile() evaluates the script). Called on the
+    // Transform's thread, during compile() and run(). Set it before compile().
+    using ConsoleCallback = std::function<void(qint64 seq, ConsoleLevel level, const QString &text)>;
+    void setConsoleCallback(ConsoleCallback callback);
+    // console.* calls so far (with or without a callback).
+    qint64 consoleLines() const;
+    // The script line of the last compile() or run() error, 0 when unknown
+    // (e.g. a timeout, an invalid output) or when there was none.
+    int lastErrorLine() const { return m_lastErrorLine; }
+
 private:
     struct Private;
     std::unique_ptr<Private> d;
     int m_timeoutMs = 1000;
+    int m_lastErrorLine = 0;
 };
 
 // The replay without a transform: a change event goes to the same table with

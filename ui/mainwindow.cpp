@@ -7,16 +7,19 @@
 #include "jobtracker.h"
 #include "kafkasession.h"
 #include "pgsession.h"
+#include "replaydialog.h"
 #include "settings.h"
 #include "tape.h"
 #include "timelinemarks.h"
 #include "timelineview.h"
 #include "timelinewidget.h"
+#include "transformeditor.h"
 #include "valueformat.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
@@ -72,7 +75,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_table = new QTableView(this);
     m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Several rows may be selected: the transform editor previews them.
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setWordWrap(false);
     m_table->setTextElideMode(Qt::ElideRight);
     m_table->setShowGrid(false);
@@ -116,6 +120,7 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addPermanentWidget(m_warnings);
 
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentEvent);
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::updateReplaySources);
     connect(m_filterBar, &FilterBar::filterApplied, this, [this](const FilterResult &result) {
         m_filterRows = result.rows;
         m_filterActive = true;
@@ -241,6 +246,18 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(u"&Compaction Preview"_s, this, &MainWindow::showCompactionPreview);
 
+    QMenu *replay = menuBar()->addMenu(u"&Replay"_s);
+    QAction *editor = replay->addAction(u"&Transform Editor"_s, this, &MainWindow::showTransformEditor);
+    editor->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    QAction *replayAction = replay->addAction(u"&Replay…"_s, this, &MainWindow::showReplayDialog);
+    replayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    // Also from the timeline's context menu, for a brushed range.
+    auto *replaySelection = new QAction(u"Replay Selection…"_s, this);
+    connect(replaySelection, &QAction::triggered, this, &MainWindow::showReplayDialog);
+    auto *previewSelection = new QAction(u"Preview Selection in the Transform Editor"_s, this);
+    connect(previewSelection, &QAction::triggered, this, &MainWindow::showTransformEditor);
+    m_timeline->setSelectionActions({previewSelection, replaySelection});
+
     QMenu *help = menuBar()->addMenu(u"&Help"_s);
     help->addAction(u"Open &Demo Tape"_s, this, &MainWindow::openDemo);
     help->addAction(u"&About Tapedeck"_s, this, [this] {
@@ -293,6 +310,10 @@ bool MainWindow::openFile(const QString &path)
     m_timeline->setTape(m_tape);
     if (m_compaction)
         m_compaction->setTape(m_tape);
+    if (m_transformEditor)
+        m_transformEditor->setTape(m_tape);
+    if (m_replayDialog)
+        m_replayDialog->setTape(m_tape);
     m_detail->clear();
     m_settings->addRecentFile(path);
     updateStatus();
@@ -369,6 +390,10 @@ void MainWindow::closeFile()
     m_timeline->setTape(nullptr);
     if (m_compaction)
         m_compaction->setTape(nullptr);
+    if (m_transformEditor)
+        m_transformEditor->setTape(nullptr);
+    if (m_replayDialog)
+        m_replayDialog->setTape(nullptr);
     m_detail->clear();
     updateStatus();
     updateTitle();
@@ -416,6 +441,114 @@ void MainWindow::setPostgresService(PostgresService *service)
 {
     if (!m_postgres && service)
         m_postgres = new PgSession(this, service);
+}
+
+void MainWindow::setSinkFactory(SinkFactory factory)
+{
+    m_sinkFactory = std::move(factory);
+    if (m_replayDialog)
+        m_replayDialog->setSinkFactory(m_sinkFactory);
+}
+
+void MainWindow::showTransformEditor()
+{
+    if (!m_transformEditor) {
+        m_transformEditor = new TransformEditor(this);
+        m_transformDock = new QDockWidget(u"Transform"_s, this);
+        m_transformDock->setObjectName(u"transformDock"_s);
+        m_transformDock->setWidget(m_transformEditor);
+        addDockWidget(Qt::BottomDockWidgetArea, m_transformDock);
+        resizeDocks({m_transformDock}, {height() / 2}, Qt::Vertical);
+        connect(m_transformEditor, &TransformEditor::titleChanged, m_transformDock, &QDockWidget::setWindowTitle);
+        connect(m_transformEditor, &TransformEditor::replayRequested, this, [this] {
+            showReplayDialog();
+            m_replayDialog->transformBox()->setCurrentIndex(int(ReplayDialog::TransformChoice::Editor));
+        });
+        m_transformEditor->setTape(m_tape);
+        if (m_replayDialog)
+            m_replayDialog->setTransformEditor(m_transformEditor);
+        updateReplaySources();
+    }
+    m_transformDock->show();
+    m_transformDock->raise();
+}
+
+void MainWindow::showReplayDialog()
+{
+    if (!m_replayDialog) {
+        m_replayDialog = new ReplayDialog(m_settings, this);
+        m_replayDialog->setSinkFactory(m_sinkFactory);
+        m_replayDialog->setTransformEditor(m_transformEditor);
+        m_replayDialog->setTape(m_tape);
+        updateReplaySources();
+    }
+    m_replayDialog->show();
+    m_replayDialog->raise();
+    m_replayDialog->activateWindow();
+}
+
+void MainWindow::updateReplaySources()
+{
+    if (!m_transformEditor && !m_replayDialog)
+        return;
+    const QLocale locale;
+    const EventSelection selection = m_timelineView->selection();
+    QString selectionText;
+    if (!selection.isEmpty()) {
+        selectionText = selection.axis == AxisKind::Time
+            ? u"%1 from %2"_s.arg(ticks::formatDuration(selection.range.span()),
+                                  ticks::formatTimeUs(selection.range.from, m_timelineView->zone()).left(23))
+            : u"events #%1 to #%2"_s.arg(selection.range.from).arg(selection.range.to - 1);
+        if (!selection.streams.isEmpty())
+            selectionText += u" in %1 lanes"_s.arg(selection.streams.size());
+    }
+    const bool selectionKnown = m_selectionActive && !m_selectionPending;
+    if (m_replayDialog)
+        m_replayDialog->setSelection(selection, selectionKnown ? qint64(m_selectionRows.size()) : -1, selectionText);
+    if (!m_transformEditor)
+        return;
+    // Preview: the rows selected in the table (several), else the timeline
+    // selection, else the current event and the ones after it.
+    QList<qint64> seqs;
+    qint64 tableSelected = 0;
+    qint64 minSeq = -1, maxSeq = -1;
+    const QItemSelection rows = m_table->selectionModel()->selection();
+    for (const QItemSelectionRange &r : rows) {
+        tableSelected += r.bottom() - r.top() + 1;
+        for (int row = r.top(); row <= r.bottom() && seqs.size() < TransformEditor::MaxPreviewEvents; ++row)
+            seqs << m_model->seqForRow(row);
+        const qint64 first = m_model->seqForRow(r.top()), last = m_model->seqForRow(r.bottom());
+        minSeq = minSeq < 0 ? first : std::min(minSeq, first);
+        maxSeq = std::max(maxSeq, last);
+    }
+    std::sort(seqs.begin(), seqs.end());
+    QString description;
+    if (tableSelected > 1) {
+        description = tableSelected > seqs.size()
+            ? u"the first %1 of %2 events selected in the table"_s.arg(seqs.size()).arg(locale.toString(tableSelected))
+            : u"%1 events selected in the table"_s.arg(seqs.size());
+        EventSelection range;
+        range.axis = AxisKind::Position;
+        range.range = AxisRange{minSeq, maxSeq + 1};
+        m_transformEditor->setTestSelection(range, u"events #%1 to #%2"_s.arg(minSeq).arg(maxSeq));
+    } else {
+        seqs.clear();
+        if (selectionKnown && !m_selectionRows.isEmpty()) {
+            for (int i = 0; i < m_selectionRows.size() && seqs.size() < TransformEditor::MaxPreviewEvents; ++i)
+                seqs << qint64(m_selectionRows[i]);
+            description = m_selectionRows.size() > seqs.size()
+                ? u"the first %1 of %2 events in the timeline selection"_s.arg(seqs.size()).arg(locale.toString(m_selectionRows.size()))
+                : u"%1 events in the timeline selection"_s.arg(seqs.size());
+        } else {
+            const int current = std::max(0, m_table->currentIndex().row());
+            for (int row = current; row < m_model->rowCount() && seqs.size() < TransformEditor::MaxPreviewEvents; ++row)
+                seqs << m_model->seqForRow(row);
+            if (!seqs.isEmpty())
+                description = u"event #%1 and the %2 after it in the table"_s.arg(seqs.first()).arg(seqs.size() - 1);
+        }
+        m_transformEditor->setTestSelection(selection, selection.isEmpty() ? QString() : u"the timeline selection ("_s + selectionText + u')');
+    }
+    m_transformEditor->setPreviewEvents(seqs, description);
 }
 
 void MainWindow::saveAs()
@@ -540,6 +673,7 @@ void MainWindow::startSelectionJob()
         if (was)
             applyVisibleRows();
         updateStatus();
+        updateReplaySources();
         return;
     }
     const std::shared_ptr<const Tape> tape = m_tape;
@@ -552,6 +686,7 @@ void MainWindow::startSelectionJob()
             m_selectionRows = std::move(rows);
             m_selectionActive = true;
             applyVisibleRows();
+            updateReplaySources();
         });
 }
 

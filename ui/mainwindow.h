@@ -1,6 +1,7 @@
 #pragma once
 
 #include "filterjob.h"
+#include "replaytarget.h"
 
 #include <QMainWindow>
 
@@ -24,10 +25,12 @@ class KafkaService;
 class KafkaSession;
 class PgSession;
 class PostgresService;
+class ReplayDialog;
 class Settings;
 class Tape;
 class TimelineView;
 class TimelineWidget;
+class TransformEditor;
 
 // The browser window: filter bar, packet list and detail pane. The only
 // place that shows errors in dialogs. Thread: GUI thread.
@@ -55,6 +58,16 @@ public:
     // Adds the PostgreSQL menu and slot browser (the service outlives the window).
     void setPostgresService(PostgresService *service);
     PgSession *postgres() const { return m_postgres; }
+
+    // Lets the replay panel write (sinks live in connectors; app/tapedeck injects them).
+    void setSinkFactory(SinkFactory factory);
+    // Opens (or raises) the transform editor, docked; it previews the
+    // selected events and dry-runs the selection.
+    void showTransformEditor();
+    TransformEditor *transformEditor() const { return m_transformEditor; }
+    // Opens (or raises) the replay panel for the current tape and selection.
+    void showReplayDialog();
+    ReplayDialog *replayDialog() const { return m_replayDialog; }
 
     void setErrorDialogsEnabled(bool enabled) { m_errorDialogs = enabled; }
     QString lastError() const { return m_lastError; }
@@ -95,6 +108,8 @@ private:
     void applyVisibleRows();
     void startSelectionJob();
     void selectSeqInTable(qint64 seq);
+    // Feeds the table / timeline selection to the transform editor and the replay panel.
+    void updateReplaySources();
 
     Settings *m_settings = nullptr;
     std::shared_ptr<const Tape> m_tape;
@@ -122,6 +137,10 @@ private:
     QAction *m_closeAction = nullptr;
     KafkaSession *m_kafka = nullptr;
     PgSession *m_postgres = nullptr;
+    TransformEditor *m_transformEditor = nullptr;
+    QDockWidget *m_transformDock = nullptr;
+    ReplayDialog *m_replayDialog = nullptr;
+    SinkFactory m_sinkFactory;
     bool m_errorDialogs = true;
     QString m_lastError;
 };

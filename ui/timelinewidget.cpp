@@ -651,6 +651,13 @@ void TimelineWidget::contextMenuEvent(QContextMenuEvent *event)
     zoomSel->setEnabled(!m_view->selection().isEmpty());
     QAction *clearSel = menu.addAction(u"Clear Selection"_s, m_view, &TimelineView::clearSelection);
     clearSel->setEnabled(!m_view->selection().isEmpty());
+    if (!m_selectionActions.isEmpty()) {
+        menu.addSeparator();
+        for (QAction *a : std::as_const(m_selectionActions)) {
+            a->setEnabled(!m_view->selection().isEmpty());
+            menu.addAction(a);
+        }
+    }
     menu.addSeparator();
     menu.addAction(u"Export Visible Timeline…"_s, this, &TimelineWidget::exportDialog);
     menu.exec(event->globalPos());

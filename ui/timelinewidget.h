@@ -10,6 +10,7 @@
 #include <memory>
 
 class QTimer;
+class QAction;
 class QToolBar;
 
 namespace tapedeck {
@@ -73,6 +74,9 @@ public:
     QImage renderImage(QSize size) const;
     bool exportPng(const QString &path, QString *error) const;
     bool exportSvg(const QString &path, QString *error) const;
+    // Actions added to the context menu, enabled when a range is brushed
+    // (the window's "Replay Selection…").
+    void setSelectionActions(const QList<QAction *> &actions) { m_selectionActions = actions; }
     // A tool bar with the timeline's options, for the window to place.
     QToolBar *createToolBar(QWidget *parent);
 
@@ -147,6 +151,7 @@ private:
     qint64 m_lastDataEnd = 0;
     QString m_progressText;
     QBitArray m_dimmed;
+    QList<QAction *> m_selectionActions;
 
     Drag m_drag = Drag::None;
     QPoint m_pressPos;

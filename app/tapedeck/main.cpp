@@ -2,6 +2,7 @@
 #include "pgservice.h"
 #include "rdkafkaservice.h"
 #include "settings.h"
+#include "sinkfactory.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
     tapedeck::MainWindow window;
     window.setKafkaService(&kafka);
     window.setPostgresService(&postgres);
+    window.setSinkFactory(&tapedeck::createSink);
     window.show();
 
     const QStringList files = parser.positionalArguments();

@@ -77,7 +77,7 @@ private Q_SLOTS:
         QTest::newRow("old is null") << "String(event.old)" << "null";
         QTest::newRow("json parsed") << "typeof event.json" << "object";
         QTest::newRow("ctx") << "ctx.replayId + '/' + ctx.target + '/' + ctx.dryRun" << "r1/sqlite/false";
-        QTest::newRow("no host access") << "typeof require + typeof console + typeof XMLHttpRequest + typeof Qt" << "undefinedundefinedundefinedundefined";
+        QTest::newRow("no host access") << "typeof require + typeof XMLHttpRequest + typeof Qt + typeof console.host" << "undefinedundefinedundefinedundefined";
     }
     void eventView()
     {
@@ -200,6 +200,53 @@ private Q_SLOTS:
         Transform u;
         QVERIFY(!u.compile(QStringLiteral("var x = 1;"), QStringLiteral("none.js"), {}, &error));
         QCOMPARE(error, QStringLiteral("none.js: defines no function transform(event, ctx)"));
+    }
+
+    // console.log/info/warn/error reach the opt-in callback with the event's
+    // sequence number; without a callback they are only counted.
+    void console()
+    {
+        Transform t;
+        QList<std::tuple<qint64, Transform::ConsoleLevel, QString>> lines;
+        t.setConsoleCallback([&](qint64 seq, Transform::ConsoleLevel level, const QString &text) { lines.append({seq, level, text}); });
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("console.info('loaded');\n"
+                                          "function transform(e) {\n"
+                                          "  console.log('op', e.op, {id: e.new.id}, [1, 'x'], null, undefined, 2.5);\n"
+                                          "  console.warn('careful');\n"
+                                          "  console.error(new Error('bad'));\n"
+                                          "  return null;\n"
+                                          "}"),
+                           QStringLiteral("c.js"), {}, &error),
+                 qPrintable(error));
+        QList<SinkOutput> out;
+        QCOMPARE(t.run(changeEvent(), 41, &out, &error), Transform::Result::Ok);
+        QCOMPARE(lines.size(), 4);
+        QCOMPARE(lines[0], std::make_tuple(qint64(-1), Transform::ConsoleLevel::Log, QStringLiteral("loaded")));
+        QCOMPARE(lines[1], std::make_tuple(qint64(41), Transform::ConsoleLevel::Log,
+                                           QStringLiteral("op update {\"id\":\"9223372036854775807\"} [1,\"x\"] null undefined 2.5")));
+        QCOMPARE(lines[2], std::make_tuple(qint64(41), Transform::ConsoleLevel::Warn, QStringLiteral("careful")));
+        QCOMPARE(lines[3], std::make_tuple(qint64(41), Transform::ConsoleLevel::Error, QStringLiteral("Error: bad")));
+        QCOMPARE(t.consoleLines(), 4);
+
+        Transform quiet; // the replay's case: no callback, the calls still work
+        QVERIFY(quiet.compile(QStringLiteral("function transform(e) { console.log(e.op); return null; }"), QStringLiteral("q.js"), {}, &error));
+        QCOMPARE(quiet.run(changeEvent(), 1, &out, &error), Transform::Result::Ok);
+        QCOMPARE(quiet.consoleLines(), 1);
+    }
+
+    void errorLines()
+    {
+        Transform t;
+        QString error;
+        QVERIFY(!t.compile(QStringLiteral("// one\nfunction transform(e) {\n  return {;\n}"), QStringLiteral("s.js"), {}, &error));
+        QCOMPARE(t.lastErrorLine(), 3);
+        Transform r;
+        QVERIFY(r.compile(QStringLiteral("function transform(e) {\n\n  throw new Error('no');\n}"), QStringLiteral("r.js"), {}, &error));
+        QList<SinkOutput> out;
+        QCOMPARE(r.run(changeEvent(), 7, &out, &error), Transform::Result::Error);
+        QCOMPARE(error, QStringLiteral("event #7: transform threw Error: no (r.js:3)"));
+        QCOMPARE(r.lastErrorLine(), 3);
     }
 
     void identity()

@@ -1,0 +1,31 @@
+#include "sinkfactory.h"
+
+#include <kafkasink.h>
+#include <pgsink.h>
+#include <sqlitesink.h>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+std::unique_ptr<Sink> createSink(const ReplayTarget &target, QString *error)
+{
+    switch (target.kind) {
+    case ReplayTarget::Kind::Sqlite:
+        if (target.sqlitePath.isEmpty())
+            break;
+        return std::make_unique<SqliteSink>(target.sqlitePath, SqliteSink::Options{target.createTables});
+    case ReplayTarget::Kind::Postgres:
+        if (target.pgDsn.trimmed().isEmpty())
+            break;
+        return std::make_unique<PgSink>(target.pgDsn, PgSink::Options{target.createTables, true});
+    case ReplayTarget::Kind::Kafka:
+        if (target.kafka.bootstrapServers().isEmpty() || target.kafkaTopic.isEmpty())
+            break;
+        return std::make_unique<KafkaSink>(target.kafka, target.kafkaTopic);
+    }
+    *error = u"no target to replay into: %1 is incomplete"_s.arg(target.describe());
+    return nullptr;
+}
+
+} // namespace tapedeck

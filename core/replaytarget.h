@@ -1,0 +1,37 @@
+#pragma once
+
+#include "kafkaconnection.h"
+#include "sink.h"
+
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+namespace tapedeck {
+
+// Where a replay writes, as plain data: the GUI fills it from a form and a
+// SinkFactory (implemented in connectors, injected by app/tapedeck) turns it
+// into a Sink, so that ui never links libpq or librdkafka. Secrets (the
+// PostgreSQL password, secret Kafka properties) are held in memory only.
+struct ReplayTarget
+{
+    enum class Kind { Sqlite, Postgres, Kafka };
+    Kind kind = Kind::Sqlite;
+    QString sqlitePath;
+    QString pgDsn;           // libpq conninfo or URI, with the typed password
+    KafkaConnection kafka;   // with the typed secrets
+    QString kafkaTopic;
+    bool createTables = false; // SQL targets: create a missing table from the first output's shape
+
+    // "sqlite:/tmp/x.db", "postgresql://user@host/db" (never the password), "kafka://host:9092/topic".
+    QString describe() const;
+    // ctx.target as transforms see it: "sqlite", "postgresql", "kafka".
+    QString contextName() const;
+};
+
+// Creates the sink for a target, or nullptr + *error. Called on the thread
+// that will use the sink (the replay's worker thread); must be thread-safe.
+using SinkFactory = std::function<std::unique_ptr<Sink>(const ReplayTarget &target, QString *error)>;
+
+} // namespace tapedeck

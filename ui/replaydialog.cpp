@@ -1,0 +1,660 @@
+#include "replaydialog.h"
+
+#include "kafkaconnection.h"
+#include "pgtypes.h"
+#include "settings.h"
+#include "tape.h"
+#include "transformeditor.h"
+
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+namespace {
+
+// An offset or an LSN ("16/B374D848").
+std::optional<qint64> parsePosition(const QString &text)
+{
+    const QString t = text.trimmed();
+    bool ok = false;
+    const qint64 v = t.toLongLong(&ok);
+    if (ok)
+        return v;
+    const qsizetype slash = t.indexOf(u'/');
+    if (slash > 0) {
+        bool okHi = false, okLo = false;
+        const quint64 hi = t.left(slash).toULongLong(&okHi, 16);
+        const quint64 lo = t.mid(slash + 1).toULongLong(&okLo, 16);
+        if (okHi && okLo && hi <= 0x7fffffff && lo <= 0xffffffff)
+            return qint64((hi << 32) | lo);
+    }
+    return std::nullopt;
+}
+
+// ms since the epoch, or ISO 8601 (UTC unless it says otherwise).
+std::optional<qint64> parseTime(const QString &text)
+{
+    const QString t = text.trimmed();
+    bool ok = false;
+    const qint64 ms = t.toLongLong(&ok);
+    if (ok)
+        return ms;
+    QDateTime dt = QDateTime::fromString(t, Qt::ISODateWithMs);
+    if (!dt.isValid())
+        return std::nullopt;
+    if (dt.timeSpec() == Qt::LocalTime && !t.endsWith(u'Z') && !t.contains(u'+'))
+        dt.setTimeSpec(Qt::UTC);
+    return dt.toMSecsSinceEpoch();
+}
+
+} // namespace
+
+ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent), m_settings(settings)
+{
+    setWindowTitle(u"Replay"_s);
+    setModal(false);
+    setMinimumWidth(620);
+
+    m_tapeLabel = new QLabel(this);
+    m_tapeLabel->setWordWrap(true);
+
+    // Source range.
+    m_range = new QComboBox(this);
+    m_range->addItem(u"The whole tape"_s, int(Range::Whole));
+    m_range->addItem(u"The timeline selection"_s, int(Range::Selection));
+    m_range->addItem(u"Positions (offsets or LSNs)"_s, int(Range::Positions));
+    m_range->addItem(u"Times (ISO 8601 or ms since the epoch)"_s, int(Range::Times));
+    m_from = new QLineEdit(this);
+    m_to = new QLineEdit(this);
+    auto *fromTo = new QHBoxLayout;
+    fromTo->addWidget(new QLabel(u"From"_s, this));
+    fromTo->addWidget(m_from, 1);
+    fromTo->addWidget(new QLabel(u"to"_s, this));
+    fromTo->addWidget(m_to, 1);
+    auto *sourceBox = new QGroupBox(u"Source"_s, this);
+    auto *sourceForm = new QFormLayout(sourceBox);
+    sourceForm->addRow(u"Tape:"_s, m_tapeLabel);
+    sourceForm->addRow(u"Events:"_s, m_range);
+    sourceForm->addRow(QString(), fromTo);
+
+    // Transform.
+    m_transform = new QComboBox(this);
+    m_transform->addItem(u"Identity (change events: same table, same operation)"_s, int(TransformChoice::Identity));
+    m_transform->addItem(u"The transform editor's script"_s, int(TransformChoice::Editor));
+    m_transform->addItem(u"A .js file"_s, int(TransformChoice::File));
+    m_transformFile = new QLineEdit(this);
+    m_transformFile->setPlaceholderText(u"path/to/transform.js"_s);
+    auto *browseJs = new QPushButton(u"Browse…"_s, this);
+    connect(browseJs, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, u"Transform"_s, QDir::homePath(), u"JavaScript (*.js)"_s);
+        if (!path.isEmpty())
+            m_transformFile->setText(path);
+    });
+    auto *jsRow = new QHBoxLayout;
+    jsRow->addWidget(m_transformFile, 1);
+    jsRow->addWidget(browseJs);
+
+    // Target.
+    m_target = new QComboBox(this);
+    m_target->addItem(u"SQLite file"_s, int(ReplayTarget::Kind::Sqlite));
+    m_target->addItem(u"PostgreSQL"_s, int(ReplayTarget::Kind::Postgres));
+    m_target->addItem(u"Kafka topic"_s, int(ReplayTarget::Kind::Kafka));
+    m_targetStack = new QStackedWidget(this);
+
+    auto *sqlitePage = new QWidget(m_targetStack);
+    auto *sqliteForm = new QFormLayout(sqlitePage);
+    sqliteForm->setContentsMargins(0, 0, 0, 0);
+    m_sqlitePath = new QLineEdit(sqlitePage);
+    m_sqlitePath->setPlaceholderText(u"replay.sqlite (created if missing)"_s);
+    auto *browseDb = new QPushButton(u"Browse…"_s, sqlitePage);
+    connect(browseDb, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, u"SQLite database"_s, m_sqlitePath->text(),
+                                                          u"SQLite (*.sqlite *.db);;All files (*)"_s, nullptr,
+                                                          QFileDialog::DontConfirmOverwrite);
+        if (!path.isEmpty())
+            m_sqlitePath->setText(path);
+    });
+    auto *dbRow = new QHBoxLayout;
+    dbRow->addWidget(m_sqlitePath, 1);
+    dbRow->addWidget(browseDb);
+    sqliteForm->addRow(u"File:"_s, dbRow);
+    m_targetStack->addWidget(sqlitePage);
+
+    auto *pgPage = new QWidget(m_targetStack);
+    auto *pgForm = new QFormLayout(pgPage);
+    pgForm->setContentsMargins(0, 0, 0, 0);
+    m_pgProfile = new QComboBox(pgPage);
+    m_pgDsn = new QLineEdit(pgPage);
+    m_pgDsn->setPlaceholderText(u"postgresql://user@host:5432/db"_s);
+    m_pgPassword = new QLineEdit(pgPage);
+    m_pgPassword->setEchoMode(QLineEdit::Password);
+    m_pgPassword->setPlaceholderText(u"asked each time, never stored (empty: ~/.pgpass, PGPASSWORD)"_s);
+    pgForm->addRow(u"Profile:"_s, m_pgProfile);
+    pgForm->addRow(u"Connection:"_s, m_pgDsn);
+    pgForm->addRow(u"Password:"_s, m_pgPassword);
+    m_targetStack->addWidget(pgPage);
+
+    auto *kafkaPage = new QWidget(m_targetStack);
+    m_kafkaForm = new QFormLayout(kafkaPage);
+    m_kafkaForm->setContentsMargins(0, 0, 0, 0);
+    m_kafkaProfile = new QComboBox(kafkaPage);
+    m_kafkaBootstrap = new QLineEdit(kafkaPage);
+    m_kafkaBootstrap->setPlaceholderText(u"host:9092"_s);
+    m_kafkaTopic = new QLineEdit(kafkaPage);
+    m_kafkaTopic->setPlaceholderText(u"target topic (identity; a transform names its own topics)"_s);
+    m_kafkaForm->addRow(u"Profile:"_s, m_kafkaProfile);
+    m_kafkaForm->addRow(u"Bootstrap:"_s, m_kafkaBootstrap);
+    m_kafkaForm->addRow(u"Topic:"_s, m_kafkaTopic);
+    m_targetStack->addWidget(kafkaPage);
+
+    m_createTables = new QCheckBox(u"Create missing tables from the outputs' shape"_s, this);
+    m_replayId = new QLineEdit(this);
+    m_replayId->setToolTip(u"Progress is kept per replay id: rerunning with the same id continues after the last committed batch"_s);
+    m_onError = new QComboBox(this);
+    m_onError->addItem(u"Stop at the first failing event"_s, u"stop"_s);
+    m_onError->addItem(u"Skip failing events (dead-letter file)"_s, u"skip"_s);
+    m_deadLetter = new QLineEdit(this);
+    m_deadLetter->setPlaceholderText(u"dead-letter file (JSON lines), optional"_s);
+
+    auto *targetBox = new QGroupBox(u"Transform and target"_s, this);
+    auto *targetForm = new QFormLayout(targetBox);
+    targetForm->addRow(u"Transform:"_s, m_transform);
+    targetForm->addRow(QString(), jsRow);
+    targetForm->addRow(u"Into:"_s, m_target);
+    targetForm->addRow(QString(), m_targetStack);
+    targetForm->addRow(QString(), m_createTables);
+    targetForm->addRow(u"Replay id:"_s, m_replayId);
+    targetForm->addRow(u"On error:"_s, m_onError);
+    targetForm->addRow(QString(), m_deadLetter);
+
+    m_problem = new QLabel(this);
+    m_problem->setStyleSheet(u"color: #b02020;"_s);
+    m_problem->setWordWrap(true);
+
+    m_dryRun = new QPushButton(u"Dry Run"_s, this);
+    m_dryRun->setToolTip(u"Transform the range and count the outputs; write nothing"_s);
+    m_replay = new QPushButton(u"Replay…"_s, this);
+    m_replay->setDefault(true);
+    m_cancel = new QPushButton(u"Cancel"_s, this);
+    m_cancel->setToolTip(u"Stop; the batch being written is rolled back"_s);
+    m_cancel->setEnabled(false);
+    m_close = new QPushButton(u"Close"_s, this);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_dryRun);
+    buttons->addStretch(1);
+    buttons->addWidget(m_replay);
+    buttons->addWidget(m_cancel);
+    buttons->addWidget(m_close);
+
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_progress->setFormat(QString());
+    m_rate = new QLabel(this);
+    m_summary = new QPlainTextEdit(this);
+    m_summary->setReadOnly(true);
+    m_summary->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_summary->setPlaceholderText(u"The summary of the run appears here"_s);
+    m_summary->setMinimumHeight(110);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(sourceBox);
+    layout->addWidget(targetBox);
+    layout->addWidget(m_problem);
+    layout->addLayout(buttons);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_rate);
+    layout->addWidget(m_summary, 1);
+
+    m_form = {sourceBox, targetBox, m_dryRun, m_replay};
+
+    m_runner = new ReplayRunner(this);
+    connect(m_runner, &ReplayRunner::progress, this, &ReplayDialog::showProgress);
+    connect(m_runner, &ReplayRunner::finished, this, [this](const ReplayReport &r) {
+        showProgress(r);
+        showSummary(r);
+        setRunning(false);
+    });
+
+    for (const QString &name : m_settings->pgProfileNames())
+        m_pgProfile->addItem(name);
+    m_pgProfile->insertItem(0, u"(none: type a connection)"_s, QString());
+    m_pgProfile->setCurrentIndex(qMax(0, m_pgProfile->findText(m_settings->lastPgProfile())));
+    for (const QString &name : m_settings->kafkaProfileNames())
+        m_kafkaProfile->addItem(name);
+    m_kafkaProfile->insertItem(0, u"(none: type the bootstrap servers)"_s, QString());
+    m_kafkaProfile->setCurrentIndex(qMax(0, m_kafkaProfile->findText(m_settings->lastKafkaProfile())));
+    loadPgProfile();
+    loadKafkaProfile();
+
+    connect(m_range, &QComboBox::currentIndexChanged, this, &ReplayDialog::updateRangeFields);
+    connect(m_pgProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadPgProfile);
+    connect(m_kafkaProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadKafkaProfile);
+    connect(m_target, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_targetStack->setCurrentIndex(i);
+        validate();
+    });
+    for (QLineEdit *edit : {m_from, m_to, m_transformFile, m_sqlitePath, m_pgDsn, m_kafkaBootstrap, m_kafkaTopic, m_replayId, m_deadLetter})
+        connect(edit, &QLineEdit::textChanged, this, &ReplayDialog::validate);
+    connect(m_transform, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
+    connect(m_onError, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
+    connect(m_dryRun, &QPushButton::clicked, this, &ReplayDialog::startDryRun);
+    connect(m_replay, &QPushButton::clicked, this, &ReplayDialog::startReplay);
+    connect(m_cancel, &QPushButton::clicked, this, &ReplayDialog::cancel);
+    connect(m_close, &QPushButton::clicked, this, &QDialog::close);
+
+    setTape(nullptr);
+    updateRangeFields();
+}
+
+ReplayDialog::~ReplayDialog() = default;
+
+void ReplayDialog::setTape(std::shared_ptr<const Tape> tape)
+{
+    const bool same = tape && m_tape && tape->path() == m_tape->path();
+    m_tape = std::move(tape);
+    if (!m_tape) {
+        m_tapeLabel->setText(u"No tape open"_s);
+    } else {
+        const QFileInfo info(m_tape->path());
+        m_tapeLabel->setText(u"%1 · %2 events"_s.arg(info.fileName(), QLocale().toString(m_tape->eventCount())));
+        if (!same) {
+            m_replayId->setText(info.fileName());
+            if (m_sqlitePath->text().isEmpty())
+                m_sqlitePath->setText(info.absolutePath() + u'/' + info.completeBaseName() + u"-replay.sqlite"_s);
+        }
+    }
+    validate();
+}
+
+void ReplayDialog::setTransformEditor(TransformEditor *editor)
+{
+    m_editor = editor;
+    if (editor)
+        m_transform->setItemText(1, u"The transform editor's script (%1)"_s.arg(editor->scriptName()));
+    validate();
+}
+
+void ReplayDialog::setSelection(const EventSelection &selection, qint64 events, const QString &description)
+{
+    m_selection = selection;
+    m_selectionEvents = events;
+    m_selectionDescription = description;
+    const bool has = !selection.isEmpty();
+    m_range->setItemText(1, has ? u"The timeline selection: %1"_s.arg(description) : u"The timeline selection (none)"_s);
+    if (has)
+        m_range->setCurrentIndex(1);
+    else if (m_range->currentIndex() == 1)
+        m_range->setCurrentIndex(0);
+    validate();
+}
+
+void ReplayDialog::updateRangeFields()
+{
+    const auto range = Range(m_range->currentData().toInt());
+    const bool typed = range == Range::Positions || range == Range::Times;
+    m_from->setEnabled(typed);
+    m_to->setEnabled(typed);
+    m_from->setPlaceholderText(range == Range::Times ? u"2026-03-01T12:00:00Z (empty: the start)"_s
+                                                     : u"offset or LSN 16/B374D848 (empty: the start)"_s);
+    m_to->setPlaceholderText(range == Range::Times ? u"inclusive (empty: the end)"_s : u"inclusive (empty: the end)"_s);
+    validate();
+}
+
+void ReplayDialog::loadPgProfile()
+{
+    const QString name = m_pgProfile->currentIndex() > 0 ? m_pgProfile->currentText() : QString();
+    if (!name.isEmpty()) {
+        if (const auto dsn = m_settings->pgProfile(name))
+            m_pgDsn->setText(*dsn);
+    }
+    m_pgPassword->clear();
+}
+
+void ReplayDialog::loadKafkaProfile()
+{
+    for (auto &[name, edit] : m_kafkaSecrets)
+        m_kafkaForm->removeRow(edit);
+    m_kafkaSecrets.clear();
+    m_kafkaProperties.clear();
+    const QString name = m_kafkaProfile->currentIndex() > 0 ? m_kafkaProfile->currentText() : QString();
+    if (name.isEmpty())
+        return;
+    QStringList secrets;
+    const auto connection = m_settings->kafkaProfile(name, &secrets);
+    if (!connection)
+        return;
+    m_kafkaBootstrap->setText(connection->bootstrapServers());
+    m_kafkaProperties = connection->properties;
+    for (const QString &secret : std::as_const(secrets)) {
+        auto *edit = new QLineEdit(this);
+        edit->setEchoMode(QLineEdit::Password);
+        edit->setPlaceholderText(u"asked each time, never stored"_s);
+        m_kafkaForm->addRow(secret + u':', edit);
+        m_kafkaSecrets.append({secret, edit});
+    }
+}
+
+bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *problem) const
+{
+    if (!m_tape) {
+        *problem = u"Open a tape first"_s;
+        return false;
+    }
+    const auto range = Range(m_range->currentData().toInt());
+    switch (range) {
+    case Range::Whole: break;
+    case Range::Selection:
+        if (m_selection.isEmpty()) {
+            *problem = u"Brush a range on the timeline first, or type positions or times"_s;
+            return false;
+        }
+        o->selection = m_selection;
+        break;
+    case Range::Positions:
+    case Range::Times: {
+        const bool times = range == Range::Times;
+        for (QLineEdit *edit : {m_from, m_to}) {
+            if (edit->text().trimmed().isEmpty())
+                continue;
+            const auto v = times ? parseTime(edit->text()) : parsePosition(edit->text());
+            if (!v) {
+                *problem = u"%1: “%2” is not %3"_s.arg(edit == m_from ? u"From"_s : u"To"_s, edit->text().trimmed(),
+                                                       times ? u"a time (ISO 8601 or ms since the epoch)"_s
+                                                             : u"a position (an offset or an LSN such as 16/B374D848)"_s);
+                return false;
+            }
+            if (times)
+                (edit == m_from ? o->fromTimeMs : o->toTimeMs) = *v;
+            else
+                (edit == m_from ? o->fromPosition : o->toPosition) = *v;
+        }
+        if (o->fromTimeMs > o->toTimeMs || o->fromPosition > o->toPosition) {
+            *problem = u"From is after To"_s;
+            return false;
+        }
+        break;
+    }
+    }
+
+    const auto transform = TransformChoice(m_transform->currentData().toInt());
+    if (transform == TransformChoice::Editor) {
+        if (!m_editor) {
+            *problem = u"Open the transform editor first (Replay › Transform Editor)"_s;
+            return false;
+        }
+        o->transformSource = m_editor->script();
+        o->transformFile = m_editor->scriptName();
+    } else if (transform == TransformChoice::File) {
+        const QString path = m_transformFile->text().trimmed();
+        QFile f(path);
+        if (path.isEmpty() || !f.open(QIODevice::ReadOnly)) {
+            *problem = path.isEmpty() ? u"Choose a .js file"_s : u"%1: %2"_s.arg(path, f.errorString());
+            return false;
+        }
+        o->transformSource = QString::fromUtf8(f.readAll());
+        o->transformFile = QFileInfo(path).fileName();
+    }
+
+    t->kind = ReplayTarget::Kind(m_target->currentData().toInt());
+    t->createTables = m_createTables->isChecked();
+    switch (t->kind) {
+    case ReplayTarget::Kind::Sqlite:
+        t->sqlitePath = m_sqlitePath->text().trimmed();
+        if (t->sqlitePath.isEmpty()) {
+            *problem = u"Choose the SQLite file to write"_s;
+            return false;
+        }
+        break;
+    case ReplayTarget::Kind::Postgres: {
+        const QString dsn = m_pgDsn->text().trimmed();
+        if (dsn.isEmpty()) {
+            *problem = u"Choose a PostgreSQL profile or type a connection"_s;
+            return false;
+        }
+        if (const QString why = pgDsnProblem(dsn); !why.isEmpty()) {
+            *problem = u"Connection: "_s + why;
+            return false;
+        }
+        t->pgDsn = m_pgPassword->text().isEmpty() ? dsn : pgDsnWithPassword(dsn, m_pgPassword->text());
+        break;
+    }
+    case ReplayTarget::Kind::Kafka:
+        t->kafka.bootstrap = m_kafkaBootstrap->text().trimmed();
+        t->kafka.properties = m_kafkaProperties;
+        for (const auto &[name, edit] : m_kafkaSecrets)
+            t->kafka.properties.append({name, edit->text()});
+        t->kafkaTopic = m_kafkaTopic->text().trimmed();
+        if (t->kafka.bootstrapServers().isEmpty() || t->kafkaTopic.isEmpty()) {
+            *problem = u"Choose a Kafka profile (or bootstrap servers) and a topic"_s;
+            return false;
+        }
+        o->kafkaTopic = t->kafkaTopic;
+        break;
+    }
+    o->target = t->contextName();
+
+    o->replayId = m_replayId->text().trimmed();
+    if (o->replayId.isEmpty()) {
+        *problem = u"Give the replay an id (rerunning with it resumes)"_s;
+        return false;
+    }
+    if (m_onError->currentData().toString() == u"skip") {
+        o->onError = ReplayOptions::OnError::Skip;
+        o->deadLetterPath = m_deadLetter->text().trimmed();
+    }
+    return true;
+}
+
+QString ReplayDialog::confirmationQuestion(const ReplayOptions &o, const ReplayTarget &t) const
+{
+    const QLocale locale;
+    QString what;
+    const auto range = Range(m_range->currentData().toInt());
+    if (range == Range::Whole)
+        what = u"all %1 events"_s.arg(locale.toString(m_tape->eventCount()));
+    else if (range == Range::Selection)
+        what = m_selectionEvents >= 0 ? u"%1 events (%2)"_s.arg(locale.toString(m_selectionEvents), m_selectionDescription)
+                                      : u"the events of %1"_s.arg(m_selectionDescription);
+    else
+        what = u"the events %1 %2 to %3"_s.arg(range == Range::Times ? u"from"_s : u"at positions"_s,
+                                               m_from->text().trimmed().isEmpty() ? u"the start"_s : m_from->text().trimmed(),
+                                               m_to->text().trimmed().isEmpty() ? u"the end"_s : m_to->text().trimmed());
+    return u"Write %1 of %2 into %3 as replay id “%4”?\n\nTransform: %5. Events already committed under this replay id are skipped (the replay resumes after them)."_s
+        .arg(what, QFileInfo(m_tape->path()).fileName(), t.describe(), o.replayId,
+             o.transformSource.isEmpty() ? u"identity"_s : o.transformFile);
+}
+
+void ReplayDialog::validate()
+{
+    if (m_runner && m_runner->isRunning())
+        return;
+    ReplayOptions o;
+    ReplayTarget t;
+    QString problem;
+    const bool ok = buildOptions(&o, &t, &problem);
+    m_problem->setText(ok ? (m_factory ? QString() : u"This build cannot write replays (no sink factory)"_s) : problem);
+    m_replay->setEnabled(ok && m_factory);
+    m_dryRun->setEnabled(ok);
+    m_deadLetter->setEnabled(m_onError->currentData().toString() == u"skip");
+    m_transformFile->setEnabled(TransformChoice(m_transform->currentData().toInt()) == TransformChoice::File);
+    m_createTables->setEnabled(t.kind != ReplayTarget::Kind::Kafka);
+}
+
+QString ReplayDialog::problemText() const
+{
+    return m_problem->text();
+}
+
+void ReplayDialog::startDryRun()
+{
+    run(true);
+}
+
+void ReplayDialog::startReplay()
+{
+    run(false);
+}
+
+void ReplayDialog::run(bool dryRun)
+{
+    if (isRunning())
+        return;
+    ReplayOptions o;
+    ReplayTarget t;
+    QString problem;
+    if (!buildOptions(&o, &t, &problem)) {
+        m_problem->setText(problem);
+        return;
+    }
+    o.dryRun = dryRun;
+    if (!dryRun) {
+        if (!m_factory)
+            return;
+        m_lastQuestion = confirmationQuestion(o, t);
+        const bool yes = m_confirm ? m_confirm(m_lastQuestion)
+                                   : QMessageBox::question(this, u"Replay"_s, m_lastQuestion,
+                                                           QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                                         == QMessageBox::Yes;
+        if (!yes)
+            return;
+    }
+    m_lastRunDry = dryRun;
+    m_lastTarget = t.describe();
+    m_summary->clear();
+    m_progress->setValue(0);
+    m_progress->setFormat(u"starting…"_s);
+    m_rate->clear();
+    if (m_runner->start(m_tape, o, t, dryRun ? SinkFactory() : m_factory))
+        setRunning(true);
+}
+
+void ReplayDialog::cancel()
+{
+    m_runner->cancel();
+    m_cancel->setEnabled(false);
+    m_progress->setFormat(u"cancelling…"_s);
+}
+
+bool ReplayDialog::isRunning() const
+{
+    return m_runner->isRunning();
+}
+
+void ReplayDialog::setRunning(bool running)
+{
+    for (QWidget *w : std::as_const(m_form))
+        w->setEnabled(!running);
+    m_cancel->setEnabled(running);
+    if (!running)
+        validate();
+}
+
+QString ReplayDialog::formatDuration(double seconds)
+{
+    if (seconds < 0 || !std::isfinite(seconds))
+        return u"?"_s;
+    const qint64 s = qint64(seconds + 0.5);
+    if (s < 60)
+        return u"%1 s"_s.arg(s);
+    if (s < 3600)
+        return u"%1 min %2 s"_s.arg(s / 60).arg(s % 60);
+    return u"%1 h %2 min"_s.arg(s / 3600).arg((s % 3600) / 60);
+}
+
+void ReplayDialog::showProgress(const ReplayReport &r)
+{
+    const QLocale locale;
+    const ReplayStats &s = r.stats;
+    const double fraction = s.totalEvents > 0 ? double(s.events) / double(s.totalEvents) : 1.0;
+    m_progress->setValue(int(fraction * 1000));
+    m_progress->setFormat(u"%1 / %2 events (%p%)"_s.arg(locale.toString(s.events), locale.toString(s.totalEvents)));
+    const double rate = s.seconds > 0 ? double(s.events) / s.seconds : 0;
+    QString text = u"%1 events/s · %2 %3"_s.arg(locale.toString(qint64(rate)))
+                       .arg(locale.toString(m_lastRunDry ? s.outputs : s.written))
+                       .arg(m_lastRunDry ? u"outputs"_s : u"written"_s);
+    if (!r.finished && rate > 0)
+        text += u" · ETA %1"_s.arg(formatDuration(double(s.totalEvents - s.events) / rate));
+    else
+        text += u" · %1"_s.arg(formatDuration(s.seconds));
+    m_rate->setText(text);
+}
+
+void ReplayDialog::showSummary(const ReplayReport &r)
+{
+    const QLocale locale;
+    const ReplayStats &s = r.stats;
+    QStringList lines;
+    const QString where = r.dryRun ? u"dry run"_s : r.target;
+    if (r.ok)
+        lines << u"Done: %1"_s.arg(where);
+    else if (r.cancelled)
+        lines << u"Cancelled: %1 (the batch in progress was rolled back; rerun with the same replay id to continue)"_s.arg(where);
+    else
+        lines << u"Stopped: %1"_s.arg(r.error);
+    if (s.resumedAfterSeq >= 0)
+        lines << u"Resumed after event #%1 (committed earlier under this replay id)"_s.arg(s.resumedAfterSeq);
+    lines << u"%1 events read, %2 in range, %3 outputs, %4 %5, %6 dropped, %7 errors, %8 batches, %9"_s
+                 .arg(locale.toString(s.events), locale.toString(s.inRange), locale.toString(s.outputs),
+                      locale.toString(r.dryRun ? s.outputs : s.written), r.dryRun ? u"would be written"_s : u"written"_s,
+                      r.drops >= 0 ? locale.toString(r.drops) : u"?"_s, locale.toString(s.skipped),
+                      locale.toString(s.batches), formatDuration(s.seconds));
+    for (auto it = r.perTarget.cbegin(); it != r.perTarget.cend(); ++it)
+        lines << u"  %1: %2 %3"_s.arg(it.key(), locale.toString(it.value()), r.dryRun ? u"outputs"_s : u"rows written"_s);
+    if (!r.errors.isEmpty()) {
+        lines << u"Errors (first %1):"_s.arg(std::min<qsizetype>(r.errors.size(), 20));
+        for (const QString &e : r.errors.mid(0, 20))
+            lines << u"  "_s + e;
+    }
+    m_summary->setPlainText(lines.join(u'\n'));
+}
+
+QString ReplayDialog::rateText() const
+{
+    return m_rate->text();
+}
+
+QString ReplayDialog::summaryText() const
+{
+    return m_summary->toPlainText();
+}
+
+void ReplayDialog::closeEvent(QCloseEvent *event)
+{
+    if (isRunning()) {
+        // Closing would hide a running replay: cancel first.
+        event->ignore();
+        return;
+    }
+    QDialog::closeEvent(event);
+}
+
+void ReplayDialog::reject()
+{
+    if (!isRunning())
+        QDialog::reject();
+}
+
+} // namespace tapedeck
