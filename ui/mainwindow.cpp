@@ -9,6 +9,7 @@
 #include "pgsession.h"
 #include "replaydialog.h"
 #include "settings.h"
+#include "stateview.h"
 #include "tape.h"
 #include "timelinemarks.h"
 #include "timelineview.h"
@@ -245,6 +246,8 @@ void MainWindow::createMenus()
     view->addAction(u"&Reset Column Widths"_s, this, &MainWindow::applyDefaultColumnWidths);
     view->addSeparator();
     view->addAction(u"&Compaction Preview"_s, this, &MainWindow::showCompactionPreview);
+    QAction *state = view->addAction(u"&State at the Current Event"_s, this, &MainWindow::showStateView);
+    state->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
 
     QMenu *replay = menuBar()->addMenu(u"&Replay"_s);
     QAction *editor = replay->addAction(u"&Transform Editor"_s, this, &MainWindow::showTransformEditor);
@@ -314,6 +317,8 @@ bool MainWindow::openFile(const QString &path)
         m_transformEditor->setTape(m_tape);
     if (m_replayDialog)
         m_replayDialog->setTape(m_tape);
+    if (m_stateView)
+        m_stateView->setTape(m_tape);
     m_detail->clear();
     m_settings->addRecentFile(path);
     updateStatus();
@@ -347,6 +352,48 @@ void MainWindow::showCompactionPreview()
     }
     m_compactionDock->show();
     m_compactionDock->raise();
+}
+
+void MainWindow::showStateView()
+{
+    if (!m_stateView) {
+        // Docked at the right; its point is the current event (the table's
+        // current row and the timeline's cursor), its slider scrubs.
+        m_stateView = new StateView(this);
+        m_stateView->setUtc(m_settings->utcTime());
+        m_stateDock = new QDockWidget(u"State"_s, this);
+        m_stateDock->setObjectName(u"stateDock"_s);
+        m_stateDock->setWidget(m_stateView);
+        addDockWidget(Qt::RightDockWidgetArea, m_stateDock);
+        resizeDocks({m_stateDock}, {560}, Qt::Horizontal);
+        connect(m_timelineView, &TimelineView::currentSeqChanged, m_stateView, &StateView::setCurrentSeq);
+        connect(m_settings, &Settings::utcTimeChanged, m_stateView, &StateView::setUtc);
+        connect(m_stateView, &StateView::currentSeqRequested, this, [this](qint64 seq) {
+            if (seq >= 0)
+                selectSeqInTable(seq);
+        });
+        connect(m_stateView, &StateView::showKeyEvents, this, [this](const QString &expression, const QList<qint64> &seqs) {
+            if (!m_tape || seqs.isEmpty())
+                return;
+            // The key's last event becomes current, then the table filters to the key's events
+            // (applyVisibleRows keeps the current event); the timeline greys every other event.
+            selectSeqInTable(seqs.last());
+            m_filterBar->setText(expression);
+            m_filterBar->apply();
+            QBitArray dimmed(int(m_tape->eventCount()), true);
+            for (qint64 s : seqs)
+                dimmed.clearBit(int(s));
+            m_timeline->setDimmedSequences(dimmed);
+        });
+        connect(m_stateDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+            if (!visible && !(m_compactionDock && m_compactionDock->isVisibleTo(this)))
+                m_timeline->setDimmedSequences(QBitArray());
+        });
+        m_stateView->setCurrentSeq(m_timelineView->currentSeq());
+        m_stateView->setTape(m_tape);
+    }
+    m_stateDock->show();
+    m_stateDock->raise();
 }
 
 QString MainWindow::demoResourcePath()
@@ -394,6 +441,8 @@ void MainWindow::closeFile()
         m_transformEditor->setTape(nullptr);
     if (m_replayDialog)
         m_replayDialog->setTape(nullptr);
+    if (m_stateView)
+        m_stateView->setTape(nullptr);
     m_detail->clear();
     updateStatus();
     updateTitle();

@@ -27,6 +27,7 @@ class PgSession;
 class PostgresService;
 class ReplayDialog;
 class Settings;
+class StateView;
 class Tape;
 class TimelineView;
 class TimelineWidget;
@@ -84,6 +85,9 @@ public:
     // Opens (or raises) the compaction preview of the current tape, docked.
     void showCompactionPreview();
     CompactionPanel *compactionPanel() const { return m_compaction; }
+    // Opens (or raises) the "State" dock: the table the log implies at the current event.
+    void showStateView();
+    StateView *stateView() const { return m_stateView; }
     // The brushed selection's events are being looked up.
     bool isSelectionPending() const;
     QString statusText() const;
@@ -123,6 +127,8 @@ private:
     QDockWidget *m_timelineDock = nullptr;
     CompactionPanel *m_compaction = nullptr;
     QDockWidget *m_compactionDock = nullptr;
+    StateView *m_stateView = nullptr;
+    QDockWidget *m_stateDock = nullptr;
     std::unique_ptr<JobTracker> m_selectionJobs;
     QTimer *m_selectionTimer = nullptr;
     QVector<quint32> m_filterRows;
