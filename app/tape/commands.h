@@ -17,4 +17,6 @@ int demoCluster(const QStringList &args);
 int slots(const QStringList &args);
 int recordPostgres(const QStringList &args);
 int replay(const QStringList &args);
+int state(const QStringList &args);
+int diff(const QStringList &args);
 }

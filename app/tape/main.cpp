@@ -46,6 +46,15 @@ const char Help[] =
     "                      tables) in batches, exactly once; rerunning with the same --replay-id (default:\n"
     "                      the tape's file name) continues after the last committed batch; --dry-run prints\n"
     "                      the outputs as JSON lines instead\n"
+    "  state IN.tape [--at N|LSN|@TIME] [--topic T|--table T] [--limit N] [--json]\n"
+    "                      the table the log implies after event #N (default: the end), per topic\n"
+    "                      (Kafka: key -> latest value, tombstones delete) or table (by primary key)\n"
+    "  diff IN.tape --against postgresql://...|sqlite:PATH --table T [--topic T] [--key COL[,COL]]\n"
+    "               [--map COL=SRC[,COL=SRC]] [--at N|LSN|@TIME] [--json] [--limit N]\n"
+    "               [--repair-sql FILE] [--repair-replay [--replay-id ID]]\n"
+    "                      the state against a live table: missing, extra and differing keys with their\n"
+    "                      last events; exit 0 when equal, 3 when they differ; --repair-sql writes a\n"
+    "                      script that fixes the table, --repair-replay writes the state's rows into it\n"
     "  demo-cluster --seed TAPE [--seconds N]\n"
     "                      run the built-in mock Kafka cluster seeded with a tape's records\n"
     "\n"
@@ -53,7 +62,8 @@ const char Help[] =
     "  -h, --help          show this help\n"
     "  -v, --version       show the version\n"
     "\n"
-    "Exit status: 0 on success, 1 on an error (one line on stderr), 2 on a usage error.\n";
+    "Exit status: 0 on success, 1 on an error (one line on stderr), 2 on a usage error\n"
+    "(tape diff: 3 when differences were found).\n";
 
 } // namespace
 
@@ -102,6 +112,10 @@ int main(int argc, char **argv)
         return commands::slots(args);
     if (command == QLatin1String("replay"))
         return commands::replay(args);
+    if (command == QLatin1String("state"))
+        return commands::state(args);
+    if (command == QLatin1String("diff"))
+        return commands::diff(args);
     if (command == QLatin1String("demo-cluster"))
         return commands::demoCluster(args);
     std::fprintf(stderr, "tape: unknown command '%s' (see 'tape --help')\n", command.toLocal8Bit().constData());
