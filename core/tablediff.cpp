@@ -20,7 +20,7 @@ namespace {
 constexpr char Sep = '\x1f';
 constexpr char NullMark = '\x1e';
 
-enum class ValueClass : quint8 { Text, Bool, Number, TimestampTz, Json };
+enum class ValueClass : quint8 { Text, Bool, Number, Float, TimestampTz, Json };
 
 ValueClass classify(const QString &type, const QString &dialect)
 {
@@ -28,8 +28,9 @@ ValueClass classify(const QString &type, const QString &dialect)
     if (dialect == u"sqlite") {
         if (t.contains(u"bool"))
             return ValueClass::Bool;
-        if (t.contains(u"int") || t.contains(u"real") || t.contains(u"floa") || t.contains(u"doub")
-            || t.contains(u"num") || t.contains(u"dec"))
+        if (t.contains(u"real") || t.contains(u"floa") || t.contains(u"doub"))
+            return ValueClass::Float;
+        if (t.contains(u"int") || t.contains(u"num") || t.contains(u"dec"))
             return ValueClass::Number;
         if (t.contains(u"json"))
             return ValueClass::Json;
@@ -39,9 +40,10 @@ ValueClass classify(const QString &type, const QString &dialect)
     }
     if (t == u"boolean" || t == u"bool")
         return ValueClass::Bool;
-    if (t == u"smallint" || t == u"integer" || t == u"bigint" || t == u"real" || t == u"double precision"
-        || t.startsWith(u"numeric") || t.startsWith(u"decimal") || t == u"int2" || t == u"int4" || t == u"int8"
-        || t == u"float4" || t == u"float8")
+    if (t == u"real" || t == u"double precision" || t == u"float4" || t == u"float8")
+        return ValueClass::Float;
+    if (t == u"smallint" || t == u"integer" || t == u"bigint" || t.startsWith(u"numeric") || t.startsWith(u"decimal")
+        || t == u"int2" || t == u"int4" || t == u"int8")
         return ValueClass::Number;
     if (t == u"timestamp with time zone" || (t.startsWith(u"timestamp(") && t.endsWith(u"with time zone"))
         || t == u"timestamptz")
@@ -278,6 +280,14 @@ QByteArray TableDiff::normalise(QByteArrayView value, const QString &type, const
         if (auto n = canonicalNumber(value))
             return *n;
         break;
+    case ValueClass::Float: {
+        // Floats compare as doubles (SQLite prints 1e20 as 1.0e+20, PostgreSQL as 1e+20).
+        bool ok = false;
+        const double d = value.toByteArray().trimmed().toDouble(&ok);
+        if (ok)
+            return QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+        break;
+    }
     case ValueClass::TimestampTz:
         if (auto t = canonicalTimestampTz(value))
             return *t;
