@@ -252,8 +252,16 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     connect(m_range, &QComboBox::currentIndexChanged, this, &ReplayDialog::updateRangeFields);
     connect(m_pgProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadPgProfile);
     connect(m_kafkaProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadKafkaProfile);
-    connect(m_target, &QComboBox::currentIndexChanged, this, [this](int i) {
+    // The stack is as tall as its current page (not its tallest one).
+    auto fitStack = [this](int i) {
+        for (int p = 0; p < m_targetStack->count(); ++p)
+            m_targetStack->widget(p)->setSizePolicy(QSizePolicy::Preferred, p == i ? QSizePolicy::Preferred : QSizePolicy::Ignored);
         m_targetStack->setCurrentIndex(i);
+        m_targetStack->adjustSize();
+    };
+    fitStack(0);
+    connect(m_target, &QComboBox::currentIndexChanged, this, [this, fitStack](int i) {
+        fitStack(i);
         validate();
     });
     for (QLineEdit *edit : {m_from, m_to, m_transformFile, m_sqlitePath, m_pgDsn, m_kafkaBootstrap, m_kafkaTopic, m_replayId, m_deadLetter})
@@ -576,6 +584,8 @@ QString ReplayDialog::formatDuration(double seconds)
 {
     if (seconds < 0 || !std::isfinite(seconds))
         return u"?"_s;
+    if (seconds < 10)
+        return u"%1 s"_s.arg(seconds, 0, 'f', 2);
     const qint64 s = qint64(seconds + 0.5);
     if (s < 60)
         return u"%1 s"_s.arg(s);
