@@ -401,6 +401,11 @@ QString MainWindow::demoResourcePath()
     return u":/demo/demo.tape"_s;
 }
 
+QString MainWindow::demoOrdersResourcePath()
+{
+    return u":/demo/demo-orders.sqlite"_s;
+}
+
 bool MainWindow::openDemo()
 {
     if (!QFile::exists(demoResourcePath())) {
@@ -420,6 +425,16 @@ bool MainWindow::openDemo()
         return false;
     }
     QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
+    // The dual-write story's SQLite orders: a writable copy, since the repair writes to it.
+    m_demoOrdersPath.clear();
+    if (QFile::exists(demoOrdersResourcePath())) {
+        const QString orders = dir + u"/demo-orders.sqlite"_s;
+        QFile::remove(orders);
+        if (QFile::copy(demoOrdersResourcePath(), orders)) {
+            QFile::setPermissions(orders, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
+            m_demoOrdersPath = orders;
+        }
+    }
     m_settings->setDemoShown(true);
     return openFile(target);
 }

@@ -93,6 +93,10 @@ public:
     QString statusText() const;
 
     static QString demoResourcePath();
+    // The demo's SQLite orders (the dual-write story), and its writable copy
+    // made by openDemo() (empty before, or when the build has none).
+    static QString demoOrdersResourcePath();
+    QString demoOrdersPath() const { return m_demoOrdersPath; }
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -149,6 +153,7 @@ private:
     SinkFactory m_sinkFactory;
     bool m_errorDialogs = true;
     QString m_lastError;
+    QString m_demoOrdersPath;
 };
 
 } // namespace tapedeck

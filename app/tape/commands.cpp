@@ -5,6 +5,7 @@
 #include "progress.h"
 
 #include <compactionreport.h>
+#include <demoorders.h>
 #include <demotape.h>
 #include <kcatjson.h>
 #include <tape.h>
@@ -251,7 +252,8 @@ int makeDemo(const QStringList &args)
 {
     QCommandLineParser parser;
     QCommandLineOption out({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("OUT.tape"));
-    parser.addOption(out);
+    QCommandLineOption sqlite(QStringLiteral("sqlite"), QString(), QStringLiteral("ORDERS.sqlite"));
+    parser.addOptions({out, sqlite});
     QString why;
     if (!parseArgs(parser, QStringLiteral("make-demo"), args, 0, &why))
         return usage(why);
@@ -265,6 +267,17 @@ int makeDemo(const QStringList &args)
     }
     if (!commitPartial(partial, target, &why))
         return error(why);
+    if (parser.isSet(sqlite)) {
+        // The dual-write story's SQLite copy, which lost and garbled some writes (demoorders.h).
+        const QString db = parser.value(sqlite);
+        const QString dbPartial = partialPath(db);
+        if (!writeDemoOrdersSqlite(target, dbPartial, &why)) {
+            QFile::remove(dbPartial);
+            return error(why);
+        }
+        if (!commitPartial(dbPartial, db, &why))
+            return error(why);
+    }
     return 0;
 }
 
