@@ -519,6 +519,9 @@ std::shared_ptr<const LogState> LogState::build(std::shared_ptr<const Tape> tape
             if (d.evKey[i] != TruncateEvent)
                 d.keyEv[fill[d.evKey[i] & ~DeleteBit]++] = i;
         }
+        d.evSeq.shrink_to_fit();
+        d.evKey.shrink_to_fit();
+        d.truncates.shrink_to_fit();
         // Checkpoints: this table's share of the budget, by its events.
         const qint64 events = qint64(d.evSeq.size());
         const qint64 bytes = qint64(d.words() * 8);

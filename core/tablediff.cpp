@@ -174,14 +174,15 @@ struct Mapped
 {
     enum class From : quint8 { Column, Key, KeyField, Value, ValueField };
     From from = From::Column;
-    QByteArray path; // column name or JSON path
+    QByteArray path; // JSON path
+    QString column;  // change rows: the column's name
 };
 
 std::optional<Mapped> parseSource(const QString &source, bool change)
 {
     Mapped m;
     if (change) {
-        m.path = source.toUtf8();
+        m.column = source;
         return m;
     }
     if (source == u"key")
@@ -210,7 +211,7 @@ std::optional<QByteArray> mappedValue(const Mapped &m, const Event &e)
     switch (m.from) {
     case Mapped::From::Column:
         for (const Column &c : e.newRow) {
-            if (c.name.toUtf8() == m.path)
+            if (c.name == m.column)
                 return c.value;
         }
         return std::nullopt;
@@ -222,22 +223,22 @@ std::optional<QByteArray> mappedValue(const Mapped &m, const Event &e)
     return std::nullopt;
 }
 
-void appendCanonical(QByteArray *out, const std::optional<QByteArray> &v, const QString &type, const QString &dialect)
-{
-    if (!v)
-        out->append(NullMark);
-    else
-        out->append(TableDiff::normalise(*v, type, dialect));
-    out->append(Sep);
-}
+QByteArray normaliseAs(QByteArrayView value, ValueClass cls);
 
-void appendCanonical(QByteArray *out, bool null, QByteArrayView v, const QString &type, const QString &dialect)
+void appendCanonical(QByteArray *out, bool null, QByteArrayView v, ValueClass cls)
 {
     if (null)
         out->append(NullMark);
+    else if (cls == ValueClass::Text)
+        out->append(v);
     else
-        out->append(TableDiff::normalise(v, type, dialect));
+        out->append(normaliseAs(v, cls));
     out->append(Sep);
+}
+
+void appendCanonical(QByteArray *out, const std::optional<QByteArray> &v, ValueClass cls)
+{
+    appendCanonical(out, !v.has_value(), v ? QByteArrayView(*v) : QByteArrayView(), cls);
 }
 
 QByteArray quoteIdentifier(const QString &name)
@@ -267,7 +268,14 @@ QByteArray literal(const std::optional<QByteArray> &v, const TableColumn &column
 
 QByteArray TableDiff::normalise(QByteArrayView value, const QString &type, const QString &dialect)
 {
-    switch (classify(type, dialect)) {
+    return normaliseAs(value, classify(type, dialect));
+}
+
+namespace {
+
+QByteArray normaliseAs(QByteArrayView value, ValueClass cls)
+{
+    switch (cls) {
     case ValueClass::Bool: {
         const QByteArray v = value.toByteArray().trimmed().toLower();
         if (v == "t" || v == "true" || v == "1" || v == "y" || v == "yes" || v == "on")
@@ -303,6 +311,8 @@ QByteArray TableDiff::normalise(QByteArrayView value, const QString &type, const
     }
     return value.toByteArray();
 }
+
+} // namespace
 
 bool TableDiff::run(const LogState &state, TableReader &reader, const QString &table, const DiffOptions &options,
                     DiffResult *result, QString *error, const std::function<bool(qint64)> &progress)
@@ -423,6 +433,9 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
     }
     const int nKeys = int(keyColumns.size());
     const int nCols = int(result->columns.size());
+    std::vector<ValueClass> classes;
+    for (const TableColumn &c : std::as_const(result->columns))
+        classes.push_back(classify(c.type, dialect));
 
     // The state side: every live key's canonical table key and a digest of its other columns.
     struct StateEntry
@@ -471,9 +484,9 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
                 const std::optional<QByteArray> v = mappedValue(sources[c], e);
                 if (c < nKeys) {
                     keyOk = keyOk && v.has_value();
-                    appendCanonical(&keyText, v, result->columns[c].type, dialect);
+                    appendCanonical(&keyText, v, classes[size_t(c)]);
                 } else {
-                    appendCanonical(&rest, v, result->columns[c].type, dialect);
+                    appendCanonical(&rest, v, classes[size_t(c)]);
                 }
             }
             if (!keyOk) {
@@ -523,8 +536,7 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             keyText.clear();
             rest.clear();
             for (int c = 0; c < nCols; ++c)
-                appendCanonical(c < nKeys ? &keyText : &rest, batch.isNull(r, c), batch.cell(r, c),
-                                result->columns[c].type, dialect);
+                appendCanonical(c < nKeys ? &keyText : &rest, batch.isNull(r, c), batch.cell(r, c), classes[size_t(c)]);
             const auto it = byKey.constFind(keyText);
             if (it == byKey.cend()) {
                 ++result->extra;

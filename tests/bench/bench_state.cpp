@@ -1,0 +1,159 @@
+// `bench_state [N] [keys]` (default 10 M Kafka records over 1 M keys, 10 %
+// tombstones): LogState build time and memory, then the cost of a scrubbing
+// step (a snapshot at the new point plus the 40 visible rows with their
+// values) over sequential steps (1/1000 of the tape, like a pixel of the
+// timeline), single-event steps and random jumps: p50/p99/max against the
+// goal of 50 ms, and against the reference: recomputing the state naively
+// from the start of the tape to one point (a hash map over a scan).
+#include <logstate.h>
+#include <tape.h>
+#include <tapewriter.h>
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+using namespace tapedeck;
+
+namespace {
+
+[[noreturn]] void die(const QString &what)
+{
+    std::fprintf(stderr, "bench_state: %s\n", what.toLocal8Bit().constData());
+    std::exit(1);
+}
+
+struct Stats
+{
+    double p50, p99, max;
+};
+
+Stats stats(std::vector<double> ms)
+{
+    std::sort(ms.begin(), ms.end());
+    auto at = [&](double q) { return ms[std::min(ms.size() - 1, size_t(q * double(ms.size())))]; };
+    return {at(0.5), at(0.99), ms.back()};
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const qint64 n = argc > 1 ? QByteArray(argv[1]).toLongLong() : 10000000;
+    const qint64 keys = argc > 2 ? QByteArray(argv[2]).toLongLong() : std::max<qint64>(1, n / 10);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("state.tape"));
+    QElapsedTimer t;
+    t.start();
+    {
+        TapeWriter w;
+        if (!w.create(path, TapeMetadata{}))
+            die(w.errorString());
+        QRandomGenerator rng(42);
+        Event e;
+        e.kind = SourceKind::Kafka;
+        e.cluster = QStringLiteral("bench");
+        e.topic = QStringLiteral("orders");
+        e.timestampType = TimestampType::CreateTime;
+        std::vector<qint64> offsets(4, 0);
+        for (qint64 i = 0; i < n; ++i) {
+            e.partition = int(i % 4);
+            e.position = offsets[size_t(e.partition)]++;
+            e.timestampUs = 1767261600000000 + i * 100;
+            e.key = QByteArray("order-") + QByteArray::number(qint64(rng.bounded(quint64(keys))));
+            if (rng.bounded(10) == 0)
+                e.value = std::nullopt;
+            else
+                e.value = QByteArray("{\"id\":") + QByteArray::number(i) + ",\"status\":\"paid\",\"amount\":" + QByteArray::number(i % 997) + ".5}";
+            if (!w.append(e))
+                die(w.errorString());
+        }
+        if (!w.close())
+            die(w.errorString());
+    }
+    std::printf("tape: %lld events over %lld keys written in %.1f s\n", static_cast<long long>(n),
+                static_cast<long long>(keys), double(t.elapsed()) / 1000);
+    QString error;
+    const auto tape = Tape::open(path, &error);
+    if (!tape)
+        die(error);
+
+    t.restart();
+    const auto state = LogState::build(tape, &error);
+    if (!state)
+        die(error);
+    const double buildS = double(t.nsecsElapsed()) / 1e9;
+    std::printf("build: %.2f s (%.2f M events/s), %.1f MB index + checkpoints (%.1f bytes/event), %d checkpoints\n", buildS,
+                double(n) / buildS / 1e6, double(state->memoryBytes()) / 1e6, double(state->memoryBytes()) / double(n),
+                state->checkpointCount(0));
+
+    // Reference: the naive state at the middle, scanning from the start.
+    t.restart();
+    {
+        QHash<QByteArray, qint64> naive;
+        qint64 seq = 0;
+        for (int ci = 0; ci < tape->chunkCount() && seq < n / 2; ++ci) {
+            const auto chunk = tape->chunk(ci, &error);
+            if (!chunk)
+                die(error);
+            for (int i = 0; i < chunk->count() && seq < n / 2; ++i, ++seq) {
+                if (chunk->hasValue(i))
+                    naive.insert(chunk->key(i).toByteArray(), seq);
+                else
+                    naive.remove(chunk->key(i).toByteArray());
+            }
+        }
+        const LogStateSnapshot check = state->snapshot(0, n / 2);
+        if (check.rowCount() != naive.size())
+            die(QStringLiteral("the state at the middle has %1 rows, the naive scan %2").arg(check.rowCount()).arg(naive.size()));
+    }
+    const double naiveMs = double(t.nsecsElapsed()) / 1e6;
+    std::printf("reference: naive recomputation from the start to the middle: %.0f ms\n", naiveMs);
+
+    std::vector<double> snapshotMs;
+    auto step = [&](qint64 end, const LogStateSnapshot &near, LogStateSnapshot *out) {
+        QElapsedTimer s;
+        s.start();
+        *out = state->snapshot(0, end, near);
+        snapshotMs.push_back(double(s.nsecsElapsed()) / 1e6);
+        const qint64 first = out->rowCount() / 2;
+        const QList<quint32> window = out->keys(first, 40);
+        QList<LogStateRow> rows;
+        if (!state->rows(*out, window, &rows, &error))
+            die(error);
+        return double(s.nsecsElapsed()) / 1e6;
+    };
+    QRandomGenerator rng(7);
+    std::vector<double> sequential, single, random;
+    LogStateSnapshot current = state->snapshot(0, 0), next;
+    const qint64 pixel = std::max<qint64>(1, n / 1000);
+    for (qint64 end = 0; end <= n; end += pixel) {
+        sequential.push_back(step(end, current, &next));
+        current = next;
+    }
+    current = state->snapshot(0, n / 3);
+    for (int i = 0; i < 500; ++i) {
+        single.push_back(step(n / 3 + i + 1, current, &next));
+        current = next;
+    }
+    for (int i = 0; i < 500; ++i)
+        random.push_back(step(qint64(rng.bounded(quint64(n + 1))), LogStateSnapshot(), &next));
+    const Stats a = stats(sequential), b = stats(single), c = stats(random);
+    std::printf("scrub step (snapshot + 40 visible rows with values), ms:\n");
+    std::printf("  sequential (1/1000 of the tape, %zu steps): p50 %.2f  p99 %.2f  max %.2f\n", sequential.size(), a.p50, a.p99, a.max);
+    std::printf("  single event (500 steps):                   p50 %.2f  p99 %.2f  max %.2f\n", b.p50, b.p99, b.max);
+    std::printf("  random jumps (500 steps):                   p50 %.2f  p99 %.2f  max %.2f\n", c.p50, c.p99, c.max);
+    const Stats d = stats(snapshotMs);
+    std::printf("  of which the snapshot alone (all steps):    p50 %.2f  p99 %.2f  max %.2f\n", d.p50, d.p99, d.max);
+    const double worst = std::max({a.p99, b.p99, c.p99});
+    std::printf("worst p99 %.2f ms = %.4f of the naive recomputation; goal < 50 ms per step: %s\n", worst, worst / naiveMs,
+                worst < 50 ? "met" : "NOT met");
+    return 0;
+}
