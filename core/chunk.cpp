@@ -167,7 +167,7 @@ QList<Header> Chunk::headers(int i) const
     return out;
 }
 
-void Chunk::fill(int i, Event *e) const
+void Chunk::fill(int i, Event *e, bool payload) const
 {
     e->position = m_position[i];
     e->timestampUs = m_timestampUs[i];
@@ -176,9 +176,14 @@ void Chunk::fill(int i, Event *e) const
     e->flags = m_flags[i];
     e->broker = m_broker[i];
     e->leaderEpoch = m_leaderEpoch[i];
-    e->key = hasKey(i) ? std::optional<QByteArray>(key(i).toByteArray()) : std::nullopt;
-    e->value = hasValue(i) ? std::optional<QByteArray>(value(i).toByteArray()) : std::nullopt;
-    e->headers = headers(i);
+    if (payload) {
+        e->key = hasKey(i) ? std::optional<QByteArray>(key(i).toByteArray()) : std::nullopt;
+        e->value = hasValue(i) ? std::optional<QByteArray>(value(i).toByteArray()) : std::nullopt;
+        e->headers = headers(i);
+    } else {
+        e->key = e->value = std::nullopt;
+        e->headers.clear();
+    }
     e->transactionId = e->commitLsn = e->commitTimeUs = -1;
     e->oldRow.clear();
     e->newRow.clear();

@@ -38,8 +38,10 @@ public:
     // The change fields as stored (CBOR, tapeformat.md); empty when none.
     QByteArrayView extension(int i) const { return QByteArrayView(m_raw.constData() + m_extOffset[i], m_extSize[i]); }
     // Fills all fields that are stored per event; kind/cluster/topic/partition
-    // come from the stream table (Tape::event() fills those).
-    void fill(int i, Event *event) const;
+    // come from the stream table (Tape::event() fills those). Without
+    // `payload`, key, value and headers are left empty (the identity mapping
+    // into SQL reads only the change-event fields).
+    void fill(int i, Event *event, bool payload = true) const;
 
 private:
     int m_count = 0;

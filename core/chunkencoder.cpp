@@ -6,6 +6,10 @@
 #include <QCborArray>
 #include <QCborMap>
 #include <QCborValue>
+#include <QHash>
+
+#include <limits>
+#include <mutex>
 
 namespace tapedeck {
 
@@ -225,8 +229,229 @@ QByteArray ChunkEncoder::encodeExtension(const Event &e)
     return m.toCborValue().toCbor();
 }
 
+namespace {
+
+// Column names and type names repeat in every event of a table. They are
+// interned once per process in a pool that is never freed, and handed out as
+// QString::fromRawData() views of it: copying such a string touches no
+// reference count, so the events and outputs that carry these names across
+// the replay's threads share nothing that is written.
+class NamePool
+{
+public:
+    static NamePool &instance()
+    {
+        static NamePool *pool = new NamePool; // never destroyed: views of it may outlive static destruction
+        return *pool;
+    }
+    QString get(QByteArrayView utf8)
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_names.constFind(utf8.toByteArray());
+        if (it == m_names.cend()) {
+            if (m_names.size() >= MaxNames)
+                return QString::fromUtf8(utf8); // a tape with unbounded names: stop interning
+            it = m_names.insert(utf8.toByteArray(), QString::fromUtf8(utf8));
+        }
+        return QString::fromRawData(it->constData(), it->size());
+    }
+
+private:
+    static constexpr qsizetype MaxNames = 1 << 16;
+    std::mutex m_mutex;
+    QHash<QByteArray, QString> m_names;
+};
+
+// A per-thread direct-mapped cache in front of the pool (no lock on a hit).
+class StringCache
+{
+public:
+    QString get(QByteArrayView utf8)
+    {
+        if (utf8.isEmpty())
+            return QString();
+        Slot &s = m_slots[qHash(utf8) % Size];
+        if (s.bytes != utf8) {
+            s.bytes = utf8.toByteArray();
+            s.text = NamePool::instance().get(utf8);
+        }
+        return s.text;
+    }
+
+private:
+    static constexpr size_t Size = 512;
+    struct Slot
+    {
+        QByteArray bytes;
+        QString text;
+    };
+    Slot m_slots[Size];
+};
+
+// Reads the definite-length CBOR that encodeExtension() writes (QCborValue's
+// encoder): returns false on anything else, and decodeExtension() then
+// falls back to QCborValue, so any valid CBOR still decodes as before.
+class CborReader
+{
+public:
+    CborReader(QByteArrayView bytes) : m_p(bytes.data()), m_end(bytes.data() + bytes.size()) {}
+    bool atEnd() const { return m_p == m_end; }
+
+    // Major type and argument of the next item; simple values keep their
+    // initial byte in `major` 7.
+    bool head(int *major, quint64 *arg)
+    {
+        if (m_p >= m_end)
+            return false;
+        const quint8 b = quint8(*m_p++);
+        *major = b >> 5;
+        const quint8 info = b & 0x1f;
+        if (info < 24) {
+            *arg = info;
+            return true;
+        }
+        int n = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : info == 27 ? 8 : 0;
+        if (n == 0 || m_end - m_p < n)
+            return false; // indefinite lengths, reserved values
+        quint64 v = 0;
+        for (int i = 0; i < n; ++i)
+            v = (v << 8) | quint8(m_p[i]);
+        m_p += n;
+        *arg = v;
+        return true;
+    }
+    bool integer(qint64 *v)
+    {
+        int major;
+        quint64 arg;
+        if (!head(&major, &arg) || major > 1 || arg > quint64(std::numeric_limits<qint64>::max()))
+            return false;
+        *v = major == 0 ? qint64(arg) : -1 - qint64(arg);
+        return true;
+    }
+    // A text (3) or byte (2) string of the given major type.
+    bool string(int wanted, QByteArrayView *out)
+    {
+        int major;
+        quint64 arg;
+        if (!head(&major, &arg) || major != wanted || arg > quint64(m_end - m_p))
+            return false;
+        *out = QByteArrayView(m_p, qsizetype(arg));
+        m_p += arg;
+        return true;
+    }
+    bool array(quint64 *n)
+    {
+        int major;
+        return head(&major, n) && major == 4;
+    }
+    quint8 peek() const { return m_p < m_end ? quint8(*m_p) : 0xff; }
+    void skipByte() { ++m_p; }
+
+private:
+    const char *m_p;
+    const char *m_end;
+};
+
+thread_local StringCache t_strings;
+
+bool fastRow(CborReader &r, Row *row)
+{
+    quint64 n;
+    if (!r.array(&n) || n > 100000)
+        return false;
+    row->reserve(qsizetype(n));
+    for (quint64 i = 0; i < n; ++i) {
+        quint64 fields;
+        QByteArrayView name, type, value;
+        if (!r.array(&fields) || fields != 4 || !r.string(3, &name) || !r.string(3, &type))
+            return false;
+        Column col;
+        col.name = t_strings.get(name);
+        col.type = t_strings.get(type);
+        if (r.peek() == 0xf6) {
+            r.skipByte();
+        } else {
+            if (!r.string(2, &value))
+                return false;
+            col.value = value.toByteArray();
+        }
+        const quint8 b = r.peek();
+        if (b != 0xf4 && b != 0xf5)
+            return false;
+        r.skipByte();
+        col.unchangedToast = b == 0xf5;
+        row->append(std::move(col));
+    }
+    return true;
+}
+
+bool fastExtension(QByteArrayView bytes, Event *e)
+{
+    CborReader r(bytes);
+    int major;
+    quint64 n;
+    if (!r.head(&major, &n) || major != 5 || n > 6)
+        return false;
+    quint8 seen = 0;
+    for (quint64 i = 0; i < n; ++i) {
+        QByteArrayView k;
+        if (!r.string(3, &k) || k.size() != 1)
+            return false;
+        const char c = k[0];
+        const int bit = c == 'x' ? 0 : c == 'l' ? 1 : c == 't' ? 2 : c == 'o' ? 3 : c == 'n' ? 4 : c == 'k' ? 5 : -1;
+        if (bit < 0 || (seen & (1 << bit)))
+            return false;
+        seen |= quint8(1 << bit);
+        switch (c) {
+        case 'x':
+            if (!r.integer(&e->transactionId))
+                return false;
+            break;
+        case 'l':
+            if (!r.integer(&e->commitLsn))
+                return false;
+            break;
+        case 't':
+            if (!r.integer(&e->commitTimeUs))
+                return false;
+            break;
+        case 'o':
+            if (!fastRow(r, &e->oldRow))
+                return false;
+            break;
+        case 'n':
+            if (!fastRow(r, &e->newRow))
+                return false;
+            break;
+        case 'k': {
+            quint64 count;
+            if (!r.array(&count) || count > 1000)
+                return false;
+            e->primaryKey.reserve(qsizetype(count));
+            for (quint64 j = 0; j < count; ++j) {
+                QByteArrayView name;
+                if (!r.string(3, &name))
+                    return false;
+                e->primaryKey.append(t_strings.get(name));
+            }
+            break;
+        }
+        }
+    }
+    return r.atEnd();
+}
+
+} // namespace
+
 bool ChunkEncoder::decodeExtension(QByteArrayView bytes, Event *e)
 {
+    if (fastExtension(bytes, e))
+        return true;
+    e->transactionId = e->commitLsn = e->commitTimeUs = -1;
+    e->oldRow.clear();
+    e->newRow.clear();
+    e->primaryKey.clear();
     QCborParserError error;
     const QCborValue v = QCborValue::fromCbor(bytes.toByteArray(), &error);
     if (error.error != QCborError::NoError || !v.isMap())

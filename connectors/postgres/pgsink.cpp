@@ -1,5 +1,7 @@
 #include "pgsink.h"
 
+#include <varint.h>
+
 #include <libpq-fe.h>
 
 using namespace Qt::StringLiterals;
@@ -48,10 +50,11 @@ void appendArrayElement(QByteArray &out, const std::optional<QByteArray> &v)
     out += '"';
 }
 
-void appendCopyValue(QByteArray &out, const std::optional<QByteArray> &v)
+// COPY text format: backslash, tab, newline and carriage return escaped, \\N for NULL.
+void appendCopyValue(ByteBuffer &out, const std::optional<QByteArray> &v)
 {
     if (!v) {
-        out += "\\N";
+        out.append("\\N", 2);
         return;
     }
     const char *p = v->constData();
@@ -62,22 +65,48 @@ void appendCopyValue(QByteArray &out, const std::optional<QByteArray> &v)
         if (c != '\\' && c != '\t' && c != '\n' && c != '\r')
             continue;
         out.append(p + start, i - start);
-        out += c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r";
+        out.append(c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r", 2);
         start = i + 1;
     }
     out.append(p + start, n - start);
 }
 
-QByteArray keyText(const SinkOutput &o)
+// Outputs compare by their key values (names are the table's); hashed
+// without building a key string, since this runs for every output.
+size_t keyHash(const SinkOutput &o)
 {
-    QByteArray k;
-    for (const SinkField &f : o.key) {
-        if (f.value.text)
-            k += *f.value.text + '\0';
-        else
-            k += '\1';
+    size_t h = 0x51ed270b;
+    for (const SinkField &f : o.key)
+        h = f.value.text ? qHash(QByteArrayView(*f.value.text), h) : (h ^ 0x9e3779b97f4a7c15u) * 31;
+    return h;
+}
+
+bool sameKey(const SinkOutput &a, const SinkOutput &b)
+{
+    if (a.key.size() != b.key.size())
+        return false;
+    for (qsizetype i = 0; i < a.key.size(); ++i) {
+        if (a.key[i].value.text != b.key[i].value.text)
+            return false;
     }
-    return k;
+    return true;
+}
+
+struct KeyRef
+{
+    const SinkOutput *output;
+    size_t hash;
+    bool operator==(const KeyRef &other) const { return hash == other.hash && sameKey(*output, *other.output); }
+};
+size_t qHash(const KeyRef &k, size_t seed = 0)
+{
+    return k.hash ^ seed;
+}
+
+// Identity outputs share their names' QString data, so most comparisons end at the pointer.
+bool sameName(const QString &a, const QString &b)
+{
+    return a.constData() == b.constData() ? a.size() == b.size() : a == b;
 }
 
 const SinkValue *field(const QList<SinkField> &fields, const QString &name)
@@ -94,7 +123,7 @@ bool sameNames(const QList<SinkField> &a, const QList<SinkField> &b)
     if (a.size() != b.size())
         return false;
     for (qsizetype i = 0; i < a.size(); ++i) {
-        if (a[i].name != b[i].name)
+        if (!sameName(a[i].name, b[i].name))
             return false;
     }
     return true;
@@ -259,22 +288,21 @@ bool PgSink::copy(Table &t, const QList<const SinkOutput *> &rows, QString *erro
         pg::ResultPtr r(PQexec(m_conn.handle(), sql.constData()));
         if (PQresultStatus(r.get()) != PGRES_COPY_IN)
             return fail(QString::fromUtf8(PQresultErrorMessage(r.get())).trimmed(), error);
-        QByteArray data;
-        data.reserve(1 << 20);
+        ByteBuffer data;
         for (const SinkOutput *o : g) {
             for (qsizetype i = 0; i < o->row.size(); ++i) {
                 if (i)
-                    data += '\t';
+                    data.append('\t');
                 appendCopyValue(data, o->row[i].value.text);
             }
-            data += '\n';
+            data.append('\n');
             if (data.size() > (1 << 20) - 4096) {
-                if (PQputCopyData(m_conn.handle(), data.constData(), int(data.size())) != 1)
+                if (PQputCopyData(m_conn.handle(), data.data(), int(data.size())) != 1)
                     return fail(m_conn.lastError(), error);
                 data.clear();
             }
         }
-        if ((!data.isEmpty() && PQputCopyData(m_conn.handle(), data.constData(), int(data.size())) != 1)
+        if ((data.size() > 0 && PQputCopyData(m_conn.handle(), data.data(), int(data.size())) != 1)
             || PQputCopyEnd(m_conn.handle(), nullptr) != 1)
             return fail(m_conn.lastError(), error);
         pg::ResultPtr end(PQgetResult(m_conn.handle()));
@@ -377,7 +405,7 @@ bool PgSink::writeTable(Table &t, const QList<const SinkOutput *> &deletes, cons
     QList<const SinkOutput *> copyRows, upsertRows;
     for (const SinkOutput *o : upserts) {
         if (t.fastPath) {
-            const QByteArray k = keyText(*o);
+            const size_t k = keyHash(*o);
             if (!t.written.contains(k)) {
                 t.written.insert(k);
                 copyRows.append(o);
@@ -388,7 +416,7 @@ bool PgSink::writeTable(Table &t, const QList<const SinkOutput *> &deletes, cons
     }
     if (t.fastPath) {
         for (const SinkOutput *o : deletes)
-            t.written.insert(keyText(*o)); // deleted now, but a row may exist again later: upsert then
+            t.written.insert(keyHash(*o)); // deleted now, but a row may exist again later: upsert then
     }
     return (copyRows.isEmpty() || copy(t, copyRows, error)) && (upsertRows.isEmpty() || upsert(t, upsertRows, error))
            && (inserts.isEmpty() || copy(t, inserts, error));
@@ -404,35 +432,42 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
     // Last operation per table and key; inserts keep their order.
     struct PerTable
     {
-        QHash<QByteArray, const SinkOutput *> last;
-        QList<QByteArray> keyOrder;
+        QHash<KeyRef, qsizetype> last; // 1 + index in `order`
+        QList<const SinkOutput *> order;
         QList<const SinkOutput *> inserts;
     };
     QHash<QString, PerTable> perTable;
     QList<QString> tableOrder;
+    PerTable *current = nullptr;
+    const QString *currentName = nullptr;
     for (const SinkOutput &o : outputs) {
-        auto it = perTable.find(o.table);
-        if (it == perTable.end()) {
-            tableOrder.append(o.table);
-            it = perTable.insert(o.table, PerTable{});
+        if (!currentName || !sameName(*currentName, o.table)) {
+            auto it = perTable.find(o.table);
+            if (it == perTable.end()) {
+                tableOrder.append(o.table);
+                it = perTable.insert(o.table, PerTable{});
+                it->last.reserve(outputs.size());
+            }
+            current = &*it;
+            currentName = &o.table;
         }
         if (o.op == SqlOp::Insert) {
-            it->inserts.append(&o);
+            current->inserts.append(&o);
             continue;
         }
-        const QByteArray k = keyText(o);
-        auto &slot = it->last[k];
-        if (!slot)
-            it->keyOrder.append(k);
-        slot = &o;
+        qsizetype &slot = current->last[KeyRef{&o, keyHash(o)}];
+        if (slot == 0) {
+            current->order.append(&o);
+            slot = current->order.size();
+        } else {
+            current->order[slot - 1] = &o;
+        }
     }
     for (const QString &name : std::as_const(tableOrder)) {
         const PerTable &p = perTable[name];
         QList<const SinkOutput *> deletes, upserts;
-        for (const QByteArray &k : p.keyOrder) {
-            const SinkOutput *o = p.last.value(k);
+        for (const SinkOutput *o : p.order)
             (o->op == SqlOp::Delete ? deletes : upserts).append(o);
-        }
         const SinkOutput &shape = upserts.isEmpty() ? (p.inserts.isEmpty() ? *deletes.first() : *p.inserts.first()) : *upserts.first();
         Table *t = table(name, shape, error);
         if (!t)

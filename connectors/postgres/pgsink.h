@@ -48,7 +48,9 @@ private:
         QByteArray quoted;               // "schema"."name"
         QHash<QString, QString> types;   // column -> format_type()
         bool fastPath = false;
-        QSet<QByteArray> written;        // keys written while fastPath
+        // Hashes of the keys written while fastPath: a collision only sends
+        // a row by the upsert path, which is always correct.
+        QSet<size_t> written;
     };
     Table *table(const QString &name, const SinkOutput &shape, QString *error);
     bool writeTable(Table &t, const QList<const SinkOutput *> &deletes, const QList<const SinkOutput *> &upserts,

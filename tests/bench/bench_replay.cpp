@@ -1,4 +1,5 @@
-// `bench_replay [N] [batch]` (default 1 M change events, batch 20 000; needs
+// `bench_replay [N] [batch] [ABC]` (default 1 M change events, batch 20 000, all
+// three scenarios; needs
 // TAPEDECK_PG_URI): replay into PostgreSQL against a plain COPY of the same
 // rows into the same kind of table in the same run, as ratios:
 //   A  identity rebuild into an empty table (COPY fast path)
@@ -20,6 +21,7 @@
 #include <libpq-fe.h>
 
 #include <cstdio>
+#include <ctime>
 
 using namespace tapedeck;
 
@@ -41,6 +43,17 @@ Row makeRow(qint64 id, QRandomGenerator &rng)
                col("flag", "boolean", rng.bounded(2) ? "t" : "f")};
 }
 
+// CPU time of this process (all threads), seconds: the client's share of a
+// run, which the load of other processes on the machine affects far less
+// than wall time.
+double cpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+double g_cpuUsPerRow = 0; // of the last rawCopy()/replay()
+
 bool die(const QString &what)
 {
     std::fprintf(stderr, "bench_replay: %s\n", what.toLocal8Bit().constData());
@@ -52,6 +65,7 @@ double rawCopy(PgConnection &c, const QByteArray &table, qint64 n, int batch)
 {
     QString error;
     QRandomGenerator rng(1);
+    const double cpu0 = cpuSeconds();
     QElapsedTimer t;
     t.start();
     for (qint64 done = 0; done < n;) {
@@ -84,6 +98,7 @@ double rawCopy(PgConnection &c, const QByteArray &table, qint64 n, int batch)
                {QByteArray::number(done)}, &error) || die(error);
         c.command("COMMIT", &error) || die(error);
     }
+    g_cpuUsPerRow = (cpuSeconds() - cpu0) * 1e6 / double(n);
     return double(n) / (double(t.nsecsElapsed()) / 1e9);
 }
 
@@ -100,11 +115,14 @@ double replay(const std::shared_ptr<Tape> &tape, const QString &dsn, const QStri
     ReplayEngine engine(tape, o);
     PgSink sink(dsn, options);
     QString error;
+    const double cpu0 = cpuSeconds();
     QElapsedTimer t;
     t.start();
     engine.run(&sink, &error) || die(error);
     const double rate = double(tape->eventCount()) / (double(t.nsecsElapsed()) / 1e9);
-    std::printf("    (%lld rows by COPY, %lld by statements)\n", sink.copiedRows(), sink.statementRows());
+    g_cpuUsPerRow = (cpuSeconds() - cpu0) * 1e6 / double(tape->eventCount());
+    std::printf("    (%lld rows by COPY, %lld by statements; client CPU %.2f us/event)\n", sink.copiedRows(), sink.statementRows(),
+                g_cpuUsPerRow);
     return rate;
 }
 
@@ -115,6 +133,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     const qint64 n = argc > 1 ? QByteArray(argv[1]).toLongLong() : 1000000;
     const int batch = argc > 2 ? QByteArray(argv[2]).toInt() : 20000;
+    const QByteArray which = argc > 3 ? QByteArray(argv[3]) : QByteArray("ABC");
     const QString dsn = qEnvironmentVariable("TAPEDECK_PG_URI");
     if (dsn.isEmpty())
         die(QStringLiteral("TAPEDECK_PG_URI is not set"));
@@ -150,11 +169,16 @@ int main(int argc, char **argv)
     std::printf("bench_replay: %lld change events (inserts of distinct keys, ~120-byte rows), batch %d, PostgreSQL %d\n", n, batch,
                 c.serverVersion());
     const double copy = rawCopy(c, t + "_copy", n, batch);
-    std::printf("raw COPY (one transaction per batch)            %9.0f rows/s\n", copy);
-    const double a = replay(tape, dsn, QStringLiteral("bench-a-") + suffix, batch, {}, 1);
-    std::printf("A identity into an empty table                  %9.0f events/s  %.2fx COPY\n", a, a / copy);
-    const double b = replay(tape, dsn, QStringLiteral("bench-b-") + suffix, batch, {}, 1);
-    std::printf("B identity upserts into the populated table     %9.0f events/s  %.2fx COPY\n", b, b / copy);
+    std::printf("raw COPY (one transaction per batch)            %9.0f rows/s  (client CPU %.2f us/row)\n", copy, g_cpuUsPerRow);
+    double a = 0, b = 0;
+    if (which.contains('A') || which.contains('B')) {
+        a = replay(tape, dsn, QStringLiteral("bench-a-") + suffix, batch, {}, 1);
+        std::printf("A identity into an empty table                  %9.0f events/s  %.2fx COPY\n", a, a / copy);
+    }
+    if (which.contains('B')) {
+        b = replay(tape, dsn, QStringLiteral("bench-b-") + suffix, batch, {}, 1);
+        std::printf("B identity upserts into the populated table     %9.0f events/s  %.2fx COPY\n", b, b / copy);
+    }
     c.command("TRUNCATE " + t, &error) || die(error);
     const QString js = QStringLiteral(
         "function transform(e, ctx) {\n"
@@ -164,6 +188,8 @@ int main(int argc, char **argv)
         "          note: r.note, ts: r.ts, flag: r.flag}};\n"
         "}\n");
     for (const int threads : {1, 2}) {
+        if (!which.contains('C'))
+            break;
         c.command("TRUNCATE " + t, &error) || die(error);
         const double cj = replay(tape, dsn, QStringLiteral("bench-c%1-").arg(threads) + suffix, batch, js, threads);
         std::printf("C small JS transform, %d engine(s), empty table  %9.0f events/s  %.2fx COPY\n", threads, cj, cj / copy);

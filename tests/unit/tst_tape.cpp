@@ -1,8 +1,10 @@
 #include <tape.h>
 #include <tapeformat.h>
 #include <tapewriter.h>
+#include <chunkencoder.h>
 #include <testevents.h>
 
+#include <QCborStreamWriter>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
@@ -114,6 +116,97 @@ private Q_SLOTS:
         QVERIFY(!readBack(*tape, 10).key.has_value());
         QVERIFY(!tape->event(50, new Event, &error));
         QCOMPARE(error, path + u": no event #50 (the tape holds 50)"_qs);
+    }
+
+    // decodeExtension() reads what encodeExtension() writes with its own
+    // CBOR reader, and anything else (valid CBOR it does not expect) through
+    // QCborValue: both give the same event.
+    void changeFieldsRoundTrip_data()
+    {
+        QTest::addColumn<Event>("event");
+        Event e = testing::changeEvent(3);
+        QTest::newRow("test event") << e;
+        Event big;
+        big.transactionId = Q_INT64_C(0x7fffffffffffffff);
+        big.commitLsn = Q_INT64_C(0x100000000);
+        big.commitTimeUs = 0;
+        big.primaryKey = {u"id"_qs, u"sp\u00e9cial"_qs};
+        big.newRow = {Column{u"id"_qs, u"bigint"_qs, QByteArray("9007199254740993"), false},
+                      Column{u"sp\u00e9cial"_qs, QString(), std::nullopt, false},
+                      Column{u"blob"_qs, u"text"_qs, QByteArray(70000, 'x'), false},
+                      Column{u"medium"_qs, u"text"_qs, QByteArray(300, '\t'), false},
+                      Column{u"toast"_qs, u"text"_qs, std::nullopt, true},
+                      Column{u"empty"_qs, u"text"_qs, QByteArray(""), false}};
+        big.oldRow = {Column{u"id"_qs, u"bigint"_qs, QByteArray("-1"), false}};
+        QTest::newRow("edges") << big;
+        Event onlyKey;
+        onlyKey.primaryKey = {u"k"_qs};
+        QTest::newRow("only a key") << onlyKey;
+    }
+    void changeFieldsRoundTrip()
+    {
+        QFETCH(Event, event);
+        auto changeFields = [](const Event &e) {
+            Event c;
+            c.transactionId = e.transactionId;
+            c.commitLsn = e.commitLsn;
+            c.commitTimeUs = e.commitTimeUs;
+            c.oldRow = e.oldRow;
+            c.newRow = e.newRow;
+            c.primaryKey = e.primaryKey;
+            return c;
+        };
+        const Event expected = changeFields(event);
+        Event decoded;
+        QVERIFY(ChunkEncoder::decodeExtension(ChunkEncoder::encodeExtension(event), &decoded));
+        QCOMPARE(decoded, expected);
+        // The same fields with indefinite lengths (not what the encoder writes).
+        QByteArray cbor;
+        QCborStreamWriter w(&cbor);
+        w.startMap();
+        if (event.transactionId >= 0) {
+            w.append(QLatin1StringView("x"));
+            w.append(event.transactionId);
+        }
+        if (event.commitLsn >= 0) {
+            w.append(QLatin1StringView("l"));
+            w.append(event.commitLsn);
+        }
+        if (event.commitTimeUs >= 0) {
+            w.append(QLatin1StringView("t"));
+            w.append(event.commitTimeUs);
+        }
+        auto row = [&](const char *name, const Row &r) {
+            if (r.isEmpty())
+                return;
+            w.append(QLatin1StringView(name));
+            w.startArray();
+            for (const Column &c : r) {
+                w.startArray();
+                w.append(c.name);
+                w.append(c.type);
+                if (c.value)
+                    w.appendByteString(c.value->constData(), c.value->size());
+                else
+                    w.appendNull();
+                w.append(c.unchangedToast);
+                w.endArray();
+            }
+            w.endArray();
+        };
+        row("o", event.oldRow);
+        row("n", event.newRow);
+        if (!event.primaryKey.isEmpty()) {
+            w.append(QLatin1StringView("k"));
+            w.startArray();
+            for (const QString &k : event.primaryKey)
+                w.append(k);
+            w.endArray();
+        }
+        w.endMap();
+        Event slow;
+        QVERIFY(ChunkEncoder::decodeExtension(cbor, &slow));
+        QCOMPARE(slow, expected);
     }
 
     void streamStatistics()
