@@ -34,4 +34,9 @@ struct ReplayTarget
 // that will use the sink (the replay's worker thread); must be thread-safe.
 using SinkFactory = std::function<std::unique_ptr<Sink>(const ReplayTarget &target, QString *error)>;
 
+class TableReader; // tablediff.h
+// Creates a reader of a live table (SQLite or PostgreSQL targets) for the
+// diff, not yet opened, or nullptr + *error. Thread-safe, as SinkFactory.
+using TableReaderFactory = std::function<std::unique_ptr<TableReader>(const ReplayTarget &target, QString *error)>;
+
 } // namespace tapedeck

@@ -10,6 +10,7 @@
 #include "replaydialog.h"
 #include "settings.h"
 #include "stateview.h"
+#include "diffdialog.h"
 #include "tape.h"
 #include "timelinemarks.h"
 #include "timelineview.h"
@@ -248,6 +249,7 @@ void MainWindow::createMenus()
     view->addAction(u"&Compaction Preview"_s, this, &MainWindow::showCompactionPreview);
     QAction *state = view->addAction(u"&State at the Current Event"_s, this, &MainWindow::showStateView);
     state->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    view->addAction(u"Compare &with Table…"_s, this, &MainWindow::showCompareDialog);
 
     QMenu *replay = menuBar()->addMenu(u"&Replay"_s);
     QAction *editor = replay->addAction(u"&Transform Editor"_s, this, &MainWindow::showTransformEditor);
@@ -372,19 +374,8 @@ void MainWindow::showStateView()
             if (seq >= 0)
                 selectSeqInTable(seq);
         });
-        connect(m_stateView, &StateView::showKeyEvents, this, [this](const QString &expression, const QList<qint64> &seqs) {
-            if (!m_tape || seqs.isEmpty())
-                return;
-            // The key's last event becomes current, then the table filters to the key's events
-            // (applyVisibleRows keeps the current event); the timeline greys every other event.
-            selectSeqInTable(seqs.last());
-            m_filterBar->setText(expression);
-            m_filterBar->apply();
-            QBitArray dimmed(int(m_tape->eventCount()), true);
-            for (qint64 s : seqs)
-                dimmed.clearBit(int(s));
-            m_timeline->setDimmedSequences(dimmed);
-        });
+        connect(m_stateView, &StateView::showKeyEvents, this, &MainWindow::showEventsOf);
+        connect(m_stateView, &StateView::compareRequested, this, &MainWindow::showCompareDialog);
         connect(m_stateDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
             if (!visible && !(m_compactionDock && m_compactionDock->isVisibleTo(this)))
                 m_timeline->setDimmedSequences(QBitArray());
@@ -394,6 +385,49 @@ void MainWindow::showStateView()
     }
     m_stateDock->show();
     m_stateDock->raise();
+}
+
+void MainWindow::showEventsOf(const QString &expression, const QList<qint64> &seqs)
+{
+    if (!m_tape || seqs.isEmpty())
+        return;
+    // The key's last event becomes current, then the table filters to the key's events
+    // (applyVisibleRows keeps the current event); the timeline greys every other event.
+    selectSeqInTable(seqs.last());
+    if (!expression.isEmpty()) {
+        m_filterBar->setText(expression);
+        m_filterBar->apply();
+    }
+    QBitArray dimmed(int(m_tape->eventCount()), true);
+    for (qint64 s : seqs) {
+        if (s >= 0 && s < dimmed.size())
+            dimmed.clearBit(int(s));
+    }
+    m_timeline->setDimmedSequences(dimmed);
+}
+
+void MainWindow::showCompareDialog()
+{
+    showStateView();
+    if (!m_compareDialog) {
+        m_compareDialog = new DiffDialog(m_settings, this);
+        m_compareDialog->setFactories(m_tableReaderFactory, m_sinkFactory);
+        connect(m_compareDialog, &DiffDialog::jumpToEvents, this, &MainWindow::showEventsOf);
+        connect(m_stateView, &StateView::stateReady, m_compareDialog, [this] {
+            m_compareDialog->setState(m_stateView->state(), m_tape ? QFileInfo(m_tape->path()).completeBaseName() : QString());
+        });
+        connect(m_stateView, &StateView::frameReady, m_compareDialog, [this] { m_compareDialog->setPoint(m_stateView->model()->frame().snapshot.end()); });
+    }
+    m_compareDialog->setState(m_stateView->state(), m_tape ? QFileInfo(m_tape->path()).completeBaseName() : QString());
+    m_compareDialog->setPoint(m_stateView->model()->frame().snapshot.isValid() ? m_stateView->model()->frame().snapshot.end() : -1);
+    if (m_tape && !m_demoOrdersPath.isEmpty() && QFileInfo(m_tape->path()).absolutePath() == QFileInfo(m_demoOrdersPath).absolutePath()
+        && m_compareDialog->sqlitePathEdit()->text().isEmpty()) {
+        // The demo's dual-write story: its log table against the SQLite copy that lost writes.
+        m_compareDialog->setSqliteTarget(m_demoOrdersPath, u"orders"_s);
+        m_compareDialog->setStateTable(u"public.orders"_s);
+    }
+    m_compareDialog->show();
+    m_compareDialog->raise();
 }
 
 QString MainWindow::demoResourcePath()

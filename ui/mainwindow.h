@@ -28,6 +28,7 @@ class PostgresService;
 class ReplayDialog;
 class Settings;
 class StateView;
+class DiffDialog;
 class Tape;
 class TimelineView;
 class TimelineWidget;
@@ -88,6 +89,12 @@ public:
     // Opens (or raises) the "State" dock: the table the log implies at the current event.
     void showStateView();
     StateView *stateView() const { return m_stateView; }
+    // "Compare with Table…": the diff of a log table against SQLite or PostgreSQL
+    // (opens the State dock too: it owns the tape's LogState). With the demo
+    // open, the demo's SQLite orders are filled in.
+    void showCompareDialog();
+    DiffDialog *compareDialog() const { return m_compareDialog; }
+    void setTableReaderFactory(TableReaderFactory factory) { m_tableReaderFactory = std::move(factory); }
     // The brushed selection's events are being looked up.
     bool isSelectionPending() const;
     QString statusText() const;
@@ -116,6 +123,9 @@ private:
     void applyVisibleRows();
     void startSelectionJob();
     void selectSeqInTable(qint64 seq);
+    // Makes the last of `seqs` current, filters the table with `expression`
+    // (when not empty) and greys the other events on the timeline.
+    void showEventsOf(const QString &expression, const QList<qint64> &seqs);
     // Feeds the table / timeline selection to the transform editor and the replay panel.
     void updateReplaySources();
 
@@ -132,6 +142,8 @@ private:
     CompactionPanel *m_compaction = nullptr;
     QDockWidget *m_compactionDock = nullptr;
     StateView *m_stateView = nullptr;
+    DiffDialog *m_compareDialog = nullptr;
+    TableReaderFactory m_tableReaderFactory;
     QDockWidget *m_stateDock = nullptr;
     std::unique_ptr<JobTracker> m_selectionJobs;
     QTimer *m_selectionTimer = nullptr;

@@ -200,6 +200,8 @@ StateView::StateView(QWidget *parent)
     m_showEvents->setToolTip(u"Filter the event table to this key's events and mark them on the timeline"_s);
     m_export = new QPushButton(u"Export…"_s, this);
     m_export->setToolTip(u"Save the rows shown (search applied) as CSV or JSON lines"_s);
+    m_compare = new QPushButton(u"Compare with Table…"_s, this);
+    m_compare->setToolTip(u"Diff this table's state against a live table in SQLite or PostgreSQL"_s);
     m_view = new QTableView(this);
     m_view->setModel(m_model);
     m_view->setItemDelegate(new ChangedRowDelegate(m_view));
@@ -229,6 +231,7 @@ StateView::StateView(QWidget *parent)
     second->addWidget(m_search, 1);
     second->addWidget(m_showEvents);
     second->addWidget(m_export);
+    second->addWidget(m_compare);
     auto *bottom = new QHBoxLayout;
     bottom->addWidget(m_status, 1);
     bottom->addWidget(m_progress);
@@ -257,6 +260,7 @@ StateView::StateView(QWidget *parent)
     connect(searchTimer, &QTimer::timeout, this, &StateView::scheduleFrame);
     connect(m_showEvents, &QPushButton::clicked, this, &StateView::showEventsOfCurrentKey);
     connect(m_export, &QPushButton::clicked, this, &StateView::exportDialog);
+    connect(m_compare, &QPushButton::clicked, this, &StateView::compareRequested);
     connect(m_view, &QTableView::doubleClicked, this, &StateView::showEventsOfCurrentKey);
     connect(m_model, &StateModel::loadError, this, [this](const QString &e) {
         m_error = e;

@@ -79,6 +79,8 @@ Q_SIGNALS:
     // The user released the slider: make this event current (-1: none).
     void currentSeqRequested(qint64 seq);
     void exportFinished(qint64 rows, const QString &error);
+    void compareRequested(); // "Compare with Table…"
+
 
 private:
     void scheduleFrame();
@@ -96,6 +98,7 @@ private:
     QLineEdit *m_search = nullptr;
     QPushButton *m_showEvents = nullptr;
     QPushButton *m_export = nullptr;
+    QPushButton *m_compare = nullptr;
     QLabel *m_status = nullptr;
     QProgressBar *m_progress = nullptr;
     QTimer *m_frameTimer = nullptr;

@@ -53,6 +53,7 @@ int main(int argc, char **argv)
     window.setKafkaService(&kafka);
     window.setPostgresService(&postgres);
     window.setSinkFactory(&tapedeck::createSink);
+    window.setTableReaderFactory(&tapedeck::createTableReader);
     window.show();
 
     const QStringList files = parser.positionalArguments();

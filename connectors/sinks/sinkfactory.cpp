@@ -2,7 +2,9 @@
 
 #include <kafkasink.h>
 #include <pgsink.h>
+#include <pgtablereader.h>
 #include <sqlitesink.h>
+#include <sqlitetablereader.h>
 
 using namespace Qt::StringLiterals;
 
@@ -25,6 +27,25 @@ std::unique_ptr<Sink> createSink(const ReplayTarget &target, QString *error)
         return std::make_unique<KafkaSink>(target.kafka, target.kafkaTopic);
     }
     *error = u"no target to replay into: %1 is incomplete"_s.arg(target.describe());
+    return nullptr;
+}
+
+std::unique_ptr<TableReader> createTableReader(const ReplayTarget &target, QString *error)
+{
+    switch (target.kind) {
+    case ReplayTarget::Kind::Sqlite:
+        if (target.sqlitePath.isEmpty())
+            break;
+        return std::make_unique<SqliteTableReader>(target.sqlitePath);
+    case ReplayTarget::Kind::Postgres:
+        if (target.pgDsn.trimmed().isEmpty())
+            break;
+        return std::make_unique<PgTableReader>(target.pgDsn);
+    case ReplayTarget::Kind::Kafka:
+        *error = u"a Kafka topic is not a table: compare with an SQLite file or a PostgreSQL table"_s;
+        return nullptr;
+    }
+    *error = u"no table to compare with: %1 is incomplete"_s.arg(target.describe());
     return nullptr;
 }
 

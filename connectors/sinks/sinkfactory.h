@@ -1,11 +1,14 @@
 #pragma once
 
 #include <replaytarget.h>
+#include <tablediff.h>
 
 namespace tapedeck {
 
 // The SinkFactory that app/tapedeck hands to the GUI: SqliteSink, PgSink or
 // KafkaSink for a ReplayTarget. Thread-safe (it only constructs).
 std::unique_ptr<Sink> createSink(const ReplayTarget &target, QString *error);
+// The TableReaderFactory for the diff: SqliteTableReader or PgTableReader.
+std::unique_ptr<TableReader> createTableReader(const ReplayTarget &target, QString *error);
 
 } // namespace tapedeck
