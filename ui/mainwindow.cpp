@@ -509,6 +509,8 @@ void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
         m_timeline->setTape(m_tape);
         if (m_compaction)
             m_compaction->setTape(m_tape);
+        if (m_stateView)
+            m_stateView->setTape(m_tape);
         updateStatus();
         updateTitle();
         return;
@@ -523,6 +525,9 @@ void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
         m_timeline->setTape(m_tape);
         if (m_compaction)
             m_compaction->setTape(m_tape);
+        // The state is indexed again once, on the complete tape.
+        if (m_stateView)
+            m_stateView->setTape(m_tape);
     }
     if (atBottom)
         m_table->scrollToBottom();

@@ -50,7 +50,9 @@ void StateModel::setFrame(StateFrame frame)
     m_jobs->cancel();
     // Rows whose last event did not change stay loaded: scrubbing re-reads only what moved.
     QHash<quint32, LogStateRow> kept;
-    const bool sameTable = frame.state == m_frame.state && frame.table == m_frame.table && frame.snapshot.isValid();
+    // The cache keeps what scrolling and scrubbing loaded, up to a bound (then only the new window).
+    const bool sameTable = frame.state == m_frame.state && frame.table == m_frame.table && frame.snapshot.isValid()
+        && m_rows.size() <= MaxCachedRows;
     const bool sameColumns = sameTable && frame.columns == m_frame.columns;
     if (sameTable) {
         for (auto it = m_rows.cbegin(); it != m_rows.cend(); ++it) {

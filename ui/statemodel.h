@@ -51,6 +51,7 @@ public:
         LoadedRole,                   // bool: the row was read
     };
     static constexpr int WindowRows = 256;
+    static constexpr int MaxCachedRows = 50000;
 
     explicit StateModel(QObject *parent = nullptr);
     ~StateModel() override;
