@@ -35,7 +35,7 @@ struct Batch
 {
     QList<SinkOutput> data;
     QList<ReplayPosition> progress;
-    qint64 events = 0, inRange = 0, outputs = 0, skipped = 0;
+    qint64 events = 0, inRange = 0, outputs = 0, skipped = 0, dropped = 0;
     QStringList errors;
     QString stopError;
     bool written = false; // handed to the sink
@@ -350,6 +350,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
         m_stats.inRange += flight.inRange;
         m_stats.outputs += flight.outputs;
         m_stats.skipped += flight.skipped;
+        m_stats.dropped += flight.dropped;
         for (const QString &e : std::as_const(flight.errors)) {
             if (m_errors.size() < 100)
                 m_errors.append(e);
@@ -479,6 +480,8 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                             deadLetter.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
                         }
                     } else {
+                        if (r.outputs.isEmpty())
+                            ++next.dropped;
                         for (SinkOutput &out : r.outputs) {
                             if (sink && out.kind != sink->accepts()) {
                                 stopError = u"event #%1: a %2 output cannot be written to %3"_s.arg(seqs[i])

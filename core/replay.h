@@ -48,6 +48,7 @@ struct ReplayStats
     qint64 outputs = 0;      // produced by the transform
     qint64 written = 0;      // committed to the sink
     qint64 skipped = 0;      // events whose transform failed and were skipped
+    qint64 dropped = 0;      // events in range the transform ran on that gave no output
     qint64 batches = 0;
     qint64 resumedAfterSeq = -1; // last committed sequence number found on open, -1 none
     double seconds = 0;

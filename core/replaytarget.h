@@ -23,6 +23,10 @@ struct ReplayTarget
     KafkaConnection kafka;   // with the typed secrets
     QString kafkaTopic;
     bool createTables = false; // SQL targets: create a missing table from the first output's shape
+    // With createTables: asked on the sink's thread before each creation, with
+    // the table and the exact CREATE TABLE statement; false declines (the
+    // replay stops with an error). Unset: create without asking.
+    std::function<bool(const QString &table, const QString &statement)> confirmCreateTable;
 
     // "sqlite:/tmp/x.db", "postgresql://user@host/db" (never the password), "kafka://host:9092/topic".
     QString describe() const;

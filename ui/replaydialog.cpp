@@ -5,6 +5,7 @@
 #include "settings.h"
 #include "tape.h"
 #include "transformeditor.h"
+#include "valueformat.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -18,6 +19,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -98,6 +100,9 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     sourceForm->addRow(u"Tape:"_s, m_tapeLabel);
     sourceForm->addRow(u"Events:"_s, m_range);
     sourceForm->addRow(QString(), fromTo);
+    m_changeLanesOnly = new QCheckBox(u"Only the change-event lanes (leave the Kafka records out)"_s, this);
+    m_changeLanesOnly->setToolTip(u"The identity writes change events to SQL; Kafka records need a transform"_s);
+    sourceForm->addRow(QString(), m_changeLanesOnly);
 
     // Transform.
     m_transform = new QComboBox(this);
@@ -169,7 +174,9 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_kafkaForm->addRow(u"Topic:"_s, m_kafkaTopic);
     m_targetStack->addWidget(kafkaPage);
 
-    m_createTables = new QCheckBox(u"Create missing tables from the outputs' shape"_s, this);
+    m_createTables = new QCheckBox(u"Offer to create missing tables from the outputs' shape (asks first)"_s, this);
+    m_createTables->setChecked(true);
+    m_createTables->setToolTip(u"When the target lacks a table, the replay shows the CREATE TABLE it would run and asks"_s);
     m_replayId = new QLineEdit(this);
     m_replayId->setToolTip(u"Progress is kept per replay id: rerunning with the same id continues after the last committed batch"_s);
     m_onError = new QComboBox(this);
@@ -236,6 +243,36 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
         showProgress(r);
         showSummary(r);
         setRunning(false);
+        // The server wants a password nobody typed: ask for it, then run again
+        // (the replay was confirmed already; nothing was written).
+        const bool authFailed = r.error.contains(u"no password supplied"_s) || r.error.contains(u"password authentication failed"_s);
+        if (!r.ok && !r.cancelled && !r.dryRun && authFailed && m_lastKind == ReplayTarget::Kind::Postgres && !m_passwordAsked) {
+            m_passwordAsked = true;
+            const QString prompt = u"Password for %1:"_s.arg(m_lastTarget);
+            std::optional<QString> password;
+            if (m_passwordPrompt) {
+                password = m_passwordPrompt(prompt);
+            } else {
+                bool ok = false;
+                const QString typed = QInputDialog::getText(this, u"Replay"_s, prompt, QLineEdit::Password, QString(), &ok);
+                if (ok)
+                    password = typed;
+            }
+            if (password && !password->isEmpty()) {
+                m_pgPassword->setText(*password);
+                run(false, true);
+            }
+        }
+    });
+    m_runner->setCreateTableHandler([this](const QString &table, const QString &statement) {
+        QString sql = statement;
+        sql.replace(u"; "_s, u";\n"_s); // CREATE SCHEMA IF NOT EXISTS …; CREATE TABLE …
+        const QString question = u"%1 has no table %2. Create it from the outputs' shape with:\n\n%3;"_s.arg(m_lastTarget, table, sql);
+        m_createQuestions.append(question);
+        if (m_confirmCreate)
+            return m_confirmCreate(question);
+        return QMessageBox::question(this, u"Create Table"_s, question, QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+            == QMessageBox::Yes;
     });
 
     for (const QString &name : m_settings->pgProfileNames())
@@ -268,6 +305,7 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
         connect(edit, &QLineEdit::textChanged, this, &ReplayDialog::validate);
     connect(m_transform, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
     connect(m_onError, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
+    connect(m_changeLanesOnly, &QCheckBox::toggled, this, &ReplayDialog::validate);
     connect(m_dryRun, &QPushButton::clicked, this, &ReplayDialog::startDryRun);
     connect(m_replay, &QPushButton::clicked, this, &ReplayDialog::startReplay);
     connect(m_cancel, &QPushButton::clicked, this, &ReplayDialog::cancel);
@@ -287,6 +325,12 @@ void ReplayDialog::setTape(std::shared_ptr<const Tape> tape)
         m_tapeLabel->setText(u"No tape open"_s);
     } else {
         const QFileInfo info(m_tape->path());
+        bool changes = false, records = false;
+        for (const StreamStats &s : m_tape->streams())
+            (s.key.kind == SourceKind::Postgres ? changes : records) = true;
+        m_changeLanesOnly->setEnabled(changes && records);
+        if (!same)
+            m_changeLanesOnly->setChecked(false);
         m_tapeLabel->setText(u"%1 · %2 events"_s.arg(info.fileName(), QLocale().toString(m_tape->eventCount())));
         if (!same) {
             m_replayId->setText(info.fileName());
@@ -407,6 +451,24 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
     }
     }
 
+    if (m_changeLanesOnly->isChecked() && m_changeLanesOnly->isEnabled()) {
+        QList<quint32> lanes;
+        for (const StreamStats &s : m_tape->streams()) {
+            if (s.key.kind == SourceKind::Postgres && o->selection.includesStream(s.id))
+                lanes.append(s.id);
+        }
+        if (lanes.isEmpty()) {
+            *problem = u"The selection has no change-event lanes"_s;
+            return false;
+        }
+        std::sort(lanes.begin(), lanes.end());
+        if (o->selection.isEmpty()) {
+            o->selection.axis = AxisKind::Position;
+            o->selection.range = AxisRange{0, m_tape->eventCount()};
+        }
+        o->selection.streams = lanes;
+    }
+
     const auto transform = TransformChoice(m_transform->currentData().toInt());
     if (transform == TransformChoice::Editor) {
         if (!m_editor) {
@@ -495,6 +557,35 @@ QString ReplayDialog::confirmationQuestion(const ReplayOptions &o, const ReplayT
              o.transformSource.isEmpty() ? u"identity"_s : o.transformFile);
 }
 
+qint64 ReplayDialog::recordsInRange(const ReplayOptions &o, bool *exact) const
+{
+    *exact = true;
+    if (!m_tape)
+        return 0;
+    const EventSelection &sel = o.selection;
+    const bool wholeSeqs = sel.isEmpty()
+        || (sel.axis == AxisKind::Position && sel.range.from <= 0 && sel.range.to >= m_tape->eventCount());
+    qint64 n = 0;
+    for (const StreamStats &s : m_tape->streams()) {
+        if (s.key.kind == SourceKind::Postgres || s.count == 0 || !sel.includesStream(s.id))
+            continue;
+        const qint64 minMs = s.minTimestampUs / 1000, maxMs = s.maxTimestampUs / 1000;
+        const bool timeSel = !sel.isEmpty() && sel.axis == AxisKind::Time;
+        // A lane that cannot meet the bounds holds none; one that meets them
+        // only in part is counted whole, as an upper bound.
+        if (s.maxPosition < o.fromPosition || s.minPosition > o.toPosition || maxMs < o.fromTimeMs || minMs > o.toTimeMs
+            || (timeSel && !sel.range.overlaps(s.minTimestampUs, s.maxTimestampUs)))
+            continue;
+        const bool covered = s.minPosition >= o.fromPosition && s.maxPosition <= o.toPosition && minMs >= o.fromTimeMs
+            && maxMs <= o.toTimeMs
+            && (wholeSeqs || (timeSel && s.minTimestampUs >= sel.range.from && s.maxTimestampUs < sel.range.to));
+        if (!covered)
+            *exact = false;
+        n += s.count;
+    }
+    return n;
+}
+
 void ReplayDialog::validate()
 {
     if (m_runner && m_runner->isRunning())
@@ -523,10 +614,11 @@ void ReplayDialog::startDryRun()
 
 void ReplayDialog::startReplay()
 {
+    m_passwordAsked = false;
     run(false);
 }
 
-void ReplayDialog::run(bool dryRun)
+void ReplayDialog::run(bool dryRun, bool confirmed)
 {
     if (isRunning())
         return;
@@ -538,7 +630,44 @@ void ReplayDialog::run(bool dryRun)
         return;
     }
     o.dryRun = dryRun;
-    if (!dryRun) {
+    if (o.transformSource.isEmpty() && t.kind != ReplayTarget::Kind::Kafka && o.onError == ReplayOptions::OnError::Stop) {
+        bool exact = true;
+        if (const qint64 records = recordsInRange(o, &exact); records > 0) {
+            const QLocale locale;
+            m_lastWarning = u"The range has %1 %2 the identity cannot write to SQL: it would stop at the first one.\n\n"
+                            "Replay only the change-event lanes, pick a transform, or skip the records "
+                            "(On error: skip, to the dead-letter file)."_s
+                                .arg(exact ? locale.toString(records) : u"up to "_s + locale.toString(records),
+                                     records == 1 ? u"Kafka record"_s : u"Kafka records"_s);
+            MixedChoice choice = MixedChoice::Cancel;
+            if (m_mixed) {
+                choice = m_mixed(m_lastWarning);
+            } else {
+                QMessageBox box(QMessageBox::Warning, u"Replay"_s, m_lastWarning, QMessageBox::Cancel, this);
+                QPushButton *lanes = box.addButton(u"Only Change-Event Lanes"_s, QMessageBox::AcceptRole);
+                QPushButton *skip = box.addButton(u"Skip the Records"_s, QMessageBox::DestructiveRole);
+                box.setDefaultButton(lanes);
+                box.exec();
+                choice = box.clickedButton() == lanes ? MixedChoice::ChangeLanesOnly
+                    : box.clickedButton() == skip     ? MixedChoice::Skip
+                                                      : MixedChoice::Cancel;
+            }
+            if (choice == MixedChoice::Cancel)
+                return;
+            if (choice == MixedChoice::ChangeLanesOnly)
+                m_changeLanesOnly->setChecked(true);
+            else
+                m_onError->setCurrentIndex(m_onError->findData(u"skip"_s));
+            o = ReplayOptions();
+            t = ReplayTarget();
+            if (!buildOptions(&o, &t, &problem)) {
+                m_problem->setText(problem);
+                return;
+            }
+            o.dryRun = dryRun;
+        }
+    }
+    if (!dryRun && !confirmed) {
         if (!m_factory)
             return;
         m_lastQuestion = confirmationQuestion(o, t);
@@ -549,8 +678,11 @@ void ReplayDialog::run(bool dryRun)
         if (!yes)
             return;
     }
+    if (!dryRun && !m_factory)
+        return;
     m_lastRunDry = dryRun;
     m_lastTarget = t.describe();
+    m_lastKind = t.kind;
     m_summary->clear();
     m_progress->setValue(0);
     m_progress->setFormat(u"starting…"_s);
@@ -626,15 +758,19 @@ void ReplayDialog::showSummary(const ReplayReport &r)
         lines << u"Stopped: %1"_s.arg(r.error);
     if (s.resumedAfterSeq >= 0)
         lines << u"Resumed after event #%1 (committed earlier under this replay id)"_s.arg(s.resumedAfterSeq);
-    lines << u"%1 events read, %2 in range, %3 outputs, %4 %5, %6 dropped, %7 errors, %8 batches, %9"_s
-                 .arg(locale.toString(s.events), locale.toString(s.inRange), locale.toString(s.outputs),
-                      locale.toString(r.dryRun ? s.outputs : s.written), r.dryRun ? u"would be written"_s : u"written"_s,
-                      r.drops >= 0 ? locale.toString(r.drops) : u"?"_s, locale.toString(s.skipped),
-                      locale.toString(s.batches), formatDuration(s.seconds));
+    using ValueFormat::count;
+    lines << u"%1 read, %2 in range, %3, %4 %5, %6 dropped, %7, %8, %9"_s
+                 .arg(count(s.events, u"event"_s, u"events"_s), locale.toString(s.inRange),
+                      count(s.outputs, u"output"_s, u"outputs"_s), locale.toString(r.dryRun ? s.outputs : s.written),
+                      r.dryRun ? u"would be written"_s : u"written"_s, locale.toString(r.drops),
+                      count(s.skipped, u"error"_s, u"errors"_s), count(s.batches, u"batch"_s, u"batches"_s),
+                      formatDuration(s.seconds));
     for (auto it = r.perTarget.cbegin(); it != r.perTarget.cend(); ++it)
-        lines << u"  %1: %2 %3"_s.arg(it.key(), locale.toString(it.value()), r.dryRun ? u"outputs"_s : u"rows written"_s);
+        lines << u"  %1: %2"_s.arg(it.key(), r.dryRun ? count(it.value(), u"output"_s, u"outputs"_s)
+                                                  : count(it.value(), u"row written"_s, u"rows written"_s));
     if (!r.errors.isEmpty()) {
-        lines << u"Errors (first %1):"_s.arg(std::min<qsizetype>(r.errors.size(), 20));
+        const qint64 total = std::max<qint64>(s.skipped, r.errors.size());
+        lines << (total > 20 ? u"Errors (the first 20 of %1):"_s.arg(QLocale().toString(total)) : u"Errors:"_s);
         for (const QString &e : r.errors.mid(0, 20))
             lines << u"  "_s + e;
     }

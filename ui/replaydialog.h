@@ -7,6 +7,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <optional>
 #include <memory>
 
 class QCheckBox;
@@ -41,6 +42,8 @@ class ReplayDialog : public QDialog
 public:
     enum class Range { Whole, Selection, Positions, Times };
     enum class TransformChoice { Identity, Editor, File };
+    // What to do when the identity would meet Kafka records on the way into SQL.
+    enum class MixedChoice { ChangeLanesOnly, Skip, Cancel };
 
     ReplayDialog(Settings *settings, QWidget *parent = nullptr);
     ~ReplayDialog() override;
@@ -55,6 +58,24 @@ public:
     // Tests replace it (and read the question).
     void setConfirmHandler(std::function<bool(const QString &question)> handler) { m_confirm = std::move(handler); }
     QString lastQuestion() const { return m_lastQuestion; }
+    // Asked (during a run) before a missing SQL table is created, naming it
+    // and the CREATE TABLE statement. Default: a message box.
+    void setCreateTableHandler(std::function<bool(const QString &question)> handler) { m_confirmCreate = std::move(handler); }
+    QStringList createTableQuestions() const { return m_createQuestions; }
+    // Asked before an identity run into SQL whose range holds Kafka records
+    // (the identity stops at the first one). Default: a message box.
+    void setMixedTapeHandler(std::function<MixedChoice(const QString &warning)> handler) { m_mixed = std::move(handler); }
+    QString lastWarning() const { return m_lastWarning; }
+    // Asked when PostgreSQL refuses the connection for want of a password
+    // (none typed); the answer is used for this run and never stored; the
+    // replay then starts again. nullopt: give up. Default: an input dialog.
+    void setPasswordPrompt(std::function<std::optional<QString>(const QString &prompt)> prompt)
+    {
+        m_passwordPrompt = std::move(prompt);
+    }
+    // Kafka (and kcat) records the options' range may hold: exact for the
+    // whole tape or whole lanes, else an upper bound (*exact false).
+    qint64 recordsInRange(const ReplayOptions &options, bool *exact) const;
 
     // Builds what the form says, or false + *problem ("From: not a position").
     bool buildOptions(ReplayOptions *options, ReplayTarget *target, QString *problem) const;
@@ -69,6 +90,7 @@ public:
     QComboBox *rangeBox() const { return m_range; }
     QLineEdit *fromEdit() const { return m_from; }
     QLineEdit *toEdit() const { return m_to; }
+    QCheckBox *changeLanesOnlyBox() const { return m_changeLanesOnly; }
     QComboBox *transformBox() const { return m_transform; }
     QLineEdit *transformFileEdit() const { return m_transformFile; }
     QComboBox *targetBox() const { return m_target; }
@@ -77,6 +99,7 @@ public:
     QLineEdit *pgDsnEdit() const { return m_pgDsn; }
     QLineEdit *pgPasswordEdit() const { return m_pgPassword; }
     QComboBox *kafkaProfileBox() const { return m_kafkaProfile; }
+    QLineEdit *kafkaBootstrapEdit() const { return m_kafkaBootstrap; }
     QLineEdit *kafkaTopicEdit() const { return m_kafkaTopic; }
     QCheckBox *createTablesBox() const { return m_createTables; }
     QLineEdit *replayIdEdit() const { return m_replayId; }
@@ -101,7 +124,7 @@ private:
     void updateRangeFields();
     void loadPgProfile();
     void loadKafkaProfile();
-    void run(bool dryRun);
+    void run(bool dryRun, bool confirmed = false);
     void showProgress(const ReplayReport &report);
     void showSummary(const ReplayReport &report);
     void setRunning(bool running);
@@ -115,6 +138,13 @@ private:
     QString m_selectionDescription;
     std::function<bool(const QString &)> m_confirm;
     QString m_lastQuestion;
+    std::function<bool(const QString &)> m_confirmCreate;
+    QStringList m_createQuestions;
+    std::function<MixedChoice(const QString &)> m_mixed;
+    std::function<std::optional<QString>(const QString &)> m_passwordPrompt;
+    bool m_passwordAsked = false;
+    ReplayTarget::Kind m_lastKind = ReplayTarget::Kind::Sqlite;
+    QString m_lastWarning;
     bool m_lastRunDry = false;
     QString m_lastTarget;
 
@@ -122,6 +152,7 @@ private:
     QComboBox *m_range = nullptr;
     QLineEdit *m_from = nullptr;
     QLineEdit *m_to = nullptr;
+    QCheckBox *m_changeLanesOnly = nullptr;
     QComboBox *m_transform = nullptr;
     QLineEdit *m_transformFile = nullptr;
     QComboBox *m_target = nullptr;

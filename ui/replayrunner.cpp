@@ -4,18 +4,23 @@
 
 #include <QPointer>
 
+#include <condition_variable>
 #include <mutex>
 
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
-// The engine pointer, guarded so that cancel() never races its destruction.
+// The engine pointer, guarded so that cancel() never races its destruction;
+// and the answer to a question asked on the GUI thread (cancel() answers no,
+// so the destructor never waits on a worker that waits on the GUI).
 struct ReplayRunner::Shared
 {
     std::mutex mutex;
+    std::condition_variable answered;
     ReplayEngine *engine = nullptr;
     bool cancelled = false;
+    int answer = -1; // -1 pending, 0 no, 1 yes
 };
 
 ReplayRunner::ReplayRunner(QObject *parent) : QObject(parent), m_shared(std::make_shared<Shared>())
@@ -36,6 +41,7 @@ void ReplayRunner::cancel()
     m_shared->cancelled = true;
     if (m_shared->engine)
         m_shared->engine->cancel();
+    m_shared->answered.notify_all();
 }
 
 bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &options, const ReplayTarget &target,
@@ -51,7 +57,33 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
     m_report.dryRun = options.dryRun;
     QPointer<ReplayRunner> self(this);
     std::shared_ptr<Shared> shared = m_shared;
-    m_thread = std::thread([self, shared, tape = std::move(tape), options, target, factory = std::move(factory)] {
+    ReplayTarget sinkTarget = target;
+    if (m_createTable && sinkTarget.createTables) {
+        sinkTarget.confirmCreateTable = [self, shared, handler = m_createTable](const QString &table, const QString &sql) {
+            {
+                std::lock_guard lock(shared->mutex);
+                if (shared->cancelled)
+                    return false;
+                shared->answer = -1;
+            }
+            if (!self)
+                return false;
+            QMetaObject::invokeMethod(
+                self.data(),
+                [shared, handler, table, sql] {
+                    const bool yes = handler(table, sql);
+                    std::lock_guard lock(shared->mutex);
+                    shared->answer = yes ? 1 : 0;
+                    shared->answered.notify_all();
+                },
+                Qt::QueuedConnection);
+            std::unique_lock lock(shared->mutex);
+            shared->answered.wait(lock, [&] { return shared->answer >= 0 || shared->cancelled; });
+            return shared->answer == 1 && !shared->cancelled;
+        };
+    }
+    m_thread = std::thread([self, shared, tape = std::move(tape), options, target = std::move(sinkTarget),
+                            factory = std::move(factory)] {
         ReplayReport report;
         report.dryRun = options.dryRun;
         ReplayEngine engine(tape, options);
@@ -98,7 +130,7 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
             report.eventsWithOutputs += pendingEvents;
             pendingEvents = 0;
             report.stats = stats;
-            report.drops = stats.inRange - stats.skipped - report.eventsWithOutputs;
+            report.drops = stats.dropped;
             report.errors = engine.errors();
             post(report, false);
         });
@@ -109,8 +141,8 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
             sink = factory ? factory(target, &error) : nullptr;
             if (!sink && error.isEmpty())
                 error = u"no target to replay into"_s;
-            if (sink)
-                report.target = sink->describe();
+            // The target as the user named it (a sink may only know its name once open).
+            report.target = target.describe();
         }
         if (options.dryRun || sink)
             ok = engine.run(sink.get(), &error);
@@ -126,8 +158,7 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
         report.ok = ok;
         report.cancelled = !ok && engine.cancelled();
         report.error = ok ? QString() : error;
-        if (!ok && !report.cancelled)
-            report.drops = -1; // the failing batch's events after the error were read but not run
+        report.drops = report.stats.dropped;
         post(report, true);
     });
     return true;

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -22,7 +23,7 @@ struct ReplayReport
     // Outputs per table or topic: committed ones (a replay) or produced ones (a dry run).
     QMap<QString, qint64> perTarget;
     qint64 eventsWithOutputs = 0;
-    qint64 drops = -1;        // events in range that gave no output; -1 unknown (stopped by an error)
+    qint64 drops = 0;         // events in range the transform ran on that gave no output
     QStringList errors;       // first 100 per-event errors (skipped events)
     QString error;            // what stopped the run, empty on success
     bool finished = false;
@@ -50,6 +51,12 @@ public:
                SinkFactory factory);
     void cancel();
     bool isRunning() const { return m_running; }
+    // Asked on the GUI thread (the worker waits for the answer) before a SQL
+    // target creates a missing table; unset: the target's createTables alone decides.
+    void setCreateTableHandler(std::function<bool(const QString &table, const QString &statement)> handler)
+    {
+        m_createTable = std::move(handler);
+    }
     const ReplayReport &report() const { return m_report; }
 
 Q_SIGNALS:
@@ -62,6 +69,7 @@ private:
     std::thread m_thread;
     bool m_running = false;
     ReplayReport m_report;
+    std::function<bool(const QString &, const QString &)> m_createTable;
 };
 
 } // namespace tapedeck

@@ -1,4 +1,5 @@
 #include "transformeditor.h"
+#include "valueformat.h"
 
 #include "jobtracker.h"
 #include "qsci.h"
@@ -648,18 +649,19 @@ void TransformEditor::showTestReport(const ReplayReport &r, bool finished)
                                : r.cancelled ? u"Cancelled dry run over %1: "_s.arg(range)
                                              : u"Dry run over %1 stopped: "_s.arg(range))
                             : u"Running over %1: "_s.arg(range);
-    head += u"%1 events in range · %2 outputs · %3 dropped · %4 errors · %5 s"_s.arg(locale.toString(s.inRange))
-                .arg(locale.toString(s.outputs))
-                .arg(r.drops >= 0 ? locale.toString(r.drops) : u"?"_s)
-                .arg(locale.toString(s.skipped))
+    using ValueFormat::count;
+    head += u"%1 in range · %2 · %3 dropped · %4 · %5 s"_s.arg(count(s.inRange, u"event"_s, u"events"_s),
+                                                          count(s.outputs, u"output"_s, u"outputs"_s),
+                                                          locale.toString(r.drops), count(s.skipped, u"error"_s, u"errors"_s))
                 .arg(s.seconds, 0, 'f', 2);
     lines << head;
     if (finished && !r.ok && !r.cancelled)
         lines << r.error;
     for (auto it = r.perTarget.cbegin(); it != r.perTarget.cend(); ++it)
-        lines << u"  %1: %2 outputs"_s.arg(it.key(), locale.toString(it.value()));
+        lines << u"  %1: %2"_s.arg(it.key(), ValueFormat::count(it.value(), u"output"_s, u"outputs"_s));
     if (!r.errors.isEmpty()) {
-        lines << u"Errors (first %1):"_s.arg(std::min<qsizetype>(r.errors.size(), 20));
+        const qint64 total = std::max<qint64>(s.skipped, r.errors.size());
+        lines << (total > 20 ? u"Errors (the first 20 of %1):"_s.arg(QLocale().toString(total)) : u"Errors:"_s);
         for (const QString &e : r.errors.mid(0, 20))
             lines << u"  "_s + e;
     }

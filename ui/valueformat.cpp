@@ -202,4 +202,9 @@ QString humanSize(qint64 bytes)
     return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
 }
 
+QString count(qint64 n, const QString &one, const QString &many)
+{
+    return QLocale().toString(n) + u' ' + (n == 1 ? one : many);
+}
+
 } // namespace tapedeck::ValueFormat

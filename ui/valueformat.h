@@ -34,6 +34,9 @@ QString prettyJson(QByteArrayView bytes);
 // "1.2 kB" style sizes (SI units, as file managers show them).
 QString humanSize(qint64 bytes);
 
+// "1 batch", "2 batches", "1,234 errors": the number in the locale, the noun agreeing.
+QString count(qint64 n, const QString &one, const QString &many);
+
 } // namespace ValueFormat
 
 } // namespace tapedeck

@@ -250,6 +250,10 @@ PgSink::Table *PgSink::table(const QString &name, const SinkOutput &shape, QStri
             sql += ')';
         }
         sql += ')';
+        if (m_options.confirmCreate && !m_options.confirmCreate(QString::fromUtf8(t.quoted), QString::fromUtf8(sql))) {
+            fail(u"table %1 does not exist (creating it was declined)"_s.arg(QString::fromUtf8(t.quoted)), error);
+            return nullptr;
+        }
         if (!m_conn.command(sql, &why) || !(r = columns())) {
             fail(why, error);
             return nullptr;

@@ -5,6 +5,10 @@
 #include <sink.h>
 
 #include <QHash>
+#include <QString>
+
+#include <functional>
+
 #include <QSet>
 
 namespace tapedeck {
@@ -28,6 +32,9 @@ public:
     {
         bool createTables = false;
         bool copyFastPath = true;
+        // Asked (on the sink's thread) before a missing table is created,
+        // with the table and the exact statement; false declines. Unset: create.
+        std::function<bool(const QString &table, const QString &statement)> confirmCreate;
     };
     PgSink(QString dsn, Options options);
     ~PgSink() override;

@@ -16,11 +16,11 @@ std::unique_ptr<Sink> createSink(const ReplayTarget &target, QString *error)
     case ReplayTarget::Kind::Sqlite:
         if (target.sqlitePath.isEmpty())
             break;
-        return std::make_unique<SqliteSink>(target.sqlitePath, SqliteSink::Options{target.createTables});
+        return std::make_unique<SqliteSink>(target.sqlitePath, SqliteSink::Options{target.createTables, target.confirmCreateTable});
     case ReplayTarget::Kind::Postgres:
         if (target.pgDsn.trimmed().isEmpty())
             break;
-        return std::make_unique<PgSink>(target.pgDsn, PgSink::Options{target.createTables, true});
+        return std::make_unique<PgSink>(target.pgDsn, PgSink::Options{target.createTables, true, target.confirmCreateTable});
     case ReplayTarget::Kind::Kafka:
         if (target.kafka.bootstrapServers().isEmpty() || target.kafkaTopic.isEmpty())
             break;

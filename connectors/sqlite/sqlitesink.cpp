@@ -156,6 +156,10 @@ bool SqliteSink::ensureTable(const QString &table, const SinkOutput &shape, QStr
             sql += ')';
         }
         sql += ')';
+        if (m_options.confirmCreate && !m_options.confirmCreate(table, QString::fromUtf8(sql))) {
+            *error = u"%1: table \"%2\" does not exist (creating it was declined)"_s.arg(describe(), table);
+            return false;
+        }
         if (!exec(sql.constData(), error))
             return false;
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <sink.h>
 
 #include <QHash>
@@ -20,6 +22,9 @@ public:
     struct Options
     {
         bool createTables = false; // create a missing table from the first output's shape
+        // Asked (on the sink's thread) before a missing table is created,
+        // with the table and the exact statement; false declines. Unset: create.
+        std::function<bool(const QString &table, const QString &statement)> confirmCreate;
     };
     SqliteSink(QString path, Options options);
     ~SqliteSink() override;

@@ -212,7 +212,9 @@ private Q_SLOTS:
         dialog.setTape(m_demo);
         const QString db = m_dir.filePath(u"orders.sqlite"_s);
         dialog.sqlitePathEdit()->setText(db);
-        dialog.createTablesBox()->setChecked(true);
+        QVERIFY(dialog.createTablesBox()->isChecked());
+        bool createAnswer = false;
+        dialog.setCreateTableHandler([&](const QString &) { return createAnswer; });
         EventSelection lane;
         lane.axis = AxisKind::Position;
         lane.range = AxisRange{0, 70};
@@ -237,9 +239,20 @@ private Q_SLOTS:
 
         dialog.setConfirmHandler([&](const QString &) { ++asked; return true; });
         dialog.show();
+        // The table is missing: asked, with the statement; declined, nothing is written.
+        const ReplayReport declined = runToEnd(dialog, false);
+        QVERIFY(!declined.ok);
+        QCOMPARE(declined.error, u"sqlite:%1: table \"orders\" does not exist (creating it was declined)"_s.arg(db));
+        QCOMPARE(dialog.createTableQuestions(),
+                 QStringList{u"sqlite:%1 has no table orders. Create it from the outputs' shape with:\n\n"
+                             "CREATE TABLE \"orders\" (\"id\" INTEGER, \"customer\" TEXT, \"status\" TEXT, \"amount\" TEXT, PRIMARY KEY (\"id\"));"_s.arg(db)});
+        QCOMPARE(query(db, "SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), QStringList{u"0"_s});
+        QCOMPARE(query(db, "SELECT count(*) FROM tapedeck_replay_progress"), QStringList{u"0"_s});
+        createAnswer = true;
         QSignalSpy progress(dialog.runner(), &ReplayRunner::progress);
         const ReplayReport r = runToEnd(dialog, false);
-        QCOMPARE(asked, 2);
+        QCOMPARE(dialog.createTableQuestions().size(), 2);
+        QCOMPARE(asked, 3);
         QVERIFY2(r.ok, qPrintable(r.error));
         QVERIFY(progress.count() >= 1);
         QCOMPARE(r.stats.inRange, 24);
@@ -257,7 +270,7 @@ private Q_SLOTS:
                               u"demo.tape|kafka/demo/orders/1|11|52"_s, u"demo.tape|kafka/demo/payments/0|9|56"_s,
                               u"demo.tape|postgres/shop/public.orders/0|23806216|53"_s}));
         const QString summary = dialog.summaryText();
-        QVERIFY2(summary.startsWith(u"Done: sqlite:%1\n70 events read, 24 in range, 24 outputs, 24 written, 0 dropped, 0 errors, 1 batches, "_s.arg(db)),
+        QVERIFY2(summary.startsWith(u"Done: sqlite:%1\n70 events read, 24 in range, 24 outputs, 24 written, 0 dropped, 0 errors, 1 batch, "_s.arg(db)),
                  qPrintable(summary));
         QVERIFY(summary.contains(u"\n  public.orders: 24 rows written"_s));
         shoot(&dialog, u"replay-finished"_s);
@@ -279,6 +292,41 @@ private Q_SLOTS:
         QVERIFY(dialog.summaryText().startsWith(u"Done: dry run\n"_s));
     }
 
+    // A run stopped by a throwing transform counts its drops exactly (the
+    // events before the failing one that gave no output) and words the
+    // summary in the singular where it should.
+    void stopOnErrorCountsDrops()
+    {
+        Settings settings;
+        ReplayDialog dialog(&settings);
+        dialog.setSinkFactory(&createSink);
+        dialog.setTape(m_demo);
+        const QString js = m_dir.filePath(u"fourth.js"_s);
+        QFile f(js);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("var n = 0;\nfunction transform(e) {\n  if (e.kind === 'kafka') return null;\n"
+                "  if (++n === 4) throw new Error('fourth change');\n  return {table: 'x', op: 'insert', row: {op: e.op}};\n}\n");
+        f.close();
+        dialog.transformBox()->setCurrentIndex(int(ReplayDialog::TransformChoice::File));
+        dialog.transformFileEdit()->setText(js);
+        EventSelection range;
+        range.axis = AxisKind::Position;
+        range.range = AxisRange{40, 60};
+        dialog.setSelection(range, 20, u"events #40 to #59"_s);
+        // Changes at 40, 41, 43, 45 (the fourth throws); Kafka records at 42 and 44 are dropped.
+        const ReplayReport r = runToEnd(dialog, true);
+        QVERIFY(!r.ok);
+        QVERIFY(!r.cancelled);
+        QCOMPARE(r.stats.outputs, 3);
+        QCOMPARE(r.drops, 2);
+        QCOMPARE(r.stats.skipped, 0);
+        const QString summary = dialog.summaryText();
+        QVERIFY2(summary.startsWith(u"Stopped: event #45: transform threw Error: fourth change (fourth.js:4)\n"
+                                    "20 events read, 20 in range, 3 outputs, 3 would be written, 2 dropped, 0 errors, 1 batch, "_s),
+                 qPrintable(summary));
+        QVERIFY2(summary.contains(u"\n  x: 3 outputs"_s), qPrintable(summary));
+    }
+
     // A transform from a file into an append-only table; Cancel stops the run
     // with a consistent prefix committed; the rerun continues exactly after it.
     void cancelAndResume()
@@ -297,7 +345,7 @@ private Q_SLOTS:
         dialog.transformBox()->setCurrentIndex(int(ReplayDialog::TransformChoice::File));
         dialog.transformFileEdit()->setText(js);
         dialog.sqlitePathEdit()->setText(db);
-        dialog.createTablesBox()->setChecked(true);
+        dialog.setCreateTableHandler([](const QString &) { return true; });
         dialog.replayIdEdit()->setText(u"big-run"_s);
         dialog.setConfirmHandler([](const QString &) { return true; });
         dialog.show();
