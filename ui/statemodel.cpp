@@ -48,16 +48,17 @@ void StateModel::clear()
 void StateModel::setFrame(StateFrame frame)
 {
     m_jobs->cancel();
-    // Rows whose last event did not change stay loaded: scrubbing re-reads only what moved.
+    // Rows whose last event did not move stay loaded (the worker checked the
+    // visible window's; the rest of the cache is dropped): scrubbing re-reads
+    // only what changed, and the GUI thread's work stays bounded by a window.
     QHash<quint32, LogStateRow> kept;
-    // The cache keeps what scrolling and scrubbing loaded, up to a bound (then only the new window).
-    const bool sameTable = frame.state == m_frame.state && frame.table == m_frame.table && frame.snapshot.isValid()
-        && m_rows.size() <= MaxCachedRows;
+    const bool sameTable = frame.state == m_frame.state && frame.table == m_frame.table && frame.snapshot.isValid();
     const bool sameColumns = sameTable && frame.columns == m_frame.columns;
     if (sameTable) {
-        for (auto it = m_rows.cbegin(); it != m_rows.cend(); ++it) {
-            if (frame.snapshot.isLive(it.key()) && frame.snapshot.lastSeq(it.key()) == it->seq)
-                kept.insert(it.key(), *it);
+        for (quint32 k : std::as_const(frame.keep)) {
+            const auto it = m_rows.constFind(k);
+            if (it != m_rows.cend())
+                kept.insert(k, *it);
         }
     }
     for (const LogStateRow &r : std::as_const(frame.readAhead))
@@ -146,6 +147,28 @@ QString StateModel::cellText(const LogStateRow &row, const QString &column)
     return {};
 }
 
+QString StateModel::columnText(const LogStateRow &row, int column) const
+{
+    // One cell, without building the others (data() is called per cell).
+    const int fixed = fixedColumns();
+    if (column < fixed) {
+        if (!isKafka())
+            return cellText(row, m_frame.columns.at(column));
+        if (column == 0)
+            return row.keyValues.join(QString());
+        if (column == 1)
+            return row.value ? QString::fromUtf8(*row.value) : QString();
+        return QString::number(row.partition);
+    }
+    if (column == fixed)
+        return toString(row.operation);
+    if (column == fixed + 1)
+        return QString::number(row.seq);
+    if (row.timestampUs < 0)
+        return {};
+    return QDateTime::fromMSecsSinceEpoch(row.timestampUs / 1000, m_utc ? Qt::UTC : Qt::LocalTime).toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+}
+
 QStringList StateModel::cellTexts(const LogStateRow &row) const
 {
     return cellTexts(row, isKafka(), m_frame.columns, m_utc);
@@ -184,7 +207,7 @@ QVariant StateModel::data(const QModelIndex &index, int role) const
             request(index.row());
             return role == Qt::DisplayRole ? QVariant(u"…"_s) : QVariant();
         }
-        QString text = cellTexts(*it).value(index.column());
+        QString text = columnText(*it, index.column());
         if (role == Qt::ToolTipRole)
             return text.size() > 2000 ? text.left(2000) + u"…"_s : text;
         // One line per cell: the view has uniform row heights.

@@ -29,6 +29,7 @@ struct StateFrame
     QVector<quint32> rows;
     QStringList columns;          // change tables: the row's columns; Kafka: empty (fixed columns)
     QList<LogStateRow> readAhead;
+    QList<quint32> keep;          // loaded rows (of the visible window) whose last event did not move
     QString error;
 };
 
@@ -51,7 +52,6 @@ public:
         LoadedRole,                   // bool: the row was read
     };
     static constexpr int WindowRows = 256;
-    static constexpr int MaxCachedRows = 50000;
 
     explicit StateModel(QObject *parent = nullptr);
     ~StateModel() override;
@@ -77,6 +77,7 @@ public:
     QStringList cellTexts(const LogStateRow &row) const;
     static QStringList cellTexts(const LogStateRow &row, bool kafka, const QStringList &columns, bool utc);
     static QString cellText(const LogStateRow &row, const QString &column);
+    QString columnText(const LogStateRow &row, int column) const;
 
 Q_SIGNALS:
     void rowsLoaded();

@@ -149,6 +149,10 @@ FrameResult computeFrame(const FrameRequest &r, const std::function<bool()> &can
     }
     if (!keys.isEmpty() && !r.state->rows(f.snapshot, keys, &f.readAhead, &f.error))
         return out;
+    for (auto it = r.cached.cbegin(); it != r.cached.cend(); ++it) {
+        if (f.snapshot.isLive(it.key()) && f.snapshot.lastSeq(it.key()) == *it)
+            f.keep.append(it.key());
+    }
     f.columns = r.columns;
     if (f.columns.isEmpty() && r.state->tables().at(r.table).kind != SourceKind::Kafka) {
         for (const LogStateRow &row : std::as_const(f.readAhead)) {
