@@ -560,8 +560,16 @@ void MainWindow::showTransformEditor()
         m_transformDock = new QDockWidget(u"Transform"_s, this);
         m_transformDock->setObjectName(u"transformDock"_s);
         m_transformDock->setWidget(m_transformEditor);
-        addDockWidget(Qt::BottomDockWidgetArea, m_transformDock);
-        resizeDocks({m_transformDock}, {height() / 2}, Qt::Vertical);
+        // Where the user last put it (saved with the window state); the first
+        // time, floating at a working size (docked under the table it is cramped).
+        if (!restoreDockWidget(m_transformDock)) {
+            addDockWidget(Qt::BottomDockWidgetArea, m_transformDock);
+            m_transformDock->setFloating(true);
+            const QRect frame = geometry();
+            const QSize size(std::min(1200, std::max(900, frame.width() - 120)), std::min(760, std::max(600, frame.height() - 120)));
+            m_transformDock->resize(size);
+            m_transformDock->move(frame.center() - QPoint(size.width() / 2, size.height() / 2));
+        }
         connect(m_transformEditor, &TransformEditor::titleChanged, m_transformDock, &QDockWidget::setWindowTitle);
         connect(m_transformEditor, &TransformEditor::replayRequested, this, [this] {
             showReplayDialog();

@@ -6,6 +6,7 @@
 #include "tape.h"
 #include "transformpreviewmodel.h"
 
+#include <QAction>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -188,6 +189,20 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_view->setColumnWidth(TransformPreviewModel::SeqColumn, m_view->fontMetrics().horizontalAdvance(u"000000"_s) + 12);
     m_view->setColumnWidth(TransformPreviewModel::EventColumn, m_view->fontMetrics().horizontalAdvance(u"x"_s) * 48);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &TransformEditor::showDetail);
+    // Double-click (or Enter) on a failing event: to its line in the script.
+    connect(m_view, &QAbstractItemView::activated, this, [this](const QModelIndex &index) { goToErrorLine(index.row()); });
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) { goToErrorLine(index.row()); });
+    auto *nextError = new QAction(u"Go to Next Error"_s, this);
+    nextError->setShortcut(QKeySequence(Qt::Key_F8));
+    nextError->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(nextError, &QAction::triggered, this, &TransformEditor::goToNextError);
+    addAction(nextError);
+    auto *rowError = new QAction(u"Go to the Error Line of the Selected Event"_s, this);
+    rowError->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    rowError->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(rowError, &QAction::triggered, this, [this] { goToErrorLine(); });
+    addAction(rowError);
+    m_view->setToolTip(u"Double-click a failing event (or Ctrl+E) to go to its line; F8: the next error"_s);
     m_previewLabel = new QLabel(u"Select events in the table or on the timeline to preview them"_s, this);
     m_previewLabel->setWordWrap(true);
 
@@ -435,6 +450,7 @@ void TransformEditor::applyPreview(const TransformPreview &preview)
 {
     const qint64 current = m_model->data(m_model->index(m_view->currentIndex().row(), 0), TransformPreviewModel::SeqRole).toLongLong();
     m_model->setPreview(preview);
+    m_compileErrorLine = preview.compileError.isEmpty() ? 0 : std::max(1, preview.compileErrorLine);
     markErrors(preview);
 
     // Console: one line per console call, prefixed with the event number.
@@ -532,6 +548,37 @@ QList<int> TransformEditor::errorLines() const
          line = m_editor->markerFindNext(line + 1, 1 << MarkerError))
         out << line;
     return out;
+}
+
+bool TransformEditor::goToErrorLine(int row)
+{
+    int line = m_compileErrorLine;
+    if (line <= 0) {
+        const PreviewEvent *e = m_model->eventAt(row < 0 ? m_view->currentIndex().row() : row);
+        line = e ? e->errorLine : 0;
+    }
+    if (line <= 0)
+        return false;
+    const int l = std::min(line - 1, m_editor->lines() - 1);
+    m_editor->setCursorPosition(l, 0);
+    m_editor->ensureLineVisible(l);
+    m_editor->setFocus();
+    return true;
+}
+
+bool TransformEditor::goToNextError()
+{
+    const QList<int> lines = errorLines();
+    if (lines.isEmpty())
+        return false;
+    int line = 0, index = 0;
+    m_editor->getCursorPosition(&line, &index);
+    auto next = std::upper_bound(lines.cbegin(), lines.cend(), line);
+    const int target = next == lines.cend() ? lines.constFirst() : *next;
+    m_editor->setCursorPosition(target, 0);
+    m_editor->ensureLineVisible(target);
+    m_editor->setFocus();
+    return true;
 }
 
 QString TransformEditor::annotation(int line) const

@@ -77,6 +77,11 @@ public:
     // Lines (0-based) with an error marker, and the annotation on a line.
     QList<int> errorLines() const;
     QString annotation(int line) const;
+    // Puts the cursor on the error line of a preview row (-1: the current
+    // row; a compile error wins), or on the next marked line after the cursor
+    // (F8, wrapping). false when there is nowhere to go.
+    bool goToErrorLine(int row = -1);
+    bool goToNextError();
     // The detail texts of the current preview row (left: event, right: outputs).
     QString detailBefore() const;
     QString detailAfter() const;
@@ -122,6 +127,7 @@ private:
     QThreadPool *m_pool = nullptr;
     std::unique_ptr<JobTracker> m_jobs;
     bool m_previewPending = false;
+    int m_compileErrorLine = 0; // 1-based, 0 none
     ReplayRunner *m_runner = nullptr;
 };
 

@@ -182,6 +182,30 @@ private Q_SLOTS:
         QCOMPARE(editor.annotation(2), u"event #41: transform threw Error: no deletes here: 1006 (t.js:3)"_s);
         QCOMPARE(editor.previewModel()->index(3, TransformPreviewModel::ResultColumn).data().toString(), p.events[3].error);
         QVERIFY(editor.statusText().contains(u"5 of 6 previewed events failed"_s));
+
+        // From a failing event to its line: double-click, Ctrl+E, F8.
+        editor.resize(1200, 700);
+        editor.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&editor));
+        int line = -1, index = -1;
+        editor.editor()->setCursorPosition(7, 0);
+        QVERIFY(!editor.goToErrorLine(2)); // an event with outputs has no line
+        QTableView *view = editor.previewView();
+        const QRect cell = view->visualRect(editor.previewModel()->index(3, 0));
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, cell.center());
+        QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, cell.center());
+        editor.editor()->getCursorPosition(&line, &index);
+        QCOMPARE(line, 2);
+        editor.editor()->setCursorPosition(7, 0);
+        view->setCurrentIndex(editor.previewModel()->index(3, 0));
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_E, Qt::ControlModifier);
+        editor.editor()->getCursorPosition(&line, &index);
+        QCOMPARE(line, 2);
+        editor.editor()->setCursorPosition(7, 0);
+        QTest::keyClick(editor.editor(), Qt::Key_F8); // wraps to the first marked line
+        editor.editor()->getCursorPosition(&line, &index);
+        QCOMPARE(line, 2);
     }
 
     void consoleLines()
@@ -265,6 +289,30 @@ private Q_SLOTS:
         QCOMPARE(editor->previewModel()->preview().count(PreviewEvent::Status::Outputs), 3);
         editor->previewView()->selectRow(2);
         shoot(&window, u"mainwindow-editor"_s);
+
+        // The first time, the editor floats at a working size; where the user
+        // puts it is remembered with the window state.
+        auto *dock = window.findChild<QDockWidget *>(u"transformDock"_s);
+        QVERIFY(dock);
+        QVERIFY(dock->isFloating());
+        QVERIFY2(dock->width() >= 900 && dock->height() >= 600, qPrintable(u"%1x%2"_s.arg(dock->width()).arg(dock->height())));
+        if (const QByteArray dir = qgetenv("TAPEDECK_SHOT_DIR"); !dir.isEmpty()) {
+            dock->grab().save(QString::fromLocal8Bit(dir) + u"/ui2-editor-floating.png"_s);
+            window.grab().save(QString::fromLocal8Bit(dir) + u"/ui2-editor-mainwindow.png"_s);
+        }
+        dock->setFloating(false);
+        window.addDockWidget(Qt::RightDockWidgetArea, dock);
+        window.close();
+
+        MainWindow again;
+        again.setErrorDialogsEnabled(false);
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        again.showTransformEditor();
+        auto *restored = again.findChild<QDockWidget *>(u"transformDock"_s);
+        QVERIFY(restored);
+        QVERIFY(!restored->isFloating());
+        QCOMPARE(again.dockWidgetArea(restored), Qt::RightDockWidgetArea);
     }
 
     void screenshot()
