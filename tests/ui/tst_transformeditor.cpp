@@ -4,6 +4,7 @@
 #include "demotape.h"
 #include "eventtablemodel.h"
 #include "mainwindow.h"
+#include "settings.h"
 #include "tape.h"
 #include "transformeditor.h"
 #include "transformpreviewmodel.h"
@@ -271,6 +272,13 @@ private Q_SLOTS:
     // The main window feeds the table's selected rows to the preview.
     void mainWindowWiring()
     {
+        // Start from a first run: an earlier run (or another test) may have
+        // saved a window state with the editor docked.
+        {
+            Settings settings;
+            settings.setWindowState({});
+            settings.setWindowGeometry({});
+        }
         MainWindow window;
         window.setErrorDialogsEnabled(false);
         window.resize(1400, 900);
