@@ -63,7 +63,8 @@ struct ReplayPosition
     bool operator==(const ReplayPosition &) const = default;
 };
 
-// A replay target. One thread uses a sink (the replay engine's thread).
+// A replay target. One thread at a time uses a sink: the replay engine opens
+// it on run()'s thread and writes from its writer thread (replay.md).
 // write() is atomic: either every output of the batch and the positions are
 // committed, or nothing is (and the sink can be written again after open()).
 class Sink

@@ -27,18 +27,6 @@ QJSValue bigText(qint64 v)
     return QJSValue(QString::number(v));
 }
 
-QJSValue rowObject(QJSEngine &engine, const Row &row, bool present)
-{
-    if (!present)
-        return QJSValue(QJSValue::NullValue);
-    QJSValue o = engine.newObject();
-    for (const Column &c : row) {
-        if (!c.unchangedToast)
-            o.setProperty(c.name, text(c.value));
-    }
-    return o;
-}
-
 // A table without a schema given by a transform stays as written.
 QString outputError(qint64 seq, const QString &what)
 {
@@ -58,6 +46,43 @@ const char *const ConsolePrelude =
     "  function line(level) { return function () { host.write(level, Array.prototype.map.call(arguments, text).join(' ')); }; }\n"
     "  return { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(2) };\n"
     "})";
+
+// Builds the event object in JavaScript from plain arguments: property
+// names in a literal are interned once when this compiles, where
+// QJSValue::setProperty() would convert every name to a JS string per event.
+// Column names and types come as arrays that are built once per row shape
+// (see Transform::Private::shapeArrays). Same properties, same order as the
+// contract in the README.
+const char *const EventFactory =
+    "(function () {\n"
+    "  function row(names, values) {\n"
+    "    var o = {};\n"
+    "    for (var i = 0; i < names.length; ++i) { var v = values[i]; if (v !== undefined) o[names[i]] = v; }\n"
+    "    return o;\n"
+    "  }\n"
+    "  return function (kind, topic, partition, position, timestamp, timestampUs, key, value, json, keyJson, flags, headers, op,\n"
+    "                   txid, commitLsn, primaryKey, oldNames, oldValues, oldTypes, newNames, newValues, newTypes) {\n"
+    "    var o = {kind: kind, topic: topic, partition: partition, position: position, offset: position, timestamp: timestamp,\n"
+    "             timestampUs: timestampUs, key: key, value: value};\n"
+    "    if (flags & 1) o.json = json;\n"
+    "    if (flags & 2) o.keyJson = keyJson;\n"
+    "    o.headers = headers === null ? {} : headers;\n"
+    "    o.op = op;\n"
+    "    if (flags & 4) {\n"
+    "      o.table = topic;\n"
+    "      o.txid = txid;\n"
+    "      o.commitLsn = commitLsn;\n"
+    "      o.primaryKey = primaryKey.slice();\n"
+    "      o.old = oldNames === null ? null : row(oldNames, oldValues);\n"
+    "      o.new = newNames === null ? null : row(newNames, newValues);\n"
+    "      var types = {};\n"
+    "      if (oldNames !== null) for (var i = 0; i < oldNames.length; ++i) types[oldNames[i]] = oldTypes[i];\n"
+    "      if (newNames !== null) for (var j = 0; j < newNames.length; ++j) types[newNames[j]] = newTypes[j];\n"
+    "      o.types = types;\n"
+    "    }\n"
+    "    return o;\n"
+    "  };\n"
+    "})()";
 
 } // namespace
 
@@ -84,46 +109,101 @@ struct Transform::Private
         return parsed.isError() ? QJSValue(QJSValue::UndefinedValue) : parsed;
     }
 
+    // Column names and types of a row shape (and primary-key lists) as JS
+    // arrays, built once: the factory only reads them.
+    struct ShapeArrays
+    {
+        size_t hash = 0;
+        QStringList names, types;
+        QJSValue jsNames, jsTypes;
+    };
+    std::vector<ShapeArrays> shapes;
+    QJSValue factory;
+
+    const ShapeArrays &shapeArrays(const Row &row)
+    {
+        size_t h = size_t(row.size());
+        for (const Column &c : row)
+            h = qHashMulti(h, c.name, c.type);
+        auto same = [&](const ShapeArrays &s) {
+            if (s.hash != h || s.names.size() != row.size())
+                return false;
+            for (qsizetype i = 0; i < row.size(); ++i) {
+                if (s.names[i] != row[i].name || s.types[i] != row[i].type)
+                    return false;
+            }
+            return true;
+        };
+        for (const ShapeArrays &s : shapes) {
+            if (same(s))
+                return s;
+        }
+        if (shapes.size() >= 256)
+            shapes.clear();
+        ShapeArrays s;
+        s.hash = h;
+        s.jsNames = engine.newArray(uint(row.size()));
+        s.jsTypes = engine.newArray(uint(row.size()));
+        for (qsizetype i = 0; i < row.size(); ++i) {
+            s.names.append(QString(row[i].name.constData(), row[i].name.size())); // owned: the cache outlives events
+            s.types.append(QString(row[i].type.constData(), row[i].type.size()));
+            s.jsNames.setProperty(quint32(i), row[i].name);
+            s.jsTypes.setProperty(quint32(i), row[i].type);
+        }
+        shapes.push_back(std::move(s));
+        return shapes.back();
+    }
+
+    QJSValue primaryKeyArray(const QStringList &pk)
+    {
+        if (pk == lastPk.names)
+            return lastPk.jsNames;
+        lastPk.names = QStringList();
+        for (const QString &k : pk)
+            lastPk.names.append(QString(k.constData(), k.size()));
+        lastPk.jsNames = engine.newArray(uint(pk.size()));
+        for (int i = 0; i < pk.size(); ++i)
+            lastPk.jsNames.setProperty(quint32(i), pk[i]);
+        return lastPk.jsNames;
+    }
+    ShapeArrays lastPk;
+
+    QJSValue values(const Row &row)
+    {
+        QJSValue a = engine.newArray(uint(row.size()));
+        for (qsizetype i = 0; i < row.size(); ++i) {
+            const Column &c = row[i];
+            a.setProperty(quint32(i), c.unchangedToast ? QJSValue(QJSValue::UndefinedValue) : text(c.value));
+        }
+        return a;
+    }
+
     QJSValue toJs(const Event &e)
     {
-        QJSValue o = engine.newObject();
-        o.setProperty(u"kind"_s, toString(e.kind));
-        o.setProperty(u"topic"_s, e.topic);
-        o.setProperty(u"partition"_s, e.partition);
-        o.setProperty(u"position"_s, bigText(e.position));
-        o.setProperty(u"offset"_s, bigText(e.position));
         const qint64 ms = e.timestampMs();
-        o.setProperty(u"timestamp"_s, double(ms));
-        o.setProperty(u"timestampUs"_s, bigText(e.timestampUs));
-        o.setProperty(u"key"_s, text(e.key));
-        o.setProperty(u"value"_s, text(e.value));
-        if (wantJson)
-            o.setProperty(u"json"_s, parseJson(e.value));
-        if (wantKeyJson)
-            o.setProperty(u"keyJson"_s, parseJson(e.key));
-        QJSValue headers = engine.newObject();
-        for (const Header &h : e.headers)
-            headers.setProperty(QString::fromUtf8(h.name), text(h.value));
-        o.setProperty(u"headers"_s, headers);
-        o.setProperty(u"op"_s, toString(e.operation));
-        if (e.isChange()) {
-            o.setProperty(u"table"_s, e.topic);
-            o.setProperty(u"txid"_s, bigText(e.transactionId));
-            o.setProperty(u"commitLsn"_s, bigText(e.commitLsn));
-            QJSValue pk = engine.newArray(uint(e.primaryKey.size()));
-            for (int i = 0; i < e.primaryKey.size(); ++i)
-                pk.setProperty(quint32(i), e.primaryKey[i]);
-            o.setProperty(u"primaryKey"_s, pk);
-            o.setProperty(u"old"_s, rowObject(engine, e.oldRow, !e.oldRow.isEmpty()));
-            o.setProperty(u"new"_s, rowObject(engine, e.newRow, !e.newRow.isEmpty()));
-            QJSValue types = engine.newObject();
-            for (const Column &c : e.oldRow)
-                types.setProperty(c.name, c.type);
-            for (const Column &c : e.newRow)
-                types.setProperty(c.name, c.type);
-            o.setProperty(u"types"_s, types);
+        QJSValue headers(QJSValue::NullValue);
+        if (!e.headers.isEmpty()) {
+            headers = engine.newObject();
+            for (const Header &h : e.headers)
+                headers.setProperty(QString::fromUtf8(h.name), text(h.value));
         }
-        return o;
+        const QJSValue null(QJSValue::NullValue);
+        QJSValueList args{toString(e.kind), e.topic, e.partition, bigText(e.position), double(ms), bigText(e.timestampUs),
+                          text(e.key), text(e.value),
+                          wantJson ? parseJson(e.value) : QJSValue(), wantKeyJson ? parseJson(e.key) : QJSValue(),
+                          (wantJson ? 1 : 0) | (wantKeyJson ? 2 : 0) | (e.isChange() ? 4 : 0), headers, toString(e.operation)};
+        if (e.isChange()) {
+            args << bigText(e.transactionId) << bigText(e.commitLsn) << primaryKeyArray(e.primaryKey);
+            for (const Row *row : {&e.oldRow, &e.newRow}) {
+                if (row->isEmpty()) {
+                    args << null << null << null;
+                } else {
+                    const ShapeArrays &s = shapeArrays(*row);
+                    args << s.jsNames << values(*row) << s.jsTypes;
+                }
+            }
+        }
+        return factory.call(args);
     }
 
     bool sqlValue(const QJSValue &v, SinkValue *out, QString *why)
@@ -171,6 +251,7 @@ struct Transform::Private
             return false;
         }
         QJSValueIterator it(object);
+        out->reserve(out->size() + 8); // most outputs have a handful of columns: no regrowing per field
         while (it.hasNext()) {
             it.next();
             SinkField f;
@@ -292,6 +373,7 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     QJSEngine::setObjectOwnership(&d->console, QJSEngine::CppOwnership);
     d->engine.globalObject().setProperty(
         u"console"_s, d->engine.evaluate(QString::fromLatin1(ConsolePrelude)).call({d->engine.newQObject(&d->console)}));
+    d->factory = d->engine.evaluate(QString::fromLatin1(EventFactory));
     const QJSValue result = d->engine.evaluate(source, fileName);
     if (result.isError()) {
         m_lastErrorLine = result.property(u"lineNumber"_s).toInt();
@@ -432,6 +514,8 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
     SinkOutput out;
     out.seq = seq;
     out.table = event.topic;
+    out.key.reserve(event.primaryKey.size());
+    out.row.reserve(event.newRow.size());
     auto field = [](const Column &c) { return SinkField{c.name, SinkValue{c.value, c.type}}; };
     const bool isDelete = event.operation == Operation::Delete;
     for (const QString &name : event.primaryKey) {

@@ -15,7 +15,7 @@ namespace tapedeck {
 // the compacted topic `tapedeck_replay_progress` (key "<replay id>\n<stream>",
 // value "<position> <seq>"). open() first initialises the transactions, which
 // fences a killed earlier run and aborts its open transaction, then reads the
-// progress topic with read_committed to its end. Thread: one thread.
+// progress topic with read_committed to its end. Thread: one thread at a time.
 class KafkaSink : public Sink
 {
 public:

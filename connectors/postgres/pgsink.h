@@ -24,7 +24,7 @@ namespace tapedeck {
 // values are parameters or COPY data. "Cannot exist yet": the table was empty
 // when this replay (with no committed progress) first touched it and the key
 // was not written since; the replay is then assumed to be the table's only writer.
-// Thread: one thread.
+// Thread: one thread at a time (the replay engine writes from its writer thread).
 class PgSink : public Sink
 {
 public:

@@ -15,7 +15,7 @@ namespace tapedeck {
 // Replays into an SQLite database file (the embedded target), with the sqlite3
 // C library. Each write() is one IMMEDIATE transaction holding the batch and
 // its rows in tapedeck_replay_progress (see core/replay.md). Tables are used
-// by their name without schema ("public.orders" -> "orders"). Thread: one thread.
+// by their name without schema ("public.orders" -> "orders"). Thread: one thread at a time.
 class SqliteSink : public Sink
 {
 public:

@@ -4,7 +4,9 @@
 // rows into the same kind of table in the same run, as ratios:
 //   A  identity rebuild into an empty table (COPY fast path)
 //   B  identity upserts into the populated table (every row updates)
-//   C  a small JavaScript transform, --threads 2, into an empty table
+//   C  a small JavaScript transform, 1 and 2 engines, into an empty table
+//      (BENCH_C_THREADS=N runs only the N-engine case)
+// and a last "summary:" line with the ratios and the load average.
 #include <pgchange.h>
 #include <pgconnection.h>
 #include <pgsink.h>
@@ -21,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 using namespace tapedeck;
@@ -187,13 +190,23 @@ int main(int argc, char **argv)
         "  return {table: e.table, key: {id: r.id}, row: {id: r.id, name: r.name.toUpperCase(), amount: r.amount, big: r.big,\n"
         "          note: r.note, ts: r.ts, flag: r.flag}};\n"
         "}\n");
+    double c1 = 0, c2 = 0;
     for (const int threads : {1, 2}) {
+        if (qEnvironmentVariableIsSet("BENCH_C_THREADS") && threads != qEnvironmentVariableIntValue("BENCH_C_THREADS"))
+            continue;
         if (!which.contains('C'))
             break;
         c.command("TRUNCATE " + t, &error) || die(error);
         const double cj = replay(tape, dsn, QStringLiteral("bench-c%1-").arg(threads) + suffix, batch, js, threads);
         std::printf("C small JS transform, %d engine(s), empty table  %9.0f events/s  %.2fx COPY\n", threads, cj, cj / copy);
+        (threads == 1 ? c1 : c2) = cj;
     }
+    // One line for closing notes: ratios to the raw COPY of this run (goals: A >= 0.8, B >= 0.45, C >= 0.35).
+    auto ratio = [&](double r) { return r > 0 ? QByteArray::number(r / copy, 'f', 2) + 'x' : QByteArray("-"); };
+    double load[3] = {0, 0, 0};
+    getloadavg(load, 3);
+    std::printf("summary: n=%lld batch=%d copy=%.0f/s A=%s B=%s C1=%s C2=%s load=%.2f\n", n, batch, copy, ratio(a).constData(),
+                ratio(b).constData(), ratio(c1).constData(), ratio(c2).constData(), load[0]);
     c.command("DROP TABLE " + t + "_copy; DROP TABLE " + t + "; DELETE FROM public.tapedeck_replay_progress WHERE replay_id LIKE 'bench-%'", &error);
     return 0;
 }

@@ -77,6 +77,13 @@ private Q_SLOTS:
         QTest::newRow("old is null") << "String(event.old)" << "null";
         QTest::newRow("json parsed") << "typeof event.json" << "object";
         QTest::newRow("ctx") << "ctx.replayId + '/' + ctx.target + '/' + ctx.dryRun" << "r1/sqlite/false";
+        QTest::newRow("properties in order") << "Object.keys(event).join()"
+                                             << "kind,topic,partition,position,offset,timestamp,timestampUs,key,value,headers,op,"
+                                                "table,txid,commitLsn,primaryKey,old,new,types";
+        QTest::newRow("new row") << "JSON.stringify(event.new)"
+                                 << "{\"id\":\"9223372036854775807\",\"total\":\"12345678901234567890.12\",\"note\":null}";
+        QTest::newRow("all types") << "JSON.stringify(event.types)"
+                                   << "{\"id\":\"bigint\",\"total\":\"numeric\",\"note\":\"text\",\"blob\":\"text\"}";
         QTest::newRow("no host access") << "typeof require + typeof XMLHttpRequest + typeof Qt + typeof console.host" << "undefinedundefinedundefinedundefined";
     }
     void eventView()
@@ -91,6 +98,23 @@ private Q_SLOTS:
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QCOMPARE(out.size(), 1);
         QCOMPARE(QString::fromUtf8(out[0].row[0].value.text.value_or("<NULL>")), expected);
+    }
+
+    // Every event gets its own objects, even where the engine shares what it builds them from.
+    void eventsDoNotShareObjects()
+    {
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) { e.primaryKey.push('x'); e.types.id = 'changed'; e.new.id = 'changed';\n"
+                                          "  return {table: 't', op: 'insert', row: {n: e.primaryKey.length, t: e.types.id, id: e.new.id}}; }"),
+                           QStringLiteral("t.js"), Transform::Context{}, &error),
+                 qPrintable(error));
+        QList<SinkOutput> out;
+        QCOMPARE(t.run(changeEvent(), 1, &out, &error), Transform::Result::Ok);
+        QCOMPARE(t.run(changeEvent(), 2, &out, &error), Transform::Result::Ok);
+        QCOMPARE(out.size(), 2);
+        QCOMPARE(out[1].row[0].value.text, QByteArray("2"));
+        QCOMPARE(out[1].row[1].value.text, QByteArray("changed"));
     }
 
     void kafkaView()
