@@ -52,6 +52,20 @@ public:
 
     static QByteArray encodeExtension(const Event &event); // empty when the event has none
     static bool decodeExtension(QByteArrayView bytes, Event *event);
+    // One column of a change event's new row, read in place (a view into the
+    // extension bytes; no copies, no QString).
+    struct CellView
+    {
+        enum State : quint8 { Absent, Null, Value, UnchangedToast };
+        State state = Absent;
+        QByteArrayView value;
+    };
+    // Reads the new row ("n") of a change event's extension and sets out[i]
+    // to the first column named names[i] (UTF-8), Absent when there is none.
+    // *anyUnchanged: some column of the row (wanted or not) is an unchanged
+    // TOAST value. False when the bytes are not what encodeExtension() writes
+    // (decode them with decodeExtension() then).
+    static bool newRowCells(QByteArrayView bytes, const QList<QByteArray> &names, CellView *out, bool *anyUnchanged);
 
 private:
     struct StreamSummary

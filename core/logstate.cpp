@@ -4,8 +4,11 @@
 #include "tape.h"
 
 #include <QHash>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <bit>
 #include <numeric>
 
@@ -262,6 +265,21 @@ bool LogStateSnapshot::changedSince(quint32 keyId, qint64 from) const
 {
     return lastSeq(keyId) >= from;
 }
+
+// Rows by (table, last event): a row never changes once its event is written.
+// FIFO eviction; big reads (exports, searches) bypass it so that they do not
+// push out the visible window.
+struct LogState::RowCache
+{
+    static constexpr size_t Capacity = 8192;
+    static constexpr qsizetype MaxCachedRead = 1024;
+    static quint64 slot(int table, qint64 seq) { return (quint64(quint32(table)) << 40) ^ quint64(seq); }
+    std::mutex mutex;
+    QHash<quint64, LogStateRow> rows;
+    std::deque<quint64> order;
+};
+
+LogState::LogState() : m_rowCache(std::make_unique<RowCache>()) {}
 
 LogState::~LogState() = default;
 
@@ -663,17 +681,58 @@ bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyI
         }
         order.emplace_back(snapshot.lastSeq(keyIds[i]), i);
     }
-    std::sort(order.begin(), order.end());
     out->resize(keyIds.size());
-    Event e;
+    // Rows already read (by this or an earlier step) come from the cache.
+    const bool useCache = keyIds.size() <= RowCache::MaxCachedRead;
+    if (useCache) {
+        std::lock_guard lock(m_rowCache->mutex);
+        qsizetype kept = 0;
+        for (const auto &[seq, i] : order) {
+            const auto it = m_rowCache->rows.constFind(RowCache::slot(table, seq));
+            if (it != m_rowCache->rows.cend() && it->keyId == keyIds[i])
+                (*out)[i] = *it;
+            else
+                order[size_t(kept++)] = {seq, i};
+        }
+        order.resize(size_t(kept));
+    }
+    std::sort(order.begin(), order.end());
+    // Decode the chunks the missing rows live in, in parallel, and hold them
+    // here (the tape's chunk cache is smaller than a window's chunks).
+    std::vector<int> chunkIndex;
     for (const auto &[seq, i] : order) {
-        if (!m_tape->event(seq, &e, error))
+        const int ci = m_tape->chunkIndexOf(seq);
+        if (chunkIndex.empty() || chunkIndex.back() != ci)
+            chunkIndex.push_back(ci);
+    }
+    std::vector<std::shared_ptr<const Chunk>> chunks(chunkIndex.size());
+    std::vector<QString> chunkErrors(chunkIndex.size());
+    std::vector<size_t> jobs(chunkIndex.size());
+    std::iota(jobs.begin(), jobs.end(), size_t(0));
+    auto load = [&](size_t j) { chunks[j] = m_tape->chunk(chunkIndex[j], &chunkErrors[j]); };
+    if (jobs.size() > 1)
+        QtConcurrent::blockingMap(jobs, load);
+    else if (jobs.size() == 1)
+        load(0);
+    for (size_t j = 0; j < chunks.size(); ++j) {
+        if (!chunks[j]) {
+            *error = chunkErrors[j];
             return false;
+        }
+    }
+    Event e;
+    size_t cj = 0;
+    for (const auto &[seq, i] : order) {
+        while (chunkIndex[cj] != m_tape->chunkIndexOf(seq))
+            ++cj;
+        const Chunk &c = *chunks[cj];
+        const int at = int(seq - m_tape->chunkInfo(chunkIndex[cj]).firstSeq);
+        c.fill(at, &e);
         LogStateRow &r = (*out)[i];
         r.keyId = keyIds[i];
         r.keyValues = keyValues(table, r.keyId);
         r.seq = seq;
-        r.partition = e.partition;
+        r.partition = m_tape->streamKey(c.streamId(at)).partition;
         r.timestampUs = e.timestampUs;
         r.operation = e.operation;
         r.value = e.value;
@@ -703,6 +762,20 @@ bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyI
                     }
                 }
                 missing = missing || c.unchangedToast;
+            }
+        }
+    }
+    if (useCache && !order.empty()) {
+        std::lock_guard lock(m_rowCache->mutex);
+        for (const auto &[seq, i] : order) {
+            const quint64 slot = RowCache::slot(table, seq);
+            if (m_rowCache->rows.contains(slot))
+                continue;
+            m_rowCache->rows.insert(slot, (*out)[i]);
+            m_rowCache->order.push_back(slot);
+            while (m_rowCache->order.size() > RowCache::Capacity) {
+                m_rowCache->rows.remove(m_rowCache->order.front());
+                m_rowCache->order.pop_front();
             }
         }
     }

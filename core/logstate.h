@@ -142,10 +142,14 @@ public:
 
     // The row of a live key at a snapshot, read from the tape (one event, plus
     // earlier ones for unchanged TOAST values). nullopt + *error when the key
-    // is not live or the tape cannot be read.
+    // is not live or the tape cannot be read. A row depends only on the key's
+    // last event, so rows are kept in a cache by sequence number (a few
+    // thousand): after a scrubbing step only the keys whose last event moved
+    // are read again.
     std::optional<LogStateRow> row(const LogStateSnapshot &snapshot, quint32 keyId, QString *error) const;
     // The rows of keys of one snapshot, reading each tape chunk once (keys in
-    // any order; results in the same order). For windows and exports.
+    // any order; results in the same order), the chunks decoded in parallel
+    // (QtConcurrent, global pool). For windows and exports.
     bool rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyIds, QList<LogStateRow> *out,
               QString *error) const;
 
@@ -162,12 +166,14 @@ public:
 
 private:
     friend class LogStateSnapshot;
-    LogState() = default;
+    LogState();
     struct TableData;
     std::shared_ptr<const Tape> m_tape;
     qint64 m_eventCount = 0;
     QList<LogStateTable> m_tables;
     std::vector<std::unique_ptr<TableData>> m_data;
+    struct RowCache;
+    std::unique_ptr<RowCache> m_rowCache;
 };
 
 } // namespace tapedeck

@@ -1,5 +1,6 @@
 #include "tablediff.h"
 
+#include "chunkencoder.h"
 #include "logstate.h"
 #include "rawjson.h"
 #include "tape.h"
@@ -10,6 +11,7 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <charconv>
 
 using namespace Qt::StringLiterals;
 
@@ -53,7 +55,8 @@ ValueClass classify(const QString &type, const QString &dialect)
     return ValueClass::Text;
 }
 
-std::optional<QByteArray> canonicalNumber(QByteArrayView v)
+// Appends the canonical text of a number to *out; false (nothing appended) when `v` is not one.
+bool canonicalNumber(QByteArrayView v, QByteArray *out)
 {
     qsizetype i = 0;
     bool negative = false;
@@ -70,31 +73,31 @@ std::optional<QByteArray> canonicalNumber(QByteArrayView v)
         frac = v.sliced(f, i - f);
     }
     if (intPart.isEmpty() && frac.isEmpty())
-        return std::nullopt;
+        return false;
     if (i < v.size()) {
         if (v[i] != 'e' && v[i] != 'E')
-            return std::nullopt;
+            return false;
         // An exponent: compare as the shortest text of the double (the database printed a float).
         bool ok = false;
         const double d = v.toByteArray().toDouble(&ok);
         if (!ok)
-            return std::nullopt;
-        return QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+            return false;
+        out->append(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
+        return true;
     }
     while (intPart.size() > 1 && intPart[0] == '0')
         intPart = intPart.sliced(1);
     while (!frac.isEmpty() && frac.back() == '0')
         frac.chop(1);
-    QByteArray out;
     const bool zero = (intPart.isEmpty() || intPart == "0") && frac.isEmpty();
     if (negative && !zero)
-        out += '-';
-    out += intPart.isEmpty() ? QByteArrayView("0") : intPart;
+        out->append('-');
+    out->append(intPart.isEmpty() ? QByteArrayView("0") : intPart);
     if (!frac.isEmpty()) {
-        out += '.';
-        out += frac;
+        out->append('.');
+        out->append(frac);
     }
-    return out;
+    return true;
 }
 
 int digits(QByteArrayView v, qsizetype at, int n, bool *ok)
@@ -120,15 +123,16 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
     return era * 146097 + qint64(doe) - 719468;
 }
 
-// "2024-01-02 03:04:05.123456+02[:30]" (or 'T', 'Z') -> µs since the epoch, as text.
-std::optional<QByteArray> canonicalTimestampTz(QByteArrayView v)
+// "2024-01-02 03:04:05.123456+02[:30]" (or 'T', 'Z') -> µs since the epoch, as text
+// ("@" and the number) appended to *out; false (nothing appended) when `v` is not one.
+bool canonicalTimestampTz(QByteArrayView v, QByteArray *out)
 {
     bool ok = true;
     const int y = digits(v, 0, 4, &ok), mo = digits(v, 5, 2, &ok), d = digits(v, 8, 2, &ok);
     const int h = digits(v, 11, 2, &ok), mi = digits(v, 14, 2, &ok), s = digits(v, 17, 2, &ok);
     if (!ok || v.size() < 19 || v[4] != '-' || v[7] != '-' || (v[10] != ' ' && v[10] != 'T') || v[13] != ':'
         || v[16] != ':')
-        return std::nullopt;
+        return false;
     qsizetype i = 19;
     qint64 micros = 0;
     if (i < v.size() && v[i] == '.') {
@@ -162,12 +166,16 @@ std::optional<QByteArray> canonicalTimestampTz(QByteArrayView v)
         }
         offset = sign * (oh * 3600 + om * 60 + os);
     } else {
-        return std::nullopt; // no zone: not an instant
+        return false; // no zone: not an instant
     }
     if (!ok || i != v.size())
-        return std::nullopt;
+        return false;
     const qint64 secs = daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + s - offset;
-    return QByteArray("@") + QByteArray::number(secs * 1000000 + micros);
+    char text[24];
+    const auto end = std::to_chars(text, text + sizeof text, secs * 1000000 + micros).ptr;
+    out->append('@');
+    out->append(text, qsizetype(end - text));
+    return true;
 }
 
 struct Mapped
@@ -223,6 +231,7 @@ std::optional<QByteArray> mappedValue(const Mapped &m, const Event &e)
     return std::nullopt;
 }
 
+void normaliseInto(QByteArray *out, QByteArrayView value, ValueClass cls);
 QByteArray normaliseAs(QByteArrayView value, ValueClass cls);
 
 void appendCanonical(QByteArray *out, bool null, QByteArrayView v, ValueClass cls)
@@ -232,13 +241,8 @@ void appendCanonical(QByteArray *out, bool null, QByteArrayView v, ValueClass cl
     else if (cls == ValueClass::Text)
         out->append(v);
     else
-        out->append(normaliseAs(v, cls));
+        normaliseInto(out, v, cls);
     out->append(Sep);
-}
-
-void appendCanonical(QByteArray *out, const std::optional<QByteArray> &v, ValueClass cls)
-{
-    appendCanonical(out, !v.has_value(), v ? QByteArrayView(*v) : QByteArrayView(), cls);
 }
 
 QByteArray quoteIdentifier(const QString &name)
@@ -273,43 +277,75 @@ QByteArray TableDiff::normalise(QByteArrayView value, const QString &type, const
 
 namespace {
 
-QByteArray normaliseAs(QByteArrayView value, ValueClass cls)
+bool isSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// Appends the text `value` compares by (tablediff.md) to *out, without
+// temporary allocations for the common classes.
+void normaliseInto(QByteArray *out, QByteArrayView value, ValueClass cls)
 {
     switch (cls) {
     case ValueClass::Bool: {
-        const QByteArray v = value.toByteArray().trimmed().toLower();
-        if (v == "t" || v == "true" || v == "1" || v == "y" || v == "yes" || v == "on")
-            return QByteArrayLiteral("t");
-        if (v == "f" || v == "false" || v == "0" || v == "n" || v == "no" || v == "off")
-            return QByteArrayLiteral("f");
+        QByteArrayView v = value;
+        while (!v.isEmpty() && isSpace(v.front()))
+            v = v.sliced(1);
+        while (!v.isEmpty() && isSpace(v.back()))
+            v.chop(1);
+        if (v.size() <= 5) {
+            char lower[5];
+            for (qsizetype i = 0; i < v.size(); ++i)
+                lower[i] = (v[i] >= 'A' && v[i] <= 'Z') ? char(v[i] - 'A' + 'a') : v[i];
+            const QByteArrayView l(lower, v.size());
+            if (l == "t" || l == "true" || l == "1" || l == "y" || l == "yes" || l == "on") {
+                out->append('t');
+                return;
+            }
+            if (l == "f" || l == "false" || l == "0" || l == "n" || l == "no" || l == "off") {
+                out->append('f');
+                return;
+            }
+        }
         break;
     }
     case ValueClass::Number:
-        if (auto n = canonicalNumber(value))
-            return *n;
+        if (canonicalNumber(value, out))
+            return;
         break;
     case ValueClass::Float: {
         // Floats compare as doubles (SQLite prints 1e20 as 1.0e+20, PostgreSQL as 1e+20).
         bool ok = false;
         const double d = value.toByteArray().trimmed().toDouble(&ok);
-        if (ok)
-            return QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+        if (ok) {
+            out->append(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
+            return;
+        }
         break;
     }
     case ValueClass::TimestampTz:
-        if (auto t = canonicalTimestampTz(value))
-            return *t;
+        if (canonicalTimestampTz(value, out))
+            return;
         break;
     case ValueClass::Json: {
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(value.toByteArray(), &error);
-        if (error.error == QJsonParseError::NoError)
-            return doc.toJson(QJsonDocument::Compact);
+        if (error.error == QJsonParseError::NoError) {
+            out->append(doc.toJson(QJsonDocument::Compact));
+            return;
+        }
         break;
     }
     case ValueClass::Text: break;
     }
-    return value.toByteArray();
+    out->append(value);
+}
+
+QByteArray normaliseAs(QByteArrayView value, ValueClass cls)
+{
+    QByteArray out;
+    normaliseInto(&out, value, cls);
+    return out;
 }
 
 } // namespace
@@ -462,6 +498,12 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         int chunkIndex = -1;
         Event e;
         QByteArray keyText, rest;
+        // Change rows: the mapped columns read straight from the event's CBOR
+        // (no Event, no QString); Kafka: the key and value bytes in place.
+        QList<QByteArray> wanted;
+        for (const Mapped &m : std::as_const(sources))
+            wanted.append(m.column.toUtf8());
+        std::vector<ChunkEncoder::CellView> cells(static_cast<size_t>(nCols));
         for (const auto &[seq, keyId] : order) {
             const int ci = tape.chunkIndexOf(seq);
             if (ci != chunkIndex) {
@@ -470,23 +512,53 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
                     return false;
                 chunkIndex = ci;
             }
-            chunk->fill(int(seq - tape.chunkInfo(ci).firstSeq), &e);
-            if (change && std::any_of(e.newRow.cbegin(), e.newRow.cend(), [](const Column &c) { return c.unchangedToast; })) {
-                const auto full = state.row(snapshot, keyId, error); // unchanged TOAST values: the slow way
-                if (!full)
-                    return false;
-                e.newRow = full->row;
-            }
-            keyText.clear();
-            rest.clear();
+            const int at = int(seq - tape.chunkInfo(ci).firstSeq);
+            keyText.resize(0);
+            rest.resize(0);
             bool keyOk = true;
-            for (int c = 0; c < nCols; ++c) {
-                const std::optional<QByteArray> v = mappedValue(sources[c], e);
+            auto add = [&](int c, bool null, QByteArrayView v) {
                 if (c < nKeys) {
-                    keyOk = keyOk && v.has_value();
-                    appendCanonical(&keyText, v, classes[size_t(c)]);
+                    keyOk = keyOk && !null;
+                    appendCanonical(&keyText, null, v, classes[size_t(c)]);
                 } else {
-                    appendCanonical(&rest, v, classes[size_t(c)]);
+                    appendCanonical(&rest, null, v, classes[size_t(c)]);
+                }
+            };
+            bool unchanged = false;
+            if (change && ChunkEncoder::newRowCells(chunk->extension(at), wanted, cells.data(), &unchanged) && !unchanged) {
+                for (int c = 0; c < nCols; ++c)
+                    add(c, cells[size_t(c)].state != ChunkEncoder::CellView::Value, cells[size_t(c)].value);
+            } else if (!change) {
+                const bool hasKey = chunk->hasKey(at), hasValue = chunk->hasValue(at);
+                const QByteArrayView key = chunk->key(at), value = chunk->value(at);
+                for (int c = 0; c < nCols; ++c) {
+                    const Mapped &m = sources[c];
+                    switch (m.from) {
+                    case Mapped::From::Key: add(c, !hasKey, key); break;
+                    case Mapped::From::Value: add(c, !hasValue, value); break;
+                    case Mapped::From::KeyField:
+                    case Mapped::From::ValueField: {
+                        const bool present = m.from == Mapped::From::KeyField ? hasKey : hasValue;
+                        const std::optional<RawJson> v = present ? rawjson::path(m.from == Mapped::From::KeyField ? key : value, m.path)
+                                                                 : std::nullopt;
+                        const bool null = !v || v->type == RawJson::Type::Null;
+                        add(c, null, null ? QByteArrayView() : QByteArrayView(v->text));
+                        break;
+                    }
+                    case Mapped::From::Column: add(c, true, {}); break;
+                    }
+                }
+            } else {
+                chunk->fill(at, &e);
+                if (std::any_of(e.newRow.cbegin(), e.newRow.cend(), [](const Column &c) { return c.unchangedToast; })) {
+                    const auto full = state.row(snapshot, keyId, error); // unchanged TOAST values: the slow way
+                    if (!full)
+                        return false;
+                    e.newRow = full->row;
+                }
+                for (int c = 0; c < nCols; ++c) {
+                    const std::optional<QByteArray> v = mappedValue(sources[c], e);
+                    add(c, !v.has_value(), v ? QByteArrayView(*v) : QByteArrayView());
                 }
             }
             if (!keyOk) {
@@ -533,8 +605,8 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         if (rows == 0)
             break;
         for (int r = 0; r < rows; ++r) {
-            keyText.clear();
-            rest.clear();
+            keyText.resize(0);
+            rest.resize(0);
             for (int c = 0; c < nCols; ++c)
                 appendCanonical(c < nKeys ? &keyText : &rest, batch.isNull(r, c), batch.cell(r, c), classes[size_t(c)]);
             const auto it = byKey.constFind(keyText);

@@ -78,6 +78,13 @@ public:
     static QStringList cellTexts(const LogStateRow &row, bool kafka, const QStringList &columns, bool utc);
     static QString cellText(const LogStateRow &row, const QString &column);
     QString columnText(const LogStateRow &row, int column) const;
+    // Reads the rest of the window of `row` on the worker (the frame brings
+    // only the visible rows, so that a scrubbing step shows them sooner).
+    void prefetch(int row) const
+    {
+        if (row >= 0 && row < rowCount())
+            request(row);
+    }
 
 Q_SIGNALS:
     void rowsLoaded();

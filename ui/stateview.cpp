@@ -65,6 +65,7 @@ struct FrameRequest
     QString search;
     QStringList columns;
     int topRow = 0;
+    int visibleRows = StateModel::WindowRows; // rows read before the frame is shown; the model loads the rest
     QHash<quint32, qint64> cached; // key id -> seq of rows already loaded
 };
 
@@ -137,11 +138,13 @@ FrameResult computeFrame(const FrameRequest &r, const std::function<bool()> &can
     }
     if (cancelled())
         return out;
-    // Read ahead the rows around where the view is (and learn the columns from them).
+    // Read the rows the view shows (and learn the columns from them) before
+    // the frame is shown: what a scrubbing step waits for. The model reads
+    // the rest of the window afterwards, as the view asks for it.
     const qint64 shown = f.filtered ? f.rows.size() : live;
     const qint64 from = std::clamp<qint64>(r.topRow, 0, std::max<qint64>(0, shown - 1));
     QList<quint32> keys;
-    for (qint64 i = from; i < std::min<qint64>(shown, from + StateModel::WindowRows); ++i) {
+    for (qint64 i = from; i < std::min<qint64>(shown, from + std::clamp(r.visibleRows, 1, StateModel::WindowRows)); ++i) {
         const quint32 k = f.filtered ? f.rows[i] : f.snapshot.keyAt(i);
         const auto it = r.cached.constFind(k);
         if (it == r.cached.cend() || *it != f.snapshot.lastSeq(k) || r.columns.isEmpty())
@@ -419,6 +422,7 @@ void StateView::startFrame()
     r.table = m_state->tableIndex(tableName());
     r.end = m_end < 0 ? m_state->eventCount() : std::min(m_end, m_state->eventCount());
     r.search = m_search->text().trimmed();
+    r.visibleRows = m_view->viewport()->height() / std::max(1, m_view->verticalHeader()->defaultSectionSize()) + 2;
     const StateFrame &shown = m_model->frame();
     if (shown.state == m_state && shown.table == r.table && shown.snapshot.isValid()) {
         r.near = shown.snapshot;
@@ -448,6 +452,7 @@ void StateView::startFrame()
                            const qint64 end = m_shownEnd;
                            const bool newTable = m_model->frame().table != result.frame.table || m_model->frame().state != result.frame.state;
                            m_model->setFrame(std::move(result.frame));
+                           m_model->prefetch(std::max(0, m_view->rowAt(0)));
                            if (newTable) {
                                m_view->resizeColumnsToContents(); // measures the visible rows only
                                // Room for values that grow while scrubbing ("paid" -> "cancelled").

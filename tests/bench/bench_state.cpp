@@ -117,43 +117,51 @@ int main(int argc, char **argv)
     const double naiveMs = double(t.nsecsElapsed()) / 1e6;
     std::printf("reference: naive recomputation from the start to the middle: %.0f ms\n", naiveMs);
 
-    std::vector<double> snapshotMs;
-    auto step = [&](qint64 end, const LogStateSnapshot &near, LogStateSnapshot *out) {
+    // A step: the snapshot at the new point, then the 40 visible rows with
+    // their values (what the user sees per scrub step; the goal is about this).
+    struct Mode
+    {
+        std::vector<double> snapshot, total;
+    };
+    auto step = [&](Mode &m, qint64 end, const LogStateSnapshot &near, LogStateSnapshot *out) {
         QElapsedTimer s;
         s.start();
         *out = state->snapshot(0, end, near);
-        snapshotMs.push_back(double(s.nsecsElapsed()) / 1e6);
+        m.snapshot.push_back(double(s.nsecsElapsed()) / 1e6);
         const qint64 first = out->rowCount() / 2;
         const QList<quint32> window = out->keys(first, 40);
         QList<LogStateRow> rows;
         if (!state->rows(*out, window, &rows, &error))
             die(error);
-        return double(s.nsecsElapsed()) / 1e6;
+        m.total.push_back(double(s.nsecsElapsed()) / 1e6);
     };
     QRandomGenerator rng(7);
-    std::vector<double> sequential, single, random;
+    Mode sequential, single, random;
     LogStateSnapshot current = state->snapshot(0, 0), next;
     const qint64 pixel = std::max<qint64>(1, n / 1000);
     for (qint64 end = 0; end <= n; end += pixel) {
-        sequential.push_back(step(end, current, &next));
+        step(sequential, end, current, &next);
         current = next;
     }
     current = state->snapshot(0, n / 3);
     for (int i = 0; i < 500; ++i) {
-        single.push_back(step(n / 3 + i + 1, current, &next));
+        step(single, n / 3 + i + 1, current, &next);
         current = next;
     }
     for (int i = 0; i < 500; ++i)
-        random.push_back(step(qint64(rng.bounded(quint64(n + 1))), LogStateSnapshot(), &next));
-    const Stats a = stats(sequential), b = stats(single), c = stats(random);
-    std::printf("scrub step (snapshot + 40 visible rows with values), ms:\n");
-    std::printf("  sequential (1/1000 of the tape, %zu steps): p50 %.2f  p99 %.2f  max %.2f\n", sequential.size(), a.p50, a.p99, a.max);
-    std::printf("  single event (500 steps):                   p50 %.2f  p99 %.2f  max %.2f\n", b.p50, b.p99, b.max);
-    std::printf("  random jumps (500 steps):                   p50 %.2f  p99 %.2f  max %.2f\n", c.p50, c.p99, c.max);
-    const Stats d = stats(snapshotMs);
-    std::printf("  of which the snapshot alone (all steps):    p50 %.2f  p99 %.2f  max %.2f\n", d.p50, d.p99, d.max);
-    const double worst = std::max({a.p99, b.p99, c.p99});
-    std::printf("worst p99 %.2f ms = %.4f of the naive recomputation; goal < 50 ms per step: %s\n", worst, worst / naiveMs,
-                worst < 50 ? "met" : "NOT met");
+        step(random, qint64(rng.bounded(quint64(n + 1))), LogStateSnapshot(), &next);
+    std::printf("scrub step, ms (goal: snapshot + 40 visible rows with values < 50 ms, what the user waits for per step):\n");
+    double worst = 0;
+    auto report = [&](const char *name, const Mode &m) {
+        const Stats a = stats(m.snapshot), b = stats(m.total);
+        std::printf("  %-44s snapshot alone p50 %6.2f p99 %6.2f max %6.2f | snapshot + rows p50 %6.2f p99 %6.2f max %6.2f\n",
+                    name, a.p50, a.p99, a.max, b.p50, b.p99, b.max);
+        worst = std::max(worst, b.p99);
+    };
+    report(qPrintable(QStringLiteral("sequential (1/1000 of the tape, %1 steps):").arg(sequential.total.size())), sequential);
+    report("single event (500 steps):", single);
+    report("random jumps (500 steps):", random);
+    std::printf("worst p99 (snapshot + rows) %.2f ms = %.4f of the naive recomputation; goal < 50 ms per step: %s\n", worst,
+                worst / naiveMs, worst < 50 ? "met" : "NOT met");
     return 0;
 }
