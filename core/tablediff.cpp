@@ -245,6 +245,74 @@ void appendCanonical(QByteArray *out, bool null, QByteArrayView v, ValueClass cl
     out->append(Sep);
 }
 
+// Canonical table key -> state entry: open addressing over (hash, key, value)
+// slots, the keys in one arena (no allocation per key, one probe that
+// rarely leaves the slot array). Sized once for its number of keys.
+class KeyTable
+{
+public:
+    explicit KeyTable(size_t keys)
+    {
+        size_t cap = 16;
+        while (cap < keys * 2)
+            cap <<= 1;
+        m_slots.assign(cap, Slot{});
+        m_mask = cap - 1;
+    }
+    // The value of `key`, nullptr when absent.
+    quint32 *find(QByteArrayView key) { return probe(key, hashOf(key), false); }
+    // The value slot of `key`, inserted (set to `value`) when absent; *inserted says which.
+    quint32 *insert(QByteArrayView key, quint32 value, bool *inserted)
+    {
+        const size_t h = hashOf(key);
+        if (quint32 *v = probe(key, h, false)) {
+            *inserted = false;
+            return v;
+        }
+        *inserted = true;
+        quint32 *v = probe(key, h, true);
+        *v = value;
+        return v;
+    }
+
+private:
+    static constexpr quint32 Empty = 0xFFFFFFFFu;
+    struct Slot
+    {
+        size_t hash = 0;
+        quint32 ref = Empty; // index into m_offsets
+        quint32 value = 0;
+    };
+    static size_t hashOf(QByteArrayView key) { return qHash(key, size_t(0x6b657973)); }
+    QByteArrayView keyAt(quint32 ref) const
+    {
+        return QByteArrayView(m_arena.constData() + m_offsets[ref], m_offsets[ref + 1] - m_offsets[ref]);
+    }
+    quint32 *probe(QByteArrayView key, size_t h, bool claim)
+    {
+        for (size_t i = h & m_mask;; i = (i + 1) & m_mask) {
+            Slot &s = m_slots[i];
+            if (s.ref == Empty) {
+                if (!claim)
+                    return nullptr;
+                if (m_offsets.empty())
+                    m_offsets.push_back(0);
+                s.hash = h;
+                s.ref = quint32(m_offsets.size() - 1);
+                m_arena.append(key);
+                m_offsets.push_back(m_arena.size());
+                return &s.value;
+            }
+            if (!claim && s.hash == h && keyAt(s.ref) == key)
+                return &s.value;
+        }
+    }
+    std::vector<Slot> m_slots;
+    size_t m_mask = 0;
+    QByteArray m_arena;
+    std::vector<qsizetype> m_offsets; // keys + 1
+};
+
 QByteArray quoteIdentifier(const QString &name)
 {
     QByteArray q = name.toUtf8();
@@ -482,7 +550,7 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         bool shadowed = false; // another state key maps to the same table key and came later
     };
     std::vector<StateEntry> entries;
-    QHash<QByteArray, quint32> byKey;
+    KeyTable byKey(size_t(snapshot.rowCount()));
     {
         const qint64 n = snapshot.rowCount();
         std::vector<std::pair<qint64, quint32>> order;
@@ -492,7 +560,6 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             order.emplace_back(snapshot.lastSeq(k), k);
         std::sort(order.begin(), order.end());
         entries.reserve(order.size());
-        byKey.reserve(qsizetype(order.size()));
         const Tape &tape = *state.tape();
         std::shared_ptr<const Chunk> chunk;
         int chunkIndex = -1;
@@ -567,13 +634,12 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             }
             const quint32 index = quint32(entries.size());
             entries.push_back({keyId, quint64(qHash(rest, 0x7461706564656b)), false, false});
-            auto it = byKey.find(keyText);
-            if (it != byKey.end()) {
+            bool inserted = false;
+            quint32 *it = byKey.insert(keyText, index, &inserted);
+            if (!inserted) {
                 ++result->keyCollisions;
                 entries[*it].shadowed = true;
                 *it = index;
-            } else {
-                byKey.insert(keyText, index);
             }
         }
     }
@@ -609,8 +675,8 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             rest.resize(0);
             for (int c = 0; c < nCols; ++c)
                 appendCanonical(c < nKeys ? &keyText : &rest, batch.isNull(r, c), batch.cell(r, c), classes[size_t(c)]);
-            const auto it = byKey.constFind(keyText);
-            if (it == byKey.cend()) {
+            const quint32 *it = byKey.find(keyText);
+            if (!it) {
                 ++result->extra;
                 if (options.maxEntries < 0 || extras.size() < options.maxEntries) {
                     DiffEntry d;
