@@ -225,7 +225,10 @@ private Q_SLOTS:
         const QString js = m_dir.filePath(QStringLiteral("append.js"));
         QFile f(js);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("function transform(e) { return {table: 'appended', op: 'insert', row: {pos: e.position, id: e.key}}; }\n");
+        // About 1-2 ms per event, so that a SIGKILL 100-500 ms in lands mid-run
+        // however fast the replay gets on a quiet machine.
+        f.write("function transform(e) { for (const t = Date.now(); Date.now() - t < 2;) {}\n"
+                "  return {table: 'appended', op: 'insert', row: {pos: e.position, id: e.key}}; }\n");
         f.close();
         const QStringList args{QStringLiteral("replay"), m_tapePath, QStringLiteral("--transform"), js,
                                QStringLiteral("--into"), QStringLiteral("sqlite:") + db, QStringLiteral("--create-tables"),
