@@ -1,5 +1,6 @@
 #include "tablediff.h"
 
+#include "canonicalrow.h"
 #include "chunkencoder.h"
 #include "logstate.h"
 #include "rawjson.h"
@@ -9,9 +10,11 @@
 #include <QHash>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QThread>
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 using namespace Qt::StringLiterals;
 
@@ -19,163 +22,13 @@ namespace tapedeck {
 
 namespace {
 
-constexpr char Sep = '\x1f';
-constexpr char NullMark = '\x1e';
+using ValueClass = CanonicalRow::ValueClass;
 
-enum class ValueClass : quint8 { Text, Bool, Number, Float, TimestampTz, Json };
+constexpr quint64 DigestSeed = 0x7461706564656b;
 
 ValueClass classify(const QString &type, const QString &dialect)
 {
-    const QString t = type.toLower();
-    if (dialect == u"sqlite") {
-        if (t.contains(u"bool"))
-            return ValueClass::Bool;
-        if (t.contains(u"real") || t.contains(u"floa") || t.contains(u"doub"))
-            return ValueClass::Float;
-        if (t.contains(u"int") || t.contains(u"num") || t.contains(u"dec"))
-            return ValueClass::Number;
-        if (t.contains(u"json"))
-            return ValueClass::Json;
-        if (t.contains(u"timestamptz") || t.contains(u"with time zone"))
-            return ValueClass::TimestampTz;
-        return ValueClass::Text;
-    }
-    if (t == u"boolean" || t == u"bool")
-        return ValueClass::Bool;
-    if (t == u"real" || t == u"double precision" || t == u"float4" || t == u"float8")
-        return ValueClass::Float;
-    if (t == u"smallint" || t == u"integer" || t == u"bigint" || t.startsWith(u"numeric") || t.startsWith(u"decimal")
-        || t == u"int2" || t == u"int4" || t == u"int8")
-        return ValueClass::Number;
-    if (t == u"timestamp with time zone" || (t.startsWith(u"timestamp(") && t.endsWith(u"with time zone"))
-        || t == u"timestamptz")
-        return ValueClass::TimestampTz;
-    if (t == u"json" || t == u"jsonb")
-        return ValueClass::Json;
-    return ValueClass::Text;
-}
-
-// Appends the canonical text of a number to *out; false (nothing appended) when `v` is not one.
-bool canonicalNumber(QByteArrayView v, QByteArray *out)
-{
-    qsizetype i = 0;
-    bool negative = false;
-    if (i < v.size() && (v[i] == '+' || v[i] == '-'))
-        negative = v[i++] == '-';
-    const qsizetype intStart = i;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9')
-        ++i;
-    QByteArrayView intPart = v.sliced(intStart, i - intStart), frac;
-    if (i < v.size() && v[i] == '.') {
-        const qsizetype f = ++i;
-        while (i < v.size() && v[i] >= '0' && v[i] <= '9')
-            ++i;
-        frac = v.sliced(f, i - f);
-    }
-    if (intPart.isEmpty() && frac.isEmpty())
-        return false;
-    if (i < v.size()) {
-        if (v[i] != 'e' && v[i] != 'E')
-            return false;
-        // An exponent: compare as the shortest text of the double (the database printed a float).
-        bool ok = false;
-        const double d = v.toByteArray().toDouble(&ok);
-        if (!ok)
-            return false;
-        out->append(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
-        return true;
-    }
-    while (intPart.size() > 1 && intPart[0] == '0')
-        intPart = intPart.sliced(1);
-    while (!frac.isEmpty() && frac.back() == '0')
-        frac.chop(1);
-    const bool zero = (intPart.isEmpty() || intPart == "0") && frac.isEmpty();
-    if (negative && !zero)
-        out->append('-');
-    out->append(intPart.isEmpty() ? QByteArrayView("0") : intPart);
-    if (!frac.isEmpty()) {
-        out->append('.');
-        out->append(frac);
-    }
-    return true;
-}
-
-int digits(QByteArrayView v, qsizetype at, int n, bool *ok)
-{
-    int r = 0;
-    for (int i = 0; i < n; ++i) {
-        if (at + i >= v.size() || v[at + i] < '0' || v[at + i] > '9') {
-            *ok = false;
-            return 0;
-        }
-        r = r * 10 + (v[at + i] - '0');
-    }
-    return r;
-}
-
-qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const qint64 era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = unsigned(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + qint64(doe) - 719468;
-}
-
-// "2024-01-02 03:04:05.123456+02[:30]" (or 'T', 'Z') -> µs since the epoch, as text
-// ("@" and the number) appended to *out; false (nothing appended) when `v` is not one.
-bool canonicalTimestampTz(QByteArrayView v, QByteArray *out)
-{
-    bool ok = true;
-    const int y = digits(v, 0, 4, &ok), mo = digits(v, 5, 2, &ok), d = digits(v, 8, 2, &ok);
-    const int h = digits(v, 11, 2, &ok), mi = digits(v, 14, 2, &ok), s = digits(v, 17, 2, &ok);
-    if (!ok || v.size() < 19 || v[4] != '-' || v[7] != '-' || (v[10] != ' ' && v[10] != 'T') || v[13] != ':'
-        || v[16] != ':')
-        return false;
-    qsizetype i = 19;
-    qint64 micros = 0;
-    if (i < v.size() && v[i] == '.') {
-        ++i;
-        int n = 0;
-        while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
-            if (n < 6) {
-                micros = micros * 10 + (v[i] - '0');
-                ++n;
-            }
-            ++i;
-        }
-        for (; n < 6; ++n)
-            micros *= 10;
-    }
-    qint64 offset = 0;
-    if (i < v.size() && v[i] == 'Z') {
-        ++i;
-    } else if (i < v.size() && (v[i] == '+' || v[i] == '-')) {
-        const int sign = v[i] == '-' ? -1 : 1;
-        const int oh = digits(v, i + 1, 2, &ok);
-        i += 3;
-        int om = 0, os = 0;
-        if (i < v.size() && v[i] == ':') {
-            om = digits(v, i + 1, 2, &ok);
-            i += 3;
-            if (i < v.size() && v[i] == ':') {
-                os = digits(v, i + 1, 2, &ok);
-                i += 3;
-            }
-        }
-        offset = sign * (oh * 3600 + om * 60 + os);
-    } else {
-        return false; // no zone: not an instant
-    }
-    if (!ok || i != v.size())
-        return false;
-    const qint64 secs = daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + s - offset;
-    char text[24];
-    const auto end = std::to_chars(text, text + sizeof text, secs * 1000000 + micros).ptr;
-    out->append('@');
-    out->append(text, qsizetype(end - text));
-    return true;
+    return CanonicalRow::classify(type, dialect);
 }
 
 struct Mapped
@@ -231,23 +84,11 @@ std::optional<QByteArray> mappedValue(const Mapped &m, const Event &e)
     return std::nullopt;
 }
 
-void normaliseInto(QByteArray *out, QByteArrayView value, ValueClass cls);
-QByteArray normaliseAs(QByteArrayView value, ValueClass cls);
-
-void appendCanonical(QByteArray *out, bool null, QByteArrayView v, ValueClass cls)
-{
-    if (null)
-        out->append(NullMark);
-    else if (cls == ValueClass::Text)
-        out->append(v);
-    else
-        normaliseInto(out, v, cls);
-    out->append(Sep);
-}
-
 // Canonical table key -> state entry: open addressing over (hash, key, value)
 // slots, the keys in one arena (no allocation per key, one probe that
-// rarely leaves the slot array). Sized once for its number of keys.
+// rarely leaves the slot array). Sized once for its number of keys. The
+// callers hash the keys (hashOf) so that hashing runs on the worker threads
+// and the slot of a coming key can be prefetched.
 class KeyTable
 {
 public:
@@ -258,58 +99,58 @@ public:
             cap <<= 1;
         m_slots.assign(cap, Slot{});
         m_mask = cap - 1;
+        m_offsets.reserve(keys + 1);
+        m_offsets.push_back(0);
     }
+    static quint64 hashOf(QByteArrayView key) { return CanonicalRow::digest(key, 0x6b657973); }
+    void prefetch(quint64 hash) const { __builtin_prefetch(&m_slots[hash & m_mask]); }
     // The value of `key`, nullptr when absent.
-    quint32 *find(QByteArrayView key) { return probe(key, hashOf(key), false); }
-    // The value slot of `key`, inserted (set to `value`) when absent; *inserted says which.
-    quint32 *insert(QByteArrayView key, quint32 value, bool *inserted)
+    const quint32 *find(QByteArrayView key, quint64 hash) const
     {
-        const size_t h = hashOf(key);
-        if (quint32 *v = probe(key, h, false)) {
-            *inserted = false;
-            return v;
+        for (size_t i = hash & m_mask;; i = (i + 1) & m_mask) {
+            const Slot &s = m_slots[i];
+            if (s.ref == Empty)
+                return nullptr;
+            if (s.hash == hash && keyAt(s.ref) == key)
+                return &s.value;
         }
-        *inserted = true;
-        quint32 *v = probe(key, h, true);
-        *v = value;
-        return v;
+    }
+    // The value slot of `key`, inserted (set to `value`) when absent; *inserted says which.
+    quint32 *insert(QByteArrayView key, quint64 hash, quint32 value, bool *inserted)
+    {
+        for (size_t i = hash & m_mask;; i = (i + 1) & m_mask) {
+            Slot &s = m_slots[i];
+            if (s.ref == Empty) {
+                *inserted = true;
+                s.hash = hash;
+                s.ref = quint32(m_offsets.size() - 1);
+                s.value = value;
+                m_arena.append(key);
+                m_offsets.push_back(m_arena.size());
+                return &s.value;
+            }
+            if (s.hash == hash && keyAt(s.ref) == key) {
+                *inserted = false;
+                return &s.value;
+            }
+        }
     }
 
 private:
     static constexpr quint32 Empty = 0xFFFFFFFFu;
     struct Slot
     {
-        size_t hash = 0;
+        quint64 hash = 0;
         quint32 ref = Empty; // index into m_offsets
         quint32 value = 0;
     };
-    static size_t hashOf(QByteArrayView key) { return qHash(key, size_t(0x6b657973)); }
     QByteArrayView keyAt(quint32 ref) const
     {
-        return QByteArrayView(m_arena.constData() + m_offsets[ref], m_offsets[ref + 1] - m_offsets[ref]);
-    }
-    quint32 *probe(QByteArrayView key, size_t h, bool claim)
-    {
-        for (size_t i = h & m_mask;; i = (i + 1) & m_mask) {
-            Slot &s = m_slots[i];
-            if (s.ref == Empty) {
-                if (!claim)
-                    return nullptr;
-                if (m_offsets.empty())
-                    m_offsets.push_back(0);
-                s.hash = h;
-                s.ref = quint32(m_offsets.size() - 1);
-                m_arena.append(key);
-                m_offsets.push_back(m_arena.size());
-                return &s.value;
-            }
-            if (!claim && s.hash == h && keyAt(s.ref) == key)
-                return &s.value;
-        }
+        return QByteArrayView(m_arena.data() + m_offsets[ref], m_offsets[ref + 1] - m_offsets[ref]);
     }
     std::vector<Slot> m_slots;
     size_t m_mask = 0;
-    QByteArray m_arena;
+    ByteSink m_arena;
     std::vector<qsizetype> m_offsets; // keys + 1
 };
 
@@ -340,83 +181,9 @@ QByteArray literal(const std::optional<QByteArray> &v, const TableColumn &column
 
 QByteArray TableDiff::normalise(QByteArrayView value, const QString &type, const QString &dialect)
 {
-    return normaliseAs(value, classify(type, dialect));
+    return CanonicalRow::normalised(value, classify(type, dialect));
 }
 
-namespace {
-
-bool isSpace(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-// Appends the text `value` compares by (tablediff.md) to *out, without
-// temporary allocations for the common classes.
-void normaliseInto(QByteArray *out, QByteArrayView value, ValueClass cls)
-{
-    switch (cls) {
-    case ValueClass::Bool: {
-        QByteArrayView v = value;
-        while (!v.isEmpty() && isSpace(v.front()))
-            v = v.sliced(1);
-        while (!v.isEmpty() && isSpace(v.back()))
-            v.chop(1);
-        if (v.size() <= 5) {
-            char lower[5];
-            for (qsizetype i = 0; i < v.size(); ++i)
-                lower[i] = (v[i] >= 'A' && v[i] <= 'Z') ? char(v[i] - 'A' + 'a') : v[i];
-            const QByteArrayView l(lower, v.size());
-            if (l == "t" || l == "true" || l == "1" || l == "y" || l == "yes" || l == "on") {
-                out->append('t');
-                return;
-            }
-            if (l == "f" || l == "false" || l == "0" || l == "n" || l == "no" || l == "off") {
-                out->append('f');
-                return;
-            }
-        }
-        break;
-    }
-    case ValueClass::Number:
-        if (canonicalNumber(value, out))
-            return;
-        break;
-    case ValueClass::Float: {
-        // Floats compare as doubles (SQLite prints 1e20 as 1.0e+20, PostgreSQL as 1e+20).
-        bool ok = false;
-        const double d = value.toByteArray().trimmed().toDouble(&ok);
-        if (ok) {
-            out->append(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
-            return;
-        }
-        break;
-    }
-    case ValueClass::TimestampTz:
-        if (canonicalTimestampTz(value, out))
-            return;
-        break;
-    case ValueClass::Json: {
-        QJsonParseError error;
-        const QJsonDocument doc = QJsonDocument::fromJson(value.toByteArray(), &error);
-        if (error.error == QJsonParseError::NoError) {
-            out->append(doc.toJson(QJsonDocument::Compact));
-            return;
-        }
-        break;
-    }
-    case ValueClass::Text: break;
-    }
-    out->append(value);
-}
-
-QByteArray normaliseAs(QByteArrayView value, ValueClass cls)
-{
-    QByteArray out;
-    normaliseInto(&out, value, cls);
-    return out;
-}
-
-} // namespace
 
 bool TableDiff::run(const LogState &state, TableReader &reader, const QString &table, const DiffOptions &options,
                     DiffResult *result, QString *error, const std::function<bool(qint64)> &progress)
@@ -541,13 +308,28 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
     for (const TableColumn &c : std::as_const(result->columns))
         classes.push_back(classify(c.type, dialect));
 
-    // The state side: every live key's canonical table key and a digest of its other columns.
+    // The state side: every live key's canonical table key and a digest of
+    // its other columns, read in tape order (each chunk decoded once). The
+    // keys are cut into parts at chunk boundaries, read on up to
+    // idealThreadCount() threads and merged in order, so a later event still
+    // wins a key collision as in one pass.
     struct StateEntry
     {
         quint32 keyId;
         quint64 digest;
         bool matched = false;
         bool shadowed = false; // another state key maps to the same table key and came later
+    };
+    struct StatePart
+    {
+        size_t from = 0, to = 0; // in `order`
+        std::vector<quint32> keyIds;
+        std::vector<quint64> digests, keyHashes;
+        std::vector<qsizetype> keyEnds; // in `keys`
+        ByteSink keys;
+        qint64 unmappable = 0;
+        bool failed = false;
+        QString error;
     };
     std::vector<StateEntry> entries;
     KeyTable byKey(size_t(snapshot.rowCount()));
@@ -558,89 +340,146 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         const QList<quint32> keys = snapshot.keys(0, int(std::min<qint64>(n, std::numeric_limits<int>::max())));
         for (quint32 k : keys)
             order.emplace_back(snapshot.lastSeq(k), k);
-        std::sort(order.begin(), order.end());
-        entries.reserve(order.size());
+        if (!std::is_sorted(order.begin(), order.end()))
+            std::sort(order.begin(), order.end());
         const Tape &tape = *state.tape();
-        std::shared_ptr<const Chunk> chunk;
-        int chunkIndex = -1;
-        Event e;
-        QByteArray keyText, rest;
         // Change rows: the mapped columns read straight from the event's CBOR
         // (no Event, no QString); Kafka: the key and value bytes in place.
         QList<QByteArray> wanted;
         for (const Mapped &m : std::as_const(sources))
             wanted.append(m.column.toUtf8());
-        std::vector<ChunkEncoder::CellView> cells(static_cast<size_t>(nCols));
-        for (const auto &[seq, keyId] : order) {
-            const int ci = tape.chunkIndexOf(seq);
-            if (ci != chunkIndex) {
-                chunk = tape.chunk(ci, error);
-                if (!chunk)
-                    return false;
-                chunkIndex = ci;
-            }
-            const int at = int(seq - tape.chunkInfo(ci).firstSeq);
-            keyText.resize(0);
-            rest.resize(0);
-            bool keyOk = true;
-            auto add = [&](int c, bool null, QByteArrayView v) {
-                if (c < nKeys) {
-                    keyOk = keyOk && !null;
-                    appendCanonical(&keyText, null, v, classes[size_t(c)]);
+        auto readPart = [&](StatePart *part) {
+            std::shared_ptr<const Chunk> chunk;
+            int chunkIndex = -1;
+            Event e;
+            ByteSink rest;
+            std::vector<ChunkEncoder::CellView> cells(static_cast<size_t>(nCols));
+            const size_t count = part->to - part->from;
+            part->keyIds.reserve(count);
+            part->digests.reserve(count);
+            part->keyHashes.reserve(count);
+            part->keyEnds.reserve(count);
+            for (size_t i = part->from; i < part->to; ++i) {
+                const auto [seq, keyId] = order[i];
+                const int ci = tape.chunkIndexOf(seq);
+                if (ci != chunkIndex) {
+                    chunk = tape.chunk(ci, &part->error);
+                    if (!chunk) {
+                        part->failed = true;
+                        return;
+                    }
+                    chunkIndex = ci;
+                }
+                const int at = int(seq - tape.chunkInfo(ci).firstSeq);
+                const qsizetype keyStart = part->keys.size();
+                rest.clear();
+                bool keyOk = true;
+                auto add = [&](int c, bool null, QByteArrayView v) {
+                    if (c < nKeys) {
+                        keyOk = keyOk && !null;
+                        CanonicalRow::appendCell(&part->keys, null, v, classes[size_t(c)]);
+                    } else {
+                        CanonicalRow::appendCell(&rest, null, v, classes[size_t(c)]);
+                    }
+                };
+                bool unchanged = false;
+                if (change && ChunkEncoder::newRowCells(chunk->extension(at), wanted, cells.data(), &unchanged)
+                    && !unchanged) {
+                    for (int c = 0; c < nCols; ++c)
+                        add(c, cells[size_t(c)].state != ChunkEncoder::CellView::Value, cells[size_t(c)].value);
+                } else if (!change) {
+                    const bool hasKey = chunk->hasKey(at), hasValue = chunk->hasValue(at);
+                    const QByteArrayView key = chunk->key(at), value = chunk->value(at);
+                    for (int c = 0; c < nCols; ++c) {
+                        const Mapped &m = sources[c];
+                        switch (m.from) {
+                        case Mapped::From::Key: add(c, !hasKey, key); break;
+                        case Mapped::From::Value: add(c, !hasValue, value); break;
+                        case Mapped::From::KeyField:
+                        case Mapped::From::ValueField: {
+                            const bool present = m.from == Mapped::From::KeyField ? hasKey : hasValue;
+                            const std::optional<RawJson> v =
+                                present ? rawjson::path(m.from == Mapped::From::KeyField ? key : value, m.path) : std::nullopt;
+                            const bool null = !v || v->type == RawJson::Type::Null;
+                            add(c, null, null ? QByteArrayView() : QByteArrayView(v->text));
+                            break;
+                        }
+                        case Mapped::From::Column: add(c, true, {}); break;
+                        }
+                    }
                 } else {
-                    appendCanonical(&rest, null, v, classes[size_t(c)]);
-                }
-            };
-            bool unchanged = false;
-            if (change && ChunkEncoder::newRowCells(chunk->extension(at), wanted, cells.data(), &unchanged) && !unchanged) {
-                for (int c = 0; c < nCols; ++c)
-                    add(c, cells[size_t(c)].state != ChunkEncoder::CellView::Value, cells[size_t(c)].value);
-            } else if (!change) {
-                const bool hasKey = chunk->hasKey(at), hasValue = chunk->hasValue(at);
-                const QByteArrayView key = chunk->key(at), value = chunk->value(at);
-                for (int c = 0; c < nCols; ++c) {
-                    const Mapped &m = sources[c];
-                    switch (m.from) {
-                    case Mapped::From::Key: add(c, !hasKey, key); break;
-                    case Mapped::From::Value: add(c, !hasValue, value); break;
-                    case Mapped::From::KeyField:
-                    case Mapped::From::ValueField: {
-                        const bool present = m.from == Mapped::From::KeyField ? hasKey : hasValue;
-                        const std::optional<RawJson> v = present ? rawjson::path(m.from == Mapped::From::KeyField ? key : value, m.path)
-                                                                 : std::nullopt;
-                        const bool null = !v || v->type == RawJson::Type::Null;
-                        add(c, null, null ? QByteArrayView() : QByteArrayView(v->text));
-                        break;
+                    chunk->fill(at, &e);
+                    if (std::any_of(e.newRow.cbegin(), e.newRow.cend(), [](const Column &c) { return c.unchangedToast; })) {
+                        const auto full = state.row(snapshot, keyId, &part->error); // unchanged TOAST values: the slow way
+                        if (!full) {
+                            part->failed = true;
+                            return;
+                        }
+                        e.newRow = full->row;
                     }
-                    case Mapped::From::Column: add(c, true, {}); break;
+                    for (int c = 0; c < nCols; ++c) {
+                        const std::optional<QByteArray> v = mappedValue(sources[c], e);
+                        add(c, !v.has_value(), v ? QByteArrayView(*v) : QByteArrayView());
                     }
                 }
-            } else {
-                chunk->fill(at, &e);
-                if (std::any_of(e.newRow.cbegin(), e.newRow.cend(), [](const Column &c) { return c.unchangedToast; })) {
-                    const auto full = state.row(snapshot, keyId, error); // unchanged TOAST values: the slow way
-                    if (!full)
-                        return false;
-                    e.newRow = full->row;
+                if (!keyOk) {
+                    ++part->unmappable;
+                    part->keys.truncate(keyStart);
+                    continue;
                 }
-                for (int c = 0; c < nCols; ++c) {
-                    const std::optional<QByteArray> v = mappedValue(sources[c], e);
-                    add(c, !v.has_value(), v ? QByteArrayView(*v) : QByteArrayView());
+                part->keyIds.push_back(keyId);
+                part->digests.push_back(CanonicalRow::digest(rest.view(), DigestSeed));
+                part->keyHashes.push_back(KeyTable::hashOf(part->keys.view().sliced(keyStart)));
+                part->keyEnds.push_back(part->keys.size());
+            }
+        };
+        // Parts cut where a chunk ends; by default of at least 16384 keys.
+        const size_t nParts = options.threads > 0
+            ? size_t(options.threads)
+            : std::clamp<size_t>(order.size() / 16384, 1, size_t(std::clamp(QThread::idealThreadCount(), 1, 4)));
+        std::vector<StatePart> parts(nParts);
+        for (size_t p = 0; p < nParts; ++p) {
+            size_t to = p + 1 == nParts ? order.size() : std::max(parts[p].from, order.size() * (p + 1) / nParts);
+            while (p + 1 < nParts && to > parts[p].from && to < order.size()
+                   && tape.chunkIndexOf(order[to].first) == tape.chunkIndexOf(order[to - 1].first))
+                ++to;
+            parts[p].to = to;
+            if (p + 1 < nParts)
+                parts[p + 1].from = to;
+        }
+        {
+            std::vector<std::thread> workers;
+            for (size_t p = 1; p < nParts; ++p)
+                workers.emplace_back(readPart, &parts[p]);
+            readPart(&parts[0]);
+            for (std::thread &w : workers)
+                w.join();
+        }
+        entries.reserve(order.size());
+        for (StatePart &part : parts) {
+            if (part.failed) {
+                *error = part.error;
+                return false;
+            }
+            result->unmappable += part.unmappable;
+            const size_t m = part.keyIds.size();
+            qsizetype start = 0;
+            for (size_t i = 0; i < m; ++i) {
+                if (i + 8 < m)
+                    byKey.prefetch(part.keyHashes[i + 8]);
+                const QByteArrayView key(part.keys.data() + start, part.keyEnds[i] - start);
+                start = part.keyEnds[i];
+                const quint32 index = quint32(entries.size());
+                entries.push_back({part.keyIds[i], part.digests[i], false, false});
+                bool inserted = false;
+                quint32 *it = byKey.insert(key, part.keyHashes[i], index, &inserted);
+                if (!inserted) {
+                    ++result->keyCollisions;
+                    entries[*it].shadowed = true;
+                    *it = index;
                 }
             }
-            if (!keyOk) {
-                ++result->unmappable;
-                continue;
-            }
-            const quint32 index = quint32(entries.size());
-            entries.push_back({keyId, quint64(qHash(rest, 0x7461706564656b)), false, false});
-            bool inserted = false;
-            quint32 *it = byKey.insert(keyText, index, &inserted);
-            if (!inserted) {
-                ++result->keyCollisions;
-                entries[*it].shadowed = true;
-                *it = index;
-            }
+            part = StatePart{};
         }
     }
     result->stateSeconds = double(timer.nsecsElapsed()) / 1e9;
@@ -656,7 +495,11 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
     if (!reader.start(columnNames, keyColumns, error))
         return false;
     TableBatch batch;
-    QByteArray keyText, rest;
+    // Per batch: first every row's canonical key, its hash and the digest of
+    // the other columns; then the lookups, each slot prefetched a few rows ahead.
+    ByteSink batchKeys, rest;
+    std::vector<qsizetype> keyEnds;
+    std::vector<quint64> keyHashes, digests;
     auto rowValues = [&](int r) {
         QList<std::optional<QByteArray>> row;
         row.reserve(nCols);
@@ -670,12 +513,26 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         const int rows = batch.rows();
         if (rows == 0)
             break;
+        batchKeys.clear();
+        keyEnds.resize(size_t(rows));
+        keyHashes.resize(size_t(rows));
+        digests.resize(size_t(rows));
         for (int r = 0; r < rows; ++r) {
-            keyText.resize(0);
-            rest.resize(0);
+            const qsizetype keyStart = batchKeys.size();
+            rest.clear();
             for (int c = 0; c < nCols; ++c)
-                appendCanonical(c < nKeys ? &keyText : &rest, batch.isNull(r, c), batch.cell(r, c), classes[size_t(c)]);
-            const quint32 *it = byKey.find(keyText);
+                CanonicalRow::appendCell(c < nKeys ? &batchKeys : &rest, batch.isNull(r, c), batch.cell(r, c), classes[size_t(c)]);
+            keyEnds[size_t(r)] = batchKeys.size();
+            keyHashes[size_t(r)] = KeyTable::hashOf(batchKeys.view().sliced(keyStart));
+            digests[size_t(r)] = CanonicalRow::digest(rest.view(), DigestSeed);
+        }
+        qsizetype keyStart = 0;
+        for (int r = 0; r < rows; ++r) {
+            if (r + 8 < rows)
+                byKey.prefetch(keyHashes[size_t(r + 8)]);
+            const QByteArrayView keyText(batchKeys.data() + keyStart, keyEnds[size_t(r)] - keyStart);
+            keyStart = keyEnds[size_t(r)];
+            const quint32 *it = byKey.find(keyText, keyHashes[size_t(r)]);
             if (!it) {
                 ++result->extra;
                 if (options.maxEntries < 0 || extras.size() < options.maxEntries) {
@@ -688,7 +545,7 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             }
             StateEntry &s = entries[*it];
             s.matched = true;
-            if (s.digest == quint64(qHash(rest, 0x7461706564656b))) {
+            if (s.digest == digests[size_t(r)]) {
                 ++result->equalRows;
             } else {
                 ++result->differing;

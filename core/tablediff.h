@@ -40,9 +40,9 @@ struct TableBatch
         const size_t i = size_t(row * columns + column);
         return offsets[i] < 0 ? QByteArrayView() : QByteArrayView(data.constData() + offsets[i], sizes[i]);
     }
-    void clear()
+    void clear() // keeps the capacity
     {
-        data.clear();
+        data.resize(0);
         offsets.clear();
         sizes.clear();
     }
@@ -100,6 +100,7 @@ struct DiffOptions
     qint64 end = std::numeric_limits<qint64>::max(); // the state after events [0, end)
     int batchRows = 20000;
     int maxEntries = -1;      // keep at most this many entries (-1: all); counts stay exact
+    int threads = 0;          // threads reading the state side (0: idealThreadCount(), at most 4)
 };
 
 struct ColumnDifference

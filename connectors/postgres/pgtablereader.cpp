@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cctype>
+#include <cstring>
 
 using namespace Qt::StringLiterals;
 
@@ -82,10 +83,17 @@ bool PgTableReader::start(const QStringList &columns, const QStringList &keyColu
 
 namespace {
 
-// One COPY text-format line into cells (tab-separated, \N is NULL, backslash escapes).
+// One COPY text-format line into cells (tab-separated, \N is NULL, backslash
+// escapes), unescaped straight into the batch's buffer (a cell never grows
+// when unescaped, so the line's length is room enough).
 bool parseLine(const char *p, const char *end, int width, TableBatch *batch)
 {
+    const qsizetype base = batch->data.size();
+    batch->data.resize(base + (end - p));
+    char *const data = batch->data.data();
+    char *w = data + base;
     int cells = 0;
+    bool ok = true;
     while (true) {
         const char *start = p;
         while (p < end && *p != '\t' && *p != '\\')
@@ -94,12 +102,15 @@ bool parseLine(const char *p, const char *end, int width, TableBatch *batch)
             batch->appendNull();
             p += 2;
         } else {
-            batch->offsets.push_back(qint32(batch->data.size()));
-            batch->data.append(start, p - start);
+            char *const cell = w;
+            std::memcpy(w, start, size_t(p - start));
+            w += p - start;
             while (p < end && *p == '\\') {
                 ++p;
-                if (p >= end)
-                    return false;
+                if (p >= end) {
+                    ok = false;
+                    break;
+                }
                 char c = *p++;
                 switch (c) {
                 case 'b': c = '\b'; break;
@@ -126,20 +137,25 @@ bool parseLine(const char *p, const char *end, int width, TableBatch *batch)
                     }
                     break;
                 }
-                batch->data.append(c);
+                *w++ = c;
                 const char *run = p;
                 while (p < end && *p != '\t' && *p != '\\')
                     ++p;
-                batch->data.append(run, p - run);
+                std::memcpy(w, run, size_t(p - run));
+                w += p - run;
             }
-            batch->sizes.push_back(qint32(batch->data.size() - batch->offsets.back()));
+            batch->offsets.push_back(qint32(cell - data));
+            batch->sizes.push_back(qint32(w - cell));
+            if (!ok)
+                break;
         }
         ++cells;
         if (p >= end)
             break;
         ++p; // the tab
     }
-    return cells == width;
+    batch->data.resize(w - data);
+    return ok && cells == width;
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <sqlitetablereader.h>
 #include <tablediff.h>
 #include <tape.h>
+#include <tapewriter.h>
 
 #include <sqlite3.h>
 
@@ -113,6 +114,46 @@ bool sqliteExec(const QString &path, const QByteArray &sql, QString *error)
     return ok;
 }
 
+// A tape in chunks of `chunkEvents` events, so that the state side's parts
+// (cut where a chunk ends) are many and small.
+bool writeSmallChunks(const QString &path, const QList<Event> &events, int chunkEvents, QString *error)
+{
+    TapeWriter writer;
+    TapeWriter::Options options;
+    options.maxChunkEvents = chunkEvents;
+    if (!writer.create(path, TapeMetadata{}, options)) {
+        *error = writer.errorString();
+        return false;
+    }
+    for (const Event &e : events) {
+        if (!writer.append(e)) {
+            *error = writer.errorString();
+            return false;
+        }
+    }
+    if (!writer.close()) {
+        *error = writer.errorString();
+        return false;
+    }
+    return true;
+}
+
+// Everything a diff found, timings aside.
+void compareResults(const DiffResult &a, const DiffResult &b)
+{
+    QCOMPARE(a.entries, b.entries);
+    QCOMPARE(a.columns, b.columns);
+    QCOMPARE(a.mapping, b.mapping);
+    QCOMPARE(a.stateRows, b.stateRows);
+    QCOMPARE(a.tableRows, b.tableRows);
+    QCOMPARE(a.equalRows, b.equalRows);
+    QCOMPARE(a.missing, b.missing);
+    QCOMPARE(a.extra, b.extra);
+    QCOMPARE(a.differing, b.differing);
+    QCOMPARE(a.unmappable, b.unmappable);
+    QCOMPARE(a.keyCollisions, b.keyCollisions);
+}
+
 } // namespace
 
 class TestStateDiff : public QObject
@@ -126,6 +167,7 @@ private Q_SLOTS:
     void postgres();
     void sqlite();
     void kafkaMapping();
+    void threads();
     void cliErrors();
 
 private:
@@ -388,6 +430,90 @@ void TestStateDiff::kafkaMapping()
     // The repair through the sink fixes both.
     run = tape(args.mid(0, args.size() - 1) + QStringList{u"--repair-replay"_s});
     QVERIFY2(run.exitCode == 0, run.err.constData());
+}
+
+void TestStateDiff::threads()
+{
+    // The state side read by 1 to 8 threads (parts cut where a chunk ends):
+    // the same result every time, on a tape of 53-event chunks.
+    QString error;
+    const QString tapePath = m_dir.filePath(u"chunks.tape"_s);
+    QVERIFY2(writeSmallChunks(tapePath, m_work.events, 53, &error), qPrintable(error));
+    const auto state = LogState::build(Tape::open(tapePath, &error), &error);
+    QVERIFY2(state, qPrintable(error));
+    QVERIFY(state->tape()->chunkCount() > 50);
+    const QString db = m_dir.filePath(u"threads.db"_s);
+    QByteArray sql = "CREATE TABLE sd_orders (id INTEGER PRIMARY KEY, name TEXT, amount NUMERIC, big INTEGER, note TEXT, ts TEXT, flag BOOLEAN);";
+    for (const Row &r : std::as_const(m_rows)) {
+        QByteArray values;
+        for (const Column &c : r)
+            values += (values.isEmpty() ? "" : ", ") + literal(c.value);
+        sql += "INSERT INTO sd_orders VALUES (" + values + ");";
+    }
+    QVERIFY2(sqliteExec(db, sql, &error), qPrintable(error));
+    auto diff = [&](int threads, DiffResult *result) {
+        SqliteTableReader reader(db);
+        DiffOptions options;
+        options.stateTable = u"public.sd_orders"_s;
+        options.threads = threads;
+        QVERIFY2(TableDiff::run(*state, reader, u"sd_orders"_s, options, result, &error), qPrintable(error));
+    };
+    DiffResult one;
+    diff(1, &one);
+    QCOMPARE(keysOf(one, DiffEntry::Kind::Missing), m_inj.lost);
+    QCOMPARE(keysOf(one, DiffEntry::Kind::Differs), m_inj.stale);
+    QCOMPARE(keysOf(one, DiffEntry::Kind::Extra), m_inj.duplicated + m_inj.garbage);
+    for (int threads : {2, 3, 8}) {
+        DiffResult r;
+        diff(threads, &r);
+        compareResults(r, one);
+    }
+
+    // Kafka keys that map to fewer table keys (value.id = key % 10): the later
+    // event wins each table key, across the parts as in one pass.
+    QList<Event> events;
+    QMap<int, QByteArray> lastById;
+    QSet<int> liveKeys;
+    for (int i = 0; i < 400; ++i) {
+        Event e;
+        e.kind = SourceKind::Kafka;
+        e.topic = u"sd-collide"_s;
+        e.position = i;
+        e.timestampUs = 1700000000000000 + i;
+        const int key = (i * 7) % 40;
+        e.key = QByteArray::number(key);
+        e.value = "{\"id\":" + QByteArray::number(key % 10) + ",\"total\":" + QByteArray::number(i) + "}";
+        liveKeys.insert(key);
+        lastById.insert(key % 10, QByteArray::number(i));
+        events.append(e);
+    }
+    const QString kafkaTape = m_dir.filePath(u"collide.tape"_s);
+    QVERIFY2(writeSmallChunks(kafkaTape, events, 7, &error), qPrintable(error));
+    const auto kafkaState = LogState::build(Tape::open(kafkaTape, &error), &error);
+    QVERIFY2(kafkaState, qPrintable(error));
+    const QString kdb = m_dir.filePath(u"collide.db"_s);
+    QByteArray ksql = "CREATE TABLE collide (id INTEGER PRIMARY KEY, total INTEGER);";
+    for (auto it = lastById.cbegin(); it != lastById.cend(); ++it)
+        ksql += "INSERT INTO collide VALUES (" + QByteArray::number(it.key()) + ", " + it.value() + ");";
+    QVERIFY2(sqliteExec(kdb, ksql, &error), qPrintable(error));
+    DiffResult first;
+    for (int threads : {1, 4, 8}) {
+        SqliteTableReader reader(kdb);
+        DiffOptions options;
+        options.stateTable = u"sd-collide"_s;
+        options.map = {{u"id"_s, u"value.id"_s}, {u"total"_s, u"value.total"_s}};
+        options.threads = threads;
+        DiffResult r;
+        QVERIFY2(TableDiff::run(*kafkaState, reader, u"collide"_s, options, &r, &error), qPrintable(error));
+        QVERIFY2(r.equal(), qPrintable(u"%1 threads: %2 differing, %3 missing, %4 extra"_s.arg(threads).arg(r.differing)
+                                           .arg(r.missing).arg(r.extra)));
+        QCOMPARE(r.keyCollisions, qint64(liveKeys.size() - lastById.size()));
+        QCOMPARE(r.equalRows, qint64(lastById.size()));
+        if (threads == 1)
+            first = r;
+        else
+            compareResults(r, first);
+    }
 }
 
 void TestStateDiff::cliErrors()
