@@ -529,6 +529,81 @@ bool ChunkEncoder::newRowCells(QByteArrayView bytes, const QList<QByteArray> &na
     return r.atEnd();
 }
 
+namespace {
+
+bool rowCells(CborReader &r, std::vector<ChunkEncoder::ChangeCell> *row)
+{
+    quint64 n;
+    if (!r.array(&n) || n > 100000)
+        return false;
+    row->resize(size_t(n));
+    for (quint64 i = 0; i < n; ++i) {
+        quint64 fields;
+        ChunkEncoder::ChangeCell &cell = (*row)[size_t(i)];
+        if (!r.array(&fields) || fields != 4 || !r.string(3, &cell.name) || !r.string(3, &cell.type))
+            return false;
+        if (r.peek() == 0xf6) {
+            r.skipByte();
+            cell.state = ChunkEncoder::CellView::Null;
+            cell.value = {};
+        } else {
+            if (!r.string(2, &cell.value))
+                return false;
+            cell.state = ChunkEncoder::CellView::Value;
+        }
+        const quint8 b = r.peek();
+        if (b != 0xf4 && b != 0xf5)
+            return false;
+        r.skipByte();
+        if (b == 0xf5)
+            cell.state = ChunkEncoder::CellView::UnchangedToast;
+    }
+    return true;
+}
+
+} // namespace
+
+bool ChunkEncoder::changeCells(QByteArrayView bytes, ChangeCells *out)
+{
+    out->oldRow.clear();
+    out->newRow.clear();
+    out->primaryKey.clear();
+    CborReader r(bytes);
+    int major;
+    quint64 n;
+    if (!r.head(&major, &n) || major != 5 || n > 6)
+        return false;
+    quint8 seen = 0;
+    for (quint64 i = 0; i < n; ++i) {
+        QByteArrayView k;
+        if (!r.string(3, &k) || k.size() != 1)
+            return false;
+        const char c = k[0];
+        const int bit = c == 'x' ? 0 : c == 'l' ? 1 : c == 't' ? 2 : c == 'o' ? 3 : c == 'n' ? 4 : c == 'k' ? 5 : -1;
+        if (bit < 0 || (seen & (1 << bit)))
+            return false;
+        seen |= quint8(1 << bit);
+        if (c == 'o' || c == 'n') {
+            if (!rowCells(r, c == 'o' ? &out->oldRow : &out->newRow))
+                return false;
+        } else if (c == 'k') {
+            quint64 count;
+            if (!r.array(&count) || count > 1000)
+                return false;
+            out->primaryKey.resize(size_t(count));
+            for (quint64 j = 0; j < count; ++j) {
+                if (!r.string(3, &out->primaryKey[size_t(j)]))
+                    return false;
+            }
+        } else {
+            qint64 ignored;
+            if (!r.integer(&ignored))
+                return false;
+        }
+    }
+    return r.atEnd();
+}
+
 bool ChunkEncoder::decodeExtension(QByteArrayView bytes, Event *e)
 {
     if (fastExtension(bytes, e))

@@ -66,6 +66,20 @@ public:
     // TOAST value. False when the bytes are not what encodeExtension() writes
     // (decode them with decodeExtension() then).
     static bool newRowCells(QByteArrayView bytes, const QList<QByteArray> &names, CellView *out, bool *anyUnchanged);
+    // All of a change event's rows and key names, read in place (views into
+    // `bytes`; the vectors keep their capacity between calls). False as for
+    // newRowCells().
+    struct ChangeCell
+    {
+        QByteArrayView name, type, value;
+        CellView::State state = CellView::Absent;
+    };
+    struct ChangeCells
+    {
+        std::vector<ChangeCell> oldRow, newRow;
+        std::vector<QByteArrayView> primaryKey;
+    };
+    static bool changeCells(QByteArrayView bytes, ChangeCells *out);
 
 private:
     struct StreamSummary

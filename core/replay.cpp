@@ -1,5 +1,7 @@
 #include "replay.h"
 
+#include "chunkencoder.h"
+#include "sqlrows.h"
 #include "tape.h"
 
 #include <QElapsedTimer>
@@ -34,6 +36,8 @@ struct EventResult
 struct Batch
 {
     QList<SinkOutput> data;
+    SqlBatch rows;        // instead of data on the rows path
+    bool rowsMode = false;
     QList<ReplayPosition> progress;
     qint64 events = 0, inRange = 0, outputs = 0, skipped = 0, dropped = 0;
     QStringList errors;
@@ -61,11 +65,13 @@ public:
     BatchWriter(const BatchWriter &) = delete;
     BatchWriter &operator=(const BatchWriter &) = delete;
 
-    void submit(QList<SinkOutput> data, QList<ReplayPosition> progress)
+    void submit(QList<SinkOutput> data, SqlBatch rows, bool rowsMode, QList<ReplayPosition> progress)
     {
         {
             std::lock_guard lock(m_mutex);
             m_data = std::move(data);
+            m_rows = std::move(rows);
+            m_rowsMode = rowsMode;
             m_progress = std::move(progress);
             m_pending = true;
             m_busy = true;
@@ -88,6 +94,8 @@ private:
     {
         while (true) {
             QList<SinkOutput> data;
+            SqlBatch rows;
+            bool rowsMode;
             QList<ReplayPosition> progress;
             {
                 std::unique_lock lock(m_mutex);
@@ -96,11 +104,14 @@ private:
                     return;
                 m_pending = false;
                 data = std::move(m_data);
+                rows = std::move(m_rows);
+                rowsMode = m_rowsMode;
                 progress = std::move(m_progress);
             }
             QString error;
-            const bool ok = m_sink->write(data, progress, &error);
+            const bool ok = rowsMode ? m_sink->writeRows(rows, progress, &error) : m_sink->write(data, progress, &error);
             data = {}; // freed here rather than on the reading thread
+            rows = {};
             {
                 std::lock_guard lock(m_mutex);
                 m_ok = ok;
@@ -115,6 +126,8 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake, m_done;
     QList<SinkOutput> m_data;
+    SqlBatch m_rows;
+    bool m_rowsMode = false;
     QList<ReplayPosition> m_progress;
     bool m_pending = false, m_busy = false, m_stop = false, m_ok = true;
     QString m_error;
@@ -131,6 +144,106 @@ QString kindName(SourceKind kind)
     }
     return u"unknown"_s;
 }
+
+// The identity mapping of change events into SQL rows, read in place from
+// the chunks: no Event and no SinkOutput per event (replay.md, "Rows"). It
+// gives the same rows as identityOutputs(); what it does not handle (Kafka
+// records, an encoding the fast reader refuses, a missing key column) goes
+// through identityOutputs() and SqlRows::append() instead.
+class RowsBuilder
+{
+public:
+    explicit RowsBuilder(const Tape &tape) : m_tape(tape) {}
+
+    // 1: one row added; 0: nothing to write (begin, commit, message,
+    // truncate); -1: not handled here.
+    int add(const std::shared_ptr<const Chunk> &chunk, int index, quint32 streamId, qint64 seq)
+    {
+        const Operation op = chunk->operation(index);
+        switch (op) {
+        case Operation::Insert:
+        case Operation::Update:
+        case Operation::Read:
+        case Operation::Delete:
+            break;
+        case Operation::Record:
+            return -1;
+        default:
+            return 0;
+        }
+        if (!ChunkEncoder::changeCells(chunk->extension(index), &m_change))
+            return -1;
+        m_names.clear();
+        m_types.clear();
+        m_cells.clear();
+        auto add = [&](const ChunkEncoder::ChangeCell &c) {
+            m_names.push_back(c.name);
+            m_types.push_back(c.type);
+            m_cells.push_back(c.state == ChunkEncoder::CellView::Value ? SqlCell{c.value.data(), qint32(c.value.size())} : SqlCell{});
+        };
+        const bool isDelete = op == Operation::Delete;
+        if (!isDelete) {
+            for (const ChunkEncoder::ChangeCell &c : m_change.newRow) {
+                if (c.state != ChunkEncoder::CellView::UnchangedToast)
+                    add(c);
+            }
+        }
+        const int columns = int(m_names.size());
+        for (const QByteArrayView name : m_change.primaryKey) {
+            const ChunkEncoder::ChangeCell *found = nullptr;
+            if (!isDelete) {
+                for (const ChunkEncoder::ChangeCell &c : m_change.newRow) {
+                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
+                        found = &c;
+                }
+            }
+            if (!found) {
+                for (const ChunkEncoder::ChangeCell &c : m_change.oldRow) {
+                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
+                        found = &c;
+                }
+            }
+            if (!found)
+                return -1;
+            add(*found);
+        }
+        const int keys = int(m_names.size()) - columns;
+        if (keys == 0 && (isDelete || op == Operation::Update))
+            return -1; // the error identityOutputs() gives
+        const SqlOp sqlOp = isDelete ? SqlOp::Delete : keys == 0 ? SqlOp::Insert : SqlOp::Upsert;
+        SqlRows &rows = rowsFor(streamId);
+        const quint16 shape = rows.shapeFor(m_names.data(), m_types.data(), columns, keys);
+        rows.appendRow(seq, sqlOp, shape, m_cells.data(), chunk);
+        return 1;
+    }
+
+    // The rows of a stream's table in this batch.
+    SqlRows &rowsFor(quint32 streamId)
+    {
+        if (m_tableOf.size() <= streamId)
+            m_tableOf.resize(streamId + 1, -1);
+        int &t = m_tableOf[streamId];
+        if (t < 0) {
+            t = int(m_batch.size());
+            m_batch.emplace_back(m_tape.streamKey(streamId).topic);
+        }
+        return m_batch[size_t(t)];
+    }
+
+    SqlBatch take()
+    {
+        m_tableOf.assign(m_tableOf.size(), -1);
+        return std::exchange(m_batch, {});
+    }
+
+private:
+    const Tape &m_tape;
+    ChunkEncoder::ChangeCells m_change;
+    std::vector<QByteArrayView> m_names, m_types;
+    std::vector<SqlCell> m_cells;
+    std::vector<int> m_tableOf; // by stream id: index in m_batch, -1 none yet
+    SqlBatch m_batch;
+};
 
 } // namespace
 
@@ -318,6 +431,9 @@ bool ReplayEngine::run(Sink *sink, QString *error)
     m_stats.totalEvents = std::max<qint64>(0, total - startSeq);
     const int shards = useTransform ? std::max(1, o.threads) : 1;
     const bool identityIntoSql = !useTransform && o.kafkaTopic.isEmpty();
+    // The identity into a SQL sink that takes rows: straight from the chunks.
+    const bool fastRows = identityIntoSql && sink && !o.dryRun && !m_observer && sink->acceptsRows();
+    RowsBuilder rowsBuilder(*m_tape);
     std::vector<Event> events;
     std::vector<qint64> seqs;
     std::vector<int> shard;
@@ -405,7 +521,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                 }
                 ++seq;
             }
-            if (haveNext) {
+            if (haveNext && !fastRows) {
                 // Decoding change events (CBOR rows) is the costly part of reading, so
                 // events are built, and mapped by the identity, on the thread pool.
                 const int n = int(sources.size());
@@ -437,14 +553,44 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                         }
                     }
                 });
-                sources.clear();
                 if (useTransform)
                     m_pool->process(events, seqs, shard, results);
+            }
+            if (haveNext) {
+                const size_t n = sources.size();
                 QList<SinkOutput> &outputs = next.data;
-                outputs.reserve(qsizetype(events.size()));
+                next.rowsMode = fastRows;
+                qint64 rowCount = 0;
+                if (!fastRows)
+                    outputs.reserve(qsizetype(n));
                 QString &stopError = next.stopError;
-                for (size_t i = 0; i < events.size(); ++i) {
-                    EventResult &r = results[i];
+                Event fallback;
+                EventResult fallbackResult;
+                for (size_t i = 0; i < n; ++i) {
+                    if (fastRows) {
+                        const Source &src = sources[i];
+                        const int added = rowsBuilder.add(src.chunk, src.index, streamIds[i], seqs[i]);
+                        if (added >= 0) {
+                            (added ? rowCount : next.dropped) += 1;
+                            ReplayPosition &p = advanced[streamIds[i]];
+                            if (p.seq < seqs[i])
+                                p = ReplayPosition{streamNames.value(int(streamIds[i])), src.chunk->position(src.index), seqs[i]};
+                            continue;
+                        }
+                        // What the rows path does not handle: the general identity mapping.
+                        fallback = Event{};
+                        src.chunk->fill(src.index, &fallback);
+                        const StreamKey &key = m_tape->streamKey(streamIds[i]);
+                        fallback.kind = key.kind;
+                        fallback.cluster = key.cluster;
+                        fallback.topic = key.topic;
+                        fallback.partition = key.partition;
+                        fallbackResult = EventResult{};
+                        if (!identityOutputs(fallback, seqs[i], o.kafkaTopic, &fallbackResult.outputs, &fallbackResult.error))
+                            fallbackResult.result = Transform::Result::Error;
+                    }
+                    EventResult &r = fastRows ? fallbackResult : results[i];
+                    const Event &event = fastRows ? fallback : events[i];
                     if (r.result == Transform::Result::Cancelled) {
                         cancelled = true;
                         haveNext = false;
@@ -466,7 +612,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                         ++next.skipped;
                         next.errors.append(r.error);
                         if (deadLetter.isOpen()) {
-                            const Event &e = events[i];
+                            const Event &e = event;
                             QJsonObject line{{u"seq"_s, seqs[i]},
                                              {u"stream"_s, streamNames.value(int(streamIds[i]))},
                                              {u"topic"_s, e.topic},
@@ -488,7 +634,12 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                                                 .arg(out.kind == SinkOutput::Kind::Sql ? u"SQL"_s : u"Kafka"_s, sink->describe());
                                 break;
                             }
-                            outputs.append(std::move(out));
+                            if (fastRows) {
+                                rowsBuilder.rowsFor(streamIds[i]).append(out);
+                                ++rowCount;
+                            } else {
+                                outputs.append(std::move(out));
+                            }
                         }
                         if (!stopError.isEmpty()) {
                             seq = seqs[i];
@@ -503,9 +654,12 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     }
                     ReplayPosition &p = advanced[streamIds[i]];
                     if (p.seq < seqs[i])
-                        p = ReplayPosition{streamNames.value(int(streamIds[i])), events[i].position, seqs[i]};
+                        p = ReplayPosition{streamNames.value(int(streamIds[i])), event.position, seqs[i]};
                 }
-                next.outputs = outputs.size();
+                sources.clear();
+                next.outputs = fastRows ? rowCount : outputs.size();
+                if (fastRows)
+                    next.rows = rowsBuilder.take();
                 next.progress = advanced.values();
                 if (!cancelled) {
                     if (m_observer) {
@@ -530,10 +684,10 @@ bool ReplayEngine::run(Sink *sink, QString *error)
         }
         if (!haveNext)
             break;
-        next.written = writer && (!next.data.isEmpty() || !next.progress.isEmpty());
+        next.written = writer && (!next.data.isEmpty() || !next.rows.empty() || !next.progress.isEmpty());
         QString stopError = next.stopError;
         if (next.written)
-            writer->submit(std::move(next.data), std::move(next.progress));
+            writer->submit(std::move(next.data), std::move(next.rows), next.rowsMode, std::move(next.progress));
         flight = std::move(next);
         inFlight = true;
         if (!writer || !stopError.isEmpty()) {

@@ -7,8 +7,11 @@
 #include <QString>
 
 #include <optional>
+#include <vector>
 
 namespace tapedeck {
+
+class SqlRows;
 
 // One value of a SQL output. `text` is what goes to the database as a
 // parameter (nullopt: NULL), never a C++ number, so bigints, numerics and
@@ -80,6 +83,11 @@ public:
     virtual void close() {}
     // Which output kind the sink takes (a SQL sink rejects Kafka outputs).
     virtual SinkOutput::Kind accepts() const = 0;
+    // SQL outputs as rows (sqlrows.h): the replay's fast path for the
+    // identity mapping. The same contract as write(); by default the rows
+    // are turned back into SinkOutputs and written by write().
+    virtual bool acceptsRows() const { return false; }
+    virtual bool writeRows(const std::vector<SqlRows> &rows, const QList<ReplayPosition> &progress, QString *error);
 };
 
 } // namespace tapedeck

@@ -33,32 +33,39 @@ bool safeType(const QString &type)
     return true;
 }
 
-void appendArrayElement(QByteArray &out, const std::optional<QByteArray> &v)
+// An element of an array literal: always quoted (any element type reads
+// it), backslash and double quote escaped, NULL unquoted.
+void appendArrayElement(ByteBuffer &out, const SqlCell &v, bool first)
 {
-    if (out.size() > 1)
-        out += ',';
-    if (!v) {
-        out += "NULL";
+    if (!first)
+        out.append(',');
+    if (v.isNull()) {
+        out.append("NULL", 4);
         return;
     }
-    out += '"';
-    for (const char c : *v) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        out += c;
+    out.append('"');
+    const char *p = v.data;
+    qsizetype start = 0;
+    for (qsizetype i = 0; i < v.size; ++i) {
+        if (p[i] != '"' && p[i] != '\\')
+            continue;
+        out.append(p + start, i - start);
+        out.append('\\');
+        start = i;
     }
-    out += '"';
+    out.append(p + start, v.size - start);
+    out.append('"');
 }
 
 // COPY text format: backslash, tab, newline and carriage return escaped, \\N for NULL.
-void appendCopyValue(ByteBuffer &out, const std::optional<QByteArray> &v)
+void appendCopyValue(ByteBuffer &out, const SqlCell &v)
 {
-    if (!v) {
+    if (v.isNull()) {
         out.append("\\N", 2);
         return;
     }
-    const char *p = v->constData();
-    const qsizetype n = v->size();
+    const char *p = v.data;
+    const qsizetype n = v.size;
     qsizetype start = 0;
     for (qsizetype i = 0; i < n; ++i) {
         const char c = p[i];
@@ -71,81 +78,82 @@ void appendCopyValue(ByteBuffer &out, const std::optional<QByteArray> &v)
     out.append(p + start, n - start);
 }
 
-// Outputs compare by their key values (names are the table's); hashed
-// without building a key string, since this runs for every output.
-size_t keyHash(const SinkOutput &o)
-{
-    size_t h = 0x51ed270b;
-    for (const SinkField &f : o.key)
-        h = f.value.text ? qHash(QByteArrayView(*f.value.text), h) : (h ^ 0x9e3779b97f4a7c15u) * 31;
-    return h;
-}
-
-bool sameKey(const SinkOutput &a, const SinkOutput &b)
-{
-    if (a.key.size() != b.key.size())
-        return false;
-    for (qsizetype i = 0; i < a.key.size(); ++i) {
-        if (a.key[i].value.text != b.key[i].value.text)
-            return false;
-    }
-    return true;
-}
+using RowRef = PgSink::RowRef;
 
 struct KeyRef
 {
-    const SinkOutput *output;
-    size_t hash;
-    bool operator==(const KeyRef &other) const { return hash == other.hash && sameKey(*output, *other.output); }
+    RowRef ref;
+    bool operator==(const KeyRef &other) const
+    {
+        return ref.row->keyHash == other.ref.row->keyHash && ref.rows->sameKey(*ref.row, *other.ref.rows, *other.ref.row);
+    }
 };
 size_t qHash(const KeyRef &k, size_t seed = 0)
 {
-    return k.hash ^ seed;
+    return k.ref.row->keyHash ^ seed;
 }
 
-// Identity outputs share their names' QString data, so most comparisons end at the pointer.
-bool sameName(const QString &a, const QString &b)
-{
-    return a.constData() == b.constData() ? a.size() == b.size() : a == b;
-}
-
-const SinkValue *field(const QList<SinkField> &fields, const QString &name)
-{
-    for (const SinkField &f : fields) {
-        if (f.name == name)
-            return &f.value;
-    }
-    return nullptr;
-}
-
-bool sameNames(const QList<SinkField> &a, const QList<SinkField> &b)
+bool sameNames(const QList<QString> &a, const QList<QString> &b)
 {
     if (a.size() != b.size())
         return false;
     for (qsizetype i = 0; i < a.size(); ++i) {
-        if (!sameName(a[i].name, b[i].name))
+        if (a[i].constData() != b[i].constData() && a[i] != b[i])
             return false;
     }
     return true;
 }
 
-// Outputs grouped by column set (transforms may return different shapes), in order of first appearance.
-QList<QList<const SinkOutput *>> byShape(const QList<const SinkOutput *> &rows)
+// Rows grouped by column set (transforms may return different shapes), in order of first appearance.
+QList<QList<RowRef>> byShape(const QList<RowRef> &rows)
 {
-    QList<QList<const SinkOutput *>> groups;
-    for (const SinkOutput *o : rows) {
-        bool placed = false;
-        for (QList<const SinkOutput *> &g : groups) {
-            if (sameNames(g.first()->row, o->row) && sameNames(g.first()->key, o->key)) {
-                g.append(o);
-                placed = true;
-                break;
+    QList<QList<RowRef>> groups;
+    const SqlRows *lastRows = nullptr;
+    quint16 lastShape = 0;
+    qsizetype lastGroup = -1;
+    for (const RowRef &r : rows) {
+        if (r.rows != lastRows || r.row->shape != lastShape) {
+            lastRows = r.rows;
+            lastShape = r.row->shape;
+            lastGroup = -1;
+            const SqlRows::Shape &sh = r.shape();
+            for (qsizetype g = 0; g < groups.size() && lastGroup < 0; ++g) {
+                const SqlRows::Shape &other = groups[g].first().shape();
+                if (sameNames(other.columns, sh.columns) && sameNames(other.key, sh.key))
+                    lastGroup = g;
+            }
+            if (lastGroup < 0) {
+                groups.append(QList<RowRef>{});
+                groups.last().reserve(rows.size());
+                lastGroup = groups.size() - 1;
             }
         }
-        if (!placed)
-            groups.append(QList<const SinkOutput *>{o});
+        groups[lastGroup].append(r);
     }
     return groups;
+}
+
+// Types whose equality is equality of their text: compared as they are when
+// an upsert skips rows that would not change; other types (numeric: 1.5 =
+// 1.50; floats: 0 = -0; json has no equality) are compared as text.
+bool exactEquality(const QString &type)
+{
+    static const QSet<QString> exact{u"bigint"_s, u"integer"_s, u"smallint"_s, u"text"_s, u"boolean"_s, u"uuid"_s, u"bytea"_s,
+                                     u"date"_s, u"timestamp with time zone"_s, u"timestamp without time zone"_s};
+    return exact.contains(type) || type.startsWith(u"character varying"_s) || type.startsWith(u"character("_s);
+}
+
+// Types spliced into `unnest($1::TYPE[])`: the element type itself, so the
+// server parses each element once; array types go as text[] and are cast.
+QByteArray arrayParam(qsizetype n, const QString &type, QByteArray *select, const char *alias)
+{
+    const QByteArray num = QByteArray::number(n + 1);
+    if (type.endsWith(u']')) {
+        *select = QByteArray(alias) + num + "::" + type.toUtf8();
+        return '$' + num + "::text[]";
+    }
+    *select = QByteArray(alias) + num;
+    return '$' + num + "::" + type.toUtf8() + "[]";
 }
 
 } // namespace
@@ -206,7 +214,7 @@ bool PgSink::open(const QString &replayId, QString *error)
     return true;
 }
 
-PgSink::Table *PgSink::table(const QString &name, const SinkOutput &shape, QString *error)
+PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, SqlOp op, QString *error)
 {
     auto it = m_tables.find(name);
     if (it != m_tables.end())
@@ -230,23 +238,25 @@ PgSink::Table *PgSink::table(const QString &name, const SinkOutput &shape, QStri
                  error);
             return nullptr;
         }
-        QList<SinkField> cols = shape.row;
-        for (const SinkField &k : shape.key) {
-            if (!field(cols, k.name))
-                cols.append(k);
+        QList<QString> cols = shape.columns, types = shape.columnTypes;
+        for (qsizetype i = 0; i < shape.key.size(); ++i) {
+            if (!cols.contains(shape.key[i])) {
+                cols.append(shape.key[i]);
+                types.append(shape.keyTypes[i]);
+            }
         }
         QByteArray sql;
         if (name.contains(u'.'))
             sql += "CREATE SCHEMA IF NOT EXISTS " + PgConnection::quoteIdentifier(name.left(name.indexOf(u'.')).toUtf8()) + "; ";
         sql += "CREATE TABLE " + t.quoted + " (";
         for (qsizetype i = 0; i < cols.size(); ++i) {
-            const QString type = safeType(cols[i].value.type) ? cols[i].value.type : u"text"_s;
-            sql += (i ? ", " : "") + PgConnection::quoteIdentifier(cols[i].name.toUtf8()) + ' ' + type.toUtf8();
+            const QString type = safeType(types[i]) ? types[i] : u"text"_s;
+            sql += (i ? ", " : "") + PgConnection::quoteIdentifier(cols[i].toUtf8()) + ' ' + type.toUtf8();
         }
-        if (!shape.key.isEmpty() && shape.op != SqlOp::Insert) {
+        if (!shape.key.isEmpty() && op != SqlOp::Insert) {
             sql += ", PRIMARY KEY (";
             for (qsizetype i = 0; i < shape.key.size(); ++i)
-                sql += (i ? ", " : "") + PgConnection::quoteIdentifier(shape.key[i].name.toUtf8());
+                sql += (i ? ", " : "") + PgConnection::quoteIdentifier(shape.key[i].toUtf8());
             sql += ')';
         }
         sql += ')';
@@ -272,41 +282,44 @@ PgSink::Table *PgSink::table(const QString &name, const SinkOutput &shape, QStri
     return &*m_tables.insert(name, std::move(t));
 }
 
-bool PgSink::copy(Table &t, const QList<const SinkOutput *> &rows, QString *error)
+bool PgSink::missingColumn(const Table &t, const QString &column, qint64 seq, QString *error)
+{
+    return fail(u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(column, QString::fromUtf8(t.quoted)).arg(seq), error);
+}
+
+bool PgSink::copy(Table &t, const QList<RowRef> &rows, QString *error)
 {
     // One COPY per column set.
-    const QList<QList<const SinkOutput *>> groups = byShape(rows);
-    for (const QList<const SinkOutput *> &g : groups) {
-        const SinkOutput &first = *g.first();
+    const QList<QList<RowRef>> groups = byShape(rows);
+    for (const QList<RowRef> &g : groups) {
+        const SqlRows::Shape &shape = g.first().shape();
+        const qsizetype columns = shape.columns.size();
         QByteArray sql = "COPY " + t.quoted + " (";
-        for (qsizetype i = 0; i < first.row.size(); ++i) {
-            if (!t.types.contains(first.row[i].name))
-                return fail(u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(first.row[i].name,
-                                                                                          QString::fromUtf8(t.quoted))
-                                .arg(first.seq),
-                            error);
-            sql += (i ? ", " : "") + PgConnection::quoteIdentifier(first.row[i].name.toUtf8());
+        for (qsizetype i = 0; i < columns; ++i) {
+            if (!t.types.contains(shape.columns[i]))
+                return missingColumn(t, shape.columns[i], g.first().row->seq, error);
+            sql += (i ? ", " : "") + PgConnection::quoteIdentifier(shape.columns[i].toUtf8());
         }
         sql += ") FROM STDIN";
-        QString why;
         pg::ResultPtr r(PQexec(m_conn.handle(), sql.constData()));
         if (PQresultStatus(r.get()) != PGRES_COPY_IN)
             return fail(QString::fromUtf8(PQresultErrorMessage(r.get())).trimmed(), error);
-        ByteBuffer data;
-        for (const SinkOutput *o : g) {
-            for (qsizetype i = 0; i < o->row.size(); ++i) {
+        m_buffer.clear();
+        for (const RowRef &o : g) {
+            const SqlCell *cells = o.cells();
+            for (qsizetype i = 0; i < columns; ++i) {
                 if (i)
-                    data.append('\t');
-                appendCopyValue(data, o->row[i].value.text);
+                    m_buffer.append('\t');
+                appendCopyValue(m_buffer, cells[i]);
             }
-            data.append('\n');
-            if (data.size() > (1 << 20) - 4096) {
-                if (PQputCopyData(m_conn.handle(), data.data(), int(data.size())) != 1)
+            m_buffer.append('\n');
+            if (m_buffer.size() > (1 << 20) - 4096) {
+                if (PQputCopyData(m_conn.handle(), m_buffer.data(), int(m_buffer.size())) != 1)
                     return fail(m_conn.lastError(), error);
-                data.clear();
+                m_buffer.clear();
             }
         }
-        if ((data.size() > 0 && PQputCopyData(m_conn.handle(), data.data(), int(data.size())) != 1)
+        if ((m_buffer.size() > 0 && PQputCopyData(m_conn.handle(), m_buffer.data(), int(m_buffer.size())) != 1)
             || PQputCopyEnd(m_conn.handle(), nullptr) != 1)
             return fail(m_conn.lastError(), error);
         pg::ResultPtr end(PQgetResult(m_conn.handle()));
@@ -319,114 +332,127 @@ bool PgSink::copy(Table &t, const QList<const SinkOutput *> &rows, QString *erro
     return true;
 }
 
-bool PgSink::upsert(Table &t, const QList<const SinkOutput *> &rows, QString *error)
+// One array parameter per column: `{"v1","v2",NULL,...}`.
+QList<std::optional<QByteArray>> PgSink::arrays(const QList<RowRef> &rows, qsizetype columns, bool key)
 {
-    const QList<QList<const SinkOutput *>> groups = byShape(rows);
-    for (const QList<const SinkOutput *> &g : groups) {
-        const SinkOutput &first = *g.first();
-        QByteArray cols, select, unnest, alias, set, conflict;
-        for (qsizetype i = 0; i < first.row.size(); ++i) {
-            const QString &name = first.row[i].name;
+    QList<std::optional<QByteArray>> params;
+    for (qsizetype i = 0; i < columns; ++i) {
+        m_buffer.clear();
+        m_buffer.append('{');
+        bool first = true;
+        for (const RowRef &o : rows) {
+            appendArrayElement(m_buffer, (key ? o.keyCells() : o.cells())[i], first);
+            first = false;
+        }
+        m_buffer.append('}');
+        params.append(QByteArray(m_buffer.data(), m_buffer.size()));
+    }
+    return params;
+}
+
+bool PgSink::upsert(Table &t, const QList<RowRef> &rows, QString *error)
+{
+    const QList<QList<RowRef>> groups = byShape(rows);
+    for (const QList<RowRef> &g : groups) {
+        const SqlRows::Shape &shape = g.first().shape();
+        QByteArray cols, select, unnest, alias, set, conflict, current, incoming;
+        for (qsizetype i = 0; i < shape.columns.size(); ++i) {
+            const QString &name = shape.columns[i];
             const auto type = t.types.constFind(name);
             if (type == t.types.cend())
-                return fail(u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(name, QString::fromUtf8(t.quoted))
-                                .arg(first.seq),
-                            error);
+                return missingColumn(t, name, g.first().row->seq, error);
             const QByteArray q = PgConnection::quoteIdentifier(name.toUtf8());
-            const QByteArray n = QByteArray::number(i + 1);
+            QByteArray value;
+            unnest += (i ? ", " : "") + arrayParam(i, *type, &value, "u.a");
             cols += (i ? ", " : "") + q;
-            select += QByteArray(i ? ", " : "") + "u.a" + n + "::" + type->toUtf8();
-            unnest += QByteArray(i ? ", $" : "$") + n + "::text[]";
-            alias += QByteArray(i ? ", a" : "a") + n;
-            if (!field(first.key, name))
+            select += (i ? ", " : "") + value;
+            alias += QByteArray(i ? ", a" : "a") + QByteArray::number(i + 1);
+            if (!shape.key.contains(name)) {
                 set += (set.isEmpty() ? "" : ", ") + q + " = EXCLUDED." + q;
+                // Rows that would not change are left alone (replay.md, "Upserts").
+                const QByteArray text = exactEquality(*type) ? QByteArray() : QByteArray("::text");
+                current += QByteArray(current.isEmpty() ? "" : ", ") + "t." + q + text;
+                incoming += QByteArray(incoming.isEmpty() ? "" : ", ") + "EXCLUDED." + q + text;
+            }
         }
-        for (qsizetype i = 0; i < first.key.size(); ++i)
-            conflict += (i ? ", " : "") + PgConnection::quoteIdentifier(first.key[i].name.toUtf8());
-        const QByteArray sql = "INSERT INTO " + t.quoted + " (" + cols + ") SELECT " + select + " FROM unnest(" + unnest
+        for (qsizetype i = 0; i < shape.key.size(); ++i)
+            conflict += (i ? ", " : "") + PgConnection::quoteIdentifier(shape.key[i].toUtf8());
+        const QByteArray sql = "INSERT INTO " + t.quoted + " AS t (" + cols + ") SELECT " + select + " FROM unnest(" + unnest
                                + ") AS u(" + alias + ") ON CONFLICT (" + conflict + ") "
-                               + (set.isEmpty() ? QByteArray("DO NOTHING") : "DO UPDATE SET " + set);
-        QList<std::optional<QByteArray>> params;
-        for (qsizetype i = 0; i < first.row.size(); ++i) {
-            QByteArray a("{");
-            for (const SinkOutput *o : g)
-                appendArrayElement(a, o->row[i].value.text);
-            params.append(a + '}');
-        }
+                               + (set.isEmpty() ? QByteArray("DO NOTHING")
+                                                : "DO UPDATE SET " + set + " WHERE (" + current + ") IS DISTINCT FROM (" + incoming + ")");
         QString why;
-        if (!m_conn.exec(sql, params, &why))
+        if (!m_conn.exec(sql, arrays(g, shape.columns.size(), false), &why))
             return fail(why, error);
         m_statementRows += g.size();
     }
     return true;
 }
 
-bool PgSink::remove(Table &t, const QList<const SinkOutput *> &rows, QString *error)
+bool PgSink::remove(Table &t, const QList<RowRef> &rows, QString *error)
 {
-    QHash<QByteArray, QList<const SinkOutput *>> groups;
-    for (const SinkOutput *o : rows) {
-        QByteArray sig;
-        for (const SinkField &f : o->key)
-            sig += f.name.toUtf8() + '\0';
-        groups[sig].append(o);
+    // One statement per key column set.
+    QList<QList<RowRef>> groups;
+    for (const RowRef &o : rows) {
+        qsizetype g = 0;
+        while (g < groups.size() && !sameNames(groups[g].first().shape().key, o.shape().key))
+            ++g;
+        if (g == groups.size())
+            groups.append(QList<RowRef>{});
+        groups[g].append(o);
     }
-    for (const QList<const SinkOutput *> &g : std::as_const(groups)) {
-        const SinkOutput &first = *g.first();
+    for (const QList<RowRef> &g : std::as_const(groups)) {
+        const SqlRows::Shape &shape = g.first().shape();
         QByteArray unnest, alias, where;
-        for (qsizetype i = 0; i < first.key.size(); ++i) {
-            const QString &name = first.key[i].name;
+        for (qsizetype i = 0; i < shape.key.size(); ++i) {
+            const QString &name = shape.key[i];
             const auto type = t.types.constFind(name);
             if (type == t.types.cend())
-                return fail(u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(name, QString::fromUtf8(t.quoted))
-                                .arg(first.seq),
-                            error);
-            const QByteArray n = QByteArray::number(i + 1);
-            unnest += QByteArray(i ? ", $" : "$") + n + "::text[]";
-            alias += QByteArray(i ? ", a" : "a") + n;
-            where += QByteArray(i ? " AND t." : "t.") + PgConnection::quoteIdentifier(name.toUtf8()) + " = u.a" + n + "::" + type->toUtf8();
+                return missingColumn(t, name, g.first().row->seq, error);
+            QByteArray value;
+            unnest += (i ? ", " : "") + arrayParam(i, *type, &value, "u.a");
+            alias += QByteArray(i ? ", a" : "a") + QByteArray::number(i + 1);
+            where += QByteArray(i ? " AND t." : "t.") + PgConnection::quoteIdentifier(name.toUtf8()) + " = " + value;
         }
         const QByteArray sql = "DELETE FROM " + t.quoted + " AS t USING unnest(" + unnest + ") AS u(" + alias + ") WHERE " + where;
-        QList<std::optional<QByteArray>> params;
-        for (qsizetype i = 0; i < first.key.size(); ++i) {
-            QByteArray a("{");
-            for (const SinkOutput *o : g)
-                appendArrayElement(a, o->key[i].value.text);
-            params.append(a + '}');
-        }
         QString why;
-        if (!m_conn.exec(sql, params, &why))
+        if (!m_conn.exec(sql, arrays(g, shape.key.size(), true), &why))
             return fail(why, error);
         m_statementRows += g.size();
     }
     return true;
 }
 
-bool PgSink::writeTable(Table &t, const QList<const SinkOutput *> &deletes, const QList<const SinkOutput *> &upserts,
-                        const QList<const SinkOutput *> &inserts, QString *error)
+bool PgSink::writeTable(Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts, const QList<RowRef> &inserts,
+                        QString *error)
 {
     if (!deletes.isEmpty() && !remove(t, deletes, error))
         return false;
-    QList<const SinkOutput *> copyRows, upsertRows;
-    for (const SinkOutput *o : upserts) {
-        if (t.fastPath) {
-            const size_t k = keyHash(*o);
-            if (!t.written.contains(k)) {
-                t.written.insert(k);
-                copyRows.append(o);
-                continue;
-            }
+    QList<RowRef> copyRows, upsertRows;
+    if (t.fastPath)
+        copyRows.reserve(upserts.size());
+    for (const RowRef &o : upserts) {
+        if (t.fastPath && !t.written.contains(o.row->keyHash)) {
+            t.written.insert(o.row->keyHash);
+            copyRows.append(o);
+            continue;
         }
         upsertRows.append(o);
     }
     if (t.fastPath) {
-        for (const SinkOutput *o : deletes)
-            t.written.insert(keyHash(*o)); // deleted now, but a row may exist again later: upsert then
+        for (const RowRef &o : deletes)
+            t.written.insert(o.row->keyHash); // deleted now, but a row may exist again later: upsert then
     }
     return (copyRows.isEmpty() || copy(t, copyRows, error)) && (upsertRows.isEmpty() || upsert(t, upsertRows, error))
            && (inserts.isEmpty() || copy(t, inserts, error));
 }
 
 bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition> &progress, QString *error)
+{
+    return writeRows(toSqlBatch(outputs), progress, error);
+}
+
+bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progress, QString *error)
 {
     QString why;
     if (!m_conn.isOpen())
@@ -437,43 +463,42 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
     struct PerTable
     {
         QHash<KeyRef, qsizetype> last; // 1 + index in `order`
-        QList<const SinkOutput *> order;
-        QList<const SinkOutput *> inserts;
+        QList<RowRef> order;
+        QList<RowRef> inserts;
     };
     QHash<QString, PerTable> perTable;
     QList<QString> tableOrder;
-    PerTable *current = nullptr;
-    const QString *currentName = nullptr;
-    for (const SinkOutput &o : outputs) {
-        if (!currentName || !sameName(*currentName, o.table)) {
-            auto it = perTable.find(o.table);
-            if (it == perTable.end()) {
-                tableOrder.append(o.table);
-                it = perTable.insert(o.table, PerTable{});
-                it->last.reserve(outputs.size());
+    for (const SqlRows &rows : batch) {
+        auto it = perTable.find(rows.table());
+        if (it == perTable.end()) {
+            tableOrder.append(rows.table());
+            it = perTable.insert(rows.table(), PerTable{});
+        }
+        PerTable &p = *it;
+        p.last.reserve(p.last.size() + rows.size());
+        for (const SqlRows::Row &r : rows.rows()) {
+            const RowRef ref{&rows, &r};
+            if (r.op == SqlOp::Insert) {
+                p.inserts.append(ref);
+                continue;
             }
-            current = &*it;
-            currentName = &o.table;
-        }
-        if (o.op == SqlOp::Insert) {
-            current->inserts.append(&o);
-            continue;
-        }
-        qsizetype &slot = current->last[KeyRef{&o, keyHash(o)}];
-        if (slot == 0) {
-            current->order.append(&o);
-            slot = current->order.size();
-        } else {
-            current->order[slot - 1] = &o;
+            qsizetype &slot = p.last[KeyRef{ref}];
+            if (slot == 0) {
+                p.order.append(ref);
+                slot = p.order.size();
+            } else {
+                p.order[slot - 1] = ref;
+            }
         }
     }
     for (const QString &name : std::as_const(tableOrder)) {
         const PerTable &p = perTable[name];
-        QList<const SinkOutput *> deletes, upserts;
-        for (const SinkOutput *o : p.order)
-            (o->op == SqlOp::Delete ? deletes : upserts).append(o);
-        const SinkOutput &shape = upserts.isEmpty() ? (p.inserts.isEmpty() ? *deletes.first() : *p.inserts.first()) : *upserts.first();
-        Table *t = table(name, shape, error);
+        QList<RowRef> deletes, upserts;
+        upserts.reserve(p.order.size());
+        for (const RowRef &o : p.order)
+            (o.row->op == SqlOp::Delete ? deletes : upserts).append(o);
+        const RowRef &shape = upserts.isEmpty() ? (p.inserts.isEmpty() ? deletes.first() : p.inserts.first()) : upserts.first();
+        Table *t = table(name, shape.shape(), shape.row->op, error);
         if (!t)
             return false;
         if (!writeTable(*t, deletes, upserts, p.inserts, error))
@@ -482,7 +507,10 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
     if (!progress.isEmpty()) {
         QByteArray streams("{"), positions("{"), seqs("{");
         for (const ReplayPosition &p : progress) {
-            appendArrayElement(streams, p.stream.toUtf8());
+            const QByteArray stream = p.stream.toUtf8();
+            m_buffer.clear();
+            appendArrayElement(m_buffer, SqlCell{stream.constData(), qint32(stream.size())}, streams.size() == 1);
+            streams.append(m_buffer.data(), m_buffer.size());
             positions += (positions.size() > 1 ? "," : "") + QByteArray::number(p.position);
             seqs += (seqs.size() > 1 ? "," : "") + QByteArray::number(p.seq);
         }

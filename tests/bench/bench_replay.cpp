@@ -3,7 +3,9 @@
 // TAPEDECK_PG_URI): replay into PostgreSQL against a plain COPY of the same
 // rows into the same kind of table in the same run, as ratios:
 //   A  identity rebuild into an empty table (COPY fast path)
-//   B  identity upserts into the populated table (every row updates)
+//   B  identity upserts into the populated table (every row as it is there,
+//      so the upsert leaves every row alone), and B2 the same when every
+//      row differs (every row updates)
 //   C  a small JavaScript transform, 1 and 2 engines, into an empty table
 //      (BENCH_C_THREADS=N runs only the N-engine case)
 // and a last "summary:" line with the ratios and the load average.
@@ -173,7 +175,7 @@ int main(int argc, char **argv)
                 c.serverVersion());
     const double copy = rawCopy(c, t + "_copy", n, batch);
     std::printf("raw COPY (one transaction per batch)            %9.0f rows/s  (client CPU %.2f us/row)\n", copy, g_cpuUsPerRow);
-    double a = 0, b = 0;
+    double a = 0, b = 0, b2 = 0;
     if (which.contains('A') || which.contains('B')) {
         a = replay(tape, dsn, QStringLiteral("bench-a-") + suffix, batch, {}, 1);
         std::printf("A identity into an empty table                  %9.0f events/s  %.2fx COPY\n", a, a / copy);
@@ -181,6 +183,10 @@ int main(int argc, char **argv)
     if (which.contains('B')) {
         b = replay(tape, dsn, QStringLiteral("bench-b-") + suffix, batch, {}, 1);
         std::printf("B identity upserts into the populated table     %9.0f events/s  %.2fx COPY\n", b, b / copy);
+        // The same, when every row differs from the table's (so none is skipped as unchanged).
+        (c.command("UPDATE " + t + " SET note = note || '*'", &error) && c.command("VACUUM " + t, &error)) || die(error);
+        b2 = replay(tape, dsn, QStringLiteral("bench-b2-") + suffix, batch, {}, 1);
+        std::printf("B2 ... when every row changes                   %9.0f events/s  %.2fx COPY\n", b2, b2 / copy);
     }
     c.command("TRUNCATE " + t, &error) || die(error);
     const QString js = QStringLiteral(
@@ -205,8 +211,8 @@ int main(int argc, char **argv)
     auto ratio = [&](double r) { return r > 0 ? QByteArray::number(r / copy, 'f', 2) + 'x' : QByteArray("-"); };
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
-    std::printf("summary: n=%lld batch=%d copy=%.0f/s A=%s B=%s C1=%s C2=%s load=%.2f\n", n, batch, copy, ratio(a).constData(),
-                ratio(b).constData(), ratio(c1).constData(), ratio(c2).constData(), load[0]);
+    std::printf("summary: n=%lld batch=%d copy=%.0f/s A=%s B=%s B2=%s C1=%s C2=%s load=%.2f\n", n, batch, copy, ratio(a).constData(),
+                ratio(b).constData(), ratio(b2).constData(), ratio(c1).constData(), ratio(c2).constData(), load[0]);
     c.command("DROP TABLE " + t + "_copy; DROP TABLE " + t + "; DELETE FROM public.tapedeck_replay_progress WHERE replay_id LIKE 'bench-%'", &error);
     return 0;
 }

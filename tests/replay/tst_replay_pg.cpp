@@ -4,6 +4,7 @@
 #include "replayworkload.h"
 
 #include <pgconnection.h>
+#include <pgsink.h>
 
 #include <libpq-fe.h>
 
@@ -124,6 +125,55 @@ private Q_SLOTS:
                           QStringLiteral("2"), QStringLiteral("--batch"), QStringLiteral("333"), QStringLiteral("--replay-id"),
                           QStringLiteral("upsert")}, &err), 0);
         QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.items")), expected);
+    }
+
+    // An upsert leaves rows that would not change alone (no new row version),
+    // and compares values whose type's equality is looser than their text
+    // (numeric scale, -0, json spacing) as text.
+    void upsertSkipsUnchangedRows()
+    {
+        QString error;
+        QVERIFY2(m_target.command("CREATE TABLE public.same (id bigint PRIMARY KEY, n numeric, j json, f double precision, t text, b boolean)",
+                                  &error),
+                 qPrintable(error));
+        auto out = [](qint64 seq, const char *id, const char *n, const char *j, const char *f, std::optional<QByteArray> t) {
+            auto field = [](const char *name, const char *type, std::optional<QByteArray> v) {
+                return SinkField{QLatin1String(name), SinkValue{std::move(v), QLatin1String(type)}};
+            };
+            SinkOutput o;
+            o.seq = seq;
+            o.table = QStringLiteral("public.same");
+            o.key = {field("id", "bigint", QByteArray(id))};
+            o.row = {field("id", "bigint", QByteArray(id)), field("n", "numeric", QByteArray(n)), field("j", "json", QByteArray(j)),
+                     field("f", "double precision", QByteArray(f)), field("t", "text", std::move(t)), field("b", "boolean", QByteArray("t"))};
+            return o;
+        };
+        PgSink sink(m_targetUri, PgSink::Options{false, true, {}});
+        QVERIFY2(sink.open(QStringLiteral("same"), &error), qPrintable(error));
+        QVERIFY2(sink.write({out(0, "1", "1.5", "{\"a\":1}", "0", QByteArray("x")), out(1, "2", "1.5", "{\"a\":1}", "0", QByteArray("x")),
+                             out(2, "3", "1.5", "{\"a\":1}", "0", QByteArray("x")), out(3, "4", "1.5", "{\"a\":1}", "0", QByteArray("x")),
+                             out(4, "5", "1.5", "{\"a\":1}", "0", std::nullopt)},
+                            {}, &error),
+                 qPrintable(error));
+        const QByteArray xmins = "SELECT id || ':' || xmin::text FROM public.same ORDER BY id";
+        const QStringList before = rows(m_target, xmins);
+        QCOMPARE(before.size(), 5);
+        QVERIFY2(sink.write({out(5, "1", "1.5", "{\"a\":1}", "0", QByteArray("x")),    // the same: untouched
+                             out(6, "2", "1.50", "{\"a\":1}", "0", QByteArray("x")),   // numeric scale
+                             out(7, "3", "1.5", "{\"a\": 1}", "0", QByteArray("x")),   // json spacing
+                             out(8, "4", "1.5", "{\"a\":1}", "-0", QByteArray("x")),   // -0
+                             out(9, "5", "1.5", "{\"a\":1}", "0", std::nullopt)},      // NULL = NULL: untouched
+                            {}, &error),
+                 qPrintable(error));
+        const QStringList after = rows(m_target, xmins);
+        QCOMPARE(after.size(), 5);
+        QCOMPARE(after[0], before[0]);
+        QCOMPARE(after[4], before[4]);
+        for (int i = 1; i < 4; ++i)
+            QVERIFY2(after[i] != before[i], qPrintable(after[i]));
+        QCOMPARE(rows(m_target, "SELECT id || ' ' || n::text || ' ' || j::text || ' ' || f::text || ' ' || coalesce(t, 'NULL') FROM public.same ORDER BY id"),
+                 (QStringList{QStringLiteral("1 1.5 {\"a\":1} 0 x"), QStringLiteral("2 1.50 {\"a\":1} 0 x"), QStringLiteral("3 1.5 {\"a\": 1} 0 x"),
+                              QStringLiteral("4 1.5 {\"a\":1} -0 x"), QStringLiteral("5 1.5 {\"a\":1} 0 NULL")}));
     }
 
     void createTables()
