@@ -8,7 +8,7 @@
 //      row differs (every row updates)
 //   C  a small JavaScript transform, 1 and 2 engines, into an empty table
 //      (BENCH_C_THREADS=N runs only the N-engine case)
-// and a last "summary:" line with the ratios and the load average.
+// and a last "summary:" line (BENCH_TAPE=PATH keeps the tape for later runs) with the ratios and the load average.
 #include <pgchange.h>
 #include <pgconnection.h>
 #include <pgsink.h>
@@ -18,6 +18,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QUuid>
@@ -143,10 +144,13 @@ int main(int argc, char **argv)
     if (dsn.isEmpty())
         die(QStringLiteral("TAPEDECK_PG_URI is not set"));
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("bench.tape"));
-    const QString suffix = QUuid::createUuid().toString(QUuid::Id128).left(8);
+    // BENCH_TAPE=PATH keeps the tape there and reuses it in later runs of the same N
+    // (writing it takes longer than the benchmark).
+    const QString kept = qEnvironmentVariable("BENCH_TAPE");
+    const QString path = kept.isEmpty() ? dir.filePath(QStringLiteral("bench.tape")) : kept;
+    const QString suffix = kept.isEmpty() ? QUuid::createUuid().toString(QUuid::Id128).left(8) : QStringLiteral("kept%1").arg(n);
     const QString table = QStringLiteral("bench_replay_") + suffix;
-    {
+    if (kept.isEmpty() || !QFile::exists(path)) {
         TapeWriter w;
         w.create(path, TapeMetadata{}) || die(w.errorString());
         PgCatalog catalog;
@@ -170,7 +174,10 @@ int main(int argc, char **argv)
     c.command("CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, stream text NOT NULL, "
               "position bigint NOT NULL, seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
               &error);
-    c.command("CREATE TABLE " + t + "_copy " + Ddl + "; CREATE TABLE " + t + ' ' + Ddl, &error) || die(error);
+    c.command("DROP TABLE IF EXISTS " + t + "_copy, " + t + "; DELETE FROM public.tapedeck_replay_progress WHERE replay_id LIKE 'bench-%"
+                  + suffix.toUtf8() + "'; CREATE TABLE " + t + "_copy " + Ddl + "; CREATE TABLE " + t + ' ' + Ddl,
+              &error)
+        || die(error);
     std::printf("bench_replay: %lld change events (inserts of distinct keys, ~120-byte rows), batch %d, PostgreSQL %d\n", n, batch,
                 c.serverVersion());
     const double copy = rawCopy(c, t + "_copy", n, batch);
