@@ -155,8 +155,9 @@ class RowsBuilder
 public:
     explicit RowsBuilder(const Tape &tape) : m_tape(tape) {}
 
-    // 1: one row added; 0: nothing to write (begin, commit, message,
-    // truncate); -1: not handled here.
+    // How many rows it added (0: nothing to write: begin, commit, message,
+    // truncate; 2: an update that changed the key deletes the old one); -1:
+    // not handled here.
     int add(const std::shared_ptr<const Chunk> &chunk, int index, quint32 streamId, qint64 seq)
     {
         const Operation op = chunk->operation(index);
@@ -212,9 +213,41 @@ public:
             return -1; // the error identityOutputs() gives
         const SqlOp sqlOp = isDelete ? SqlOp::Delete : keys == 0 ? SqlOp::Insert : SqlOp::Upsert;
         SqlRows &rows = rowsFor(streamId);
+        int added = 0;
+        if (op == Operation::Update && keys > 0 && !m_change.oldRow.empty()) {
+            // A primary-key change: the row left its old key (as identityOutputs()).
+            m_oldKey.clear();
+            m_oldNames.clear();
+            m_oldTypes.clear();
+            bool changed = false;
+            for (int k = 0; k < keys; ++k) {
+                const QByteArrayView name = m_change.primaryKey[size_t(k)];
+                const ChunkEncoder::ChangeCell *old = nullptr;
+                for (const ChunkEncoder::ChangeCell &c : m_change.oldRow) {
+                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast) {
+                        old = &c;
+                        break;
+                    }
+                }
+                if (!old)
+                    break;
+                const SqlCell cell = old->state == ChunkEncoder::CellView::Value ? SqlCell{old->value.data(), qint32(old->value.size())} : SqlCell{};
+                const SqlCell &now = m_cells[size_t(columns + k)];
+                changed = changed || now.isNull() != cell.isNull() || now.view() != cell.view() || m_names[size_t(columns + k)] != old->name
+                          || m_types[size_t(columns + k)] != old->type;
+                m_oldKey.push_back(cell);
+                m_oldNames.push_back(old->name);
+                m_oldTypes.push_back(old->type);
+            }
+            if (int(m_oldKey.size()) == keys && changed) {
+                const quint16 gone = rows.shapeFor(m_oldNames.data(), m_oldTypes.data(), 0, keys);
+                rows.appendRow(seq, SqlOp::Delete, gone, m_oldKey.data(), chunk);
+                added = 1;
+            }
+        }
         const quint16 shape = rows.shapeFor(m_names.data(), m_types.data(), columns, keys);
         rows.appendRow(seq, sqlOp, shape, m_cells.data(), chunk);
-        return 1;
+        return added + 1;
     }
 
     // The rows of a stream's table in this batch.
@@ -241,6 +274,8 @@ private:
     ChunkEncoder::ChangeCells m_change;
     std::vector<QByteArrayView> m_names, m_types;
     std::vector<SqlCell> m_cells;
+    std::vector<SqlCell> m_oldKey;
+    std::vector<QByteArrayView> m_oldNames, m_oldTypes;
     std::vector<int> m_tableOf; // by stream id: index in m_batch, -1 none yet
     SqlBatch m_batch;
 };
@@ -571,7 +606,10 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                         const Source &src = sources[i];
                         const int added = rowsBuilder.add(src.chunk, src.index, streamIds[i], seqs[i]);
                         if (added >= 0) {
-                            (added ? rowCount : next.dropped) += 1;
+                            if (added)
+                                rowCount += added;
+                            else
+                                ++next.dropped;
                             ReplayPosition &p = advanced[streamIds[i]];
                             if (p.seq < seqs[i])
                                 p = ReplayPosition{streamNames.value(int(streamIds[i])), src.chunk->position(src.index), seqs[i]};

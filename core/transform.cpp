@@ -556,6 +556,23 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
             if (!c.unchangedToast)
                 out.row.append(field(c));
         }
+        // A primary-key change: the row left its old key.
+        if (event.operation == Operation::Update && !out.key.isEmpty()) {
+            SinkOutput gone;
+            gone.seq = seq;
+            gone.table = event.topic;
+            gone.op = SqlOp::Delete;
+            for (const QString &name : event.primaryKey) {
+                for (const Column &c : event.oldRow) {
+                    if (c.name == name && !c.unchangedToast) {
+                        gone.key.append(field(c));
+                        break;
+                    }
+                }
+            }
+            if (gone.key.size() == out.key.size() && gone.key != out.key)
+                outputs->append(std::move(gone));
+        }
     }
     outputs->append(std::move(out));
     return true;

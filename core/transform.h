@@ -75,7 +75,8 @@ private:
 
 // The replay without a transform: a change event goes to the same table with
 // the same operation (insert and update become an upsert by primary key, a
-// table without one gets plain inserts). Begin, Commit, Message and Truncate
+// table without one gets plain inserts; an update that changes the primary
+// key first deletes the old key, as the source did). Begin, Commit, Message and Truncate
 // give no output (false is not returned for them). A Kafka record is copied
 // as is when `kafkaTopic` is set (a Kafka target), and is an error otherwise.
 bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs,

@@ -176,6 +176,42 @@ private Q_SLOTS:
                               QStringLiteral("4 1.5 {\"a\":1} -0 x"), QStringLiteral("5 1.5 {\"a\":1} 0 NULL")}));
     }
 
+    // An update that changes the primary key moves the row: the old key is
+    // deleted (the identity, in-place rows path), as LogState says.
+    void primaryKeyChange()
+    {
+        QString error;
+        QVERIFY2(m_target.command("CREATE TABLE public.moved (id bigint PRIMARY KEY, v text)", &error), qPrintable(error));
+        PgCatalog catalog;
+        catalog.database = QStringLiteral("source");
+        catalog.primaryKeys.insert(QStringLiteral("public.moved"), {QStringLiteral("id")});
+        auto row = [](const char *id, const char *v) {
+            return Row{Column{QStringLiteral("id"), QStringLiteral("bigint"), QByteArray(id), false},
+                       Column{QStringLiteral("v"), QStringLiteral("text"), QByteArray(v), false}};
+        };
+        QList<Event> events;
+        qint64 lsn = 0x5000;
+        auto add = [&](Operation op, const Row &oldRow, const Row &newRow) {
+            pgchange::TxnInfo txn{900 + lsn, lsn + 0x80, 1709290000000000LL + lsn};
+            events.append(pgchange::change(catalog, op, lsn, txn, QStringLiteral("public"), QStringLiteral("moved"), oldRow, newRow, {}));
+            lsn += 0x100;
+        };
+        add(Operation::Insert, {}, row("1", "a"));
+        add(Operation::Insert, {}, row("2", "b"));
+        add(Operation::Update, Row{row("1", "a").first()}, row("10", "a moved")); // key 1 -> 10
+        add(Operation::Update, Row{row("2", "b").first()}, row("2", "b again"));  // old key sent, unchanged
+        const QString tape = m_dir.filePath(QStringLiteral("moved.tape"));
+        QVERIFY2(writeTape(tape, events, &error), qPrintable(error));
+        for (const QString &batch : {QStringLiteral("1"), QStringLiteral("100")}) {
+            QVERIFY2(m_target.command("TRUNCATE public.moved", &error), qPrintable(error));
+            QByteArray err;
+            QCOMPARE(runTape({QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"), batch,
+                              QStringLiteral("--replay-id"), QStringLiteral("moved-") + batch}, &err), 0);
+            QCOMPARE(rows(m_target, "SELECT id || ' ' || v FROM public.moved ORDER BY id"),
+                     (QStringList{QStringLiteral("2 b again"), QStringLiteral("10 a moved")}));
+        }
+    }
+
     void createTables()
     {
         const Workload w = makeWorkload(500, 50, 3, QStringLiteral("created"), "unused");

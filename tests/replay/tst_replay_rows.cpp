@@ -101,7 +101,7 @@ QList<Event> events(bool withErrors)
     add(change(Operation::Insert, "public.orders", 0, {col("id", "bigint", "2"), col("note", "text", QByteArray("")), col("n", "numeric", "3")},
                {}, id));
     add(change(Operation::Commit, "public.orders", 0, {}, {}, {}));
-    // A primary-key change: the key comes from the new row, the old key from the old row is not written.
+    // A primary-key change: the old key is deleted, the row upserted under the new key.
     add(change(Operation::Update, "public.orders", 0, {col("id", "bigint", "3"), col("note", "text", "moved"), col("n", "numeric", "4")},
                {col("id", "bigint", "2")}, id));
     // A key only in the old row (the new row's key column is an unchanged TOAST value).
@@ -276,6 +276,7 @@ private Q_SLOTS:
             QStringLiteral("#2 public.items upsert [a=1,b=x] {a=1,b=x,qty=NULL}"),
             QStringLiteral("#3 public.orders upsert [id=1] {id=1,n=2}"),
             QStringLiteral("#4 public.orders upsert [id=2] {id=2,note=,n=3}"),
+            QStringLiteral("#6 public.orders delete [id=2] {}"),
             QStringLiteral("#6 public.orders upsert [id=3] {id=3,note=moved,n=4}"),
             QStringLiteral("#7 public.items upsert [a=1,b=x] {a=1,qty=5}"),
             QStringLiteral("#8 public.orders delete [id=1] {}"),
