@@ -101,19 +101,6 @@ bool canonicalNumber(QByteArrayView v, ByteSink *out)
     return true;
 }
 
-int digits(QByteArrayView v, qsizetype at, int n, bool *ok)
-{
-    int r = 0;
-    for (int i = 0; i < n; ++i) {
-        if (at + i >= v.size() || v[at + i] < '0' || v[at + i] > '9') {
-            *ok = false;
-            return 0;
-        }
-        r = r * 10 + (v[at + i] - '0');
-    }
-    return r;
-}
-
 qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
 {
     y -= m <= 2;
@@ -128,40 +115,55 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
 // ("@" and the number) appended to *out; false (nothing appended) when `v` is not one.
 bool canonicalTimestampTz(QByteArrayView v, ByteSink *out)
 {
-    bool ok = true;
-    const int y = digits(v, 0, 4, &ok), mo = digits(v, 5, 2, &ok), d = digits(v, 8, 2, &ok);
-    const int h = digits(v, 11, 2, &ok), mi = digits(v, 14, 2, &ok), s = digits(v, 17, 2, &ok);
-    if (!ok || v.size() < 19 || v[4] != '-' || v[7] != '-' || (v[10] != ' ' && v[10] != 'T') || v[13] != ':'
-        || v[16] != ':')
+    const char *s = v.data();
+    const qsizetype n = v.size();
+    if (n < 19)
+        return false;
+    unsigned bad = 0; // digits checked without branches, the verdict taken once
+    auto digit = [&](qsizetype at) {
+        const unsigned d = unsigned(uchar(s[at])) - unsigned('0');
+        bad |= unsigned(d > 9);
+        return d;
+    };
+    auto two = [&](qsizetype at) { return int(digit(at) * 10 + digit(at + 1)); };
+    const int y = int(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3));
+    const int mo = two(5), d = two(8), h = two(11), mi = two(14), sec = two(17);
+    if (bad || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
         return false;
     qsizetype i = 19;
     qint64 micros = 0;
-    if (i < v.size() && v[i] == '.') {
+    if (i < n && s[i] == '.') {
         ++i;
-        int n = 0;
-        while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
-            if (n < 6) {
-                micros = micros * 10 + (v[i] - '0');
-                ++n;
+        int k = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (k < 6) {
+                micros = micros * 10 + (s[i] - '0');
+                ++k;
             }
             ++i;
         }
-        for (; n < 6; ++n)
+        for (; k < 6; ++k)
             micros *= 10;
     }
     qint64 offset = 0;
-    if (i < v.size() && v[i] == 'Z') {
+    if (i < n && s[i] == 'Z') {
         ++i;
-    } else if (i < v.size() && (v[i] == '+' || v[i] == '-')) {
-        const int sign = v[i] == '-' ? -1 : 1;
-        const int oh = digits(v, i + 1, 2, &ok);
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        const int sign = s[i] == '-' ? -1 : 1;
+        if (i + 3 > n)
+            return false;
+        const int oh = two(i + 1);
         i += 3;
         int om = 0, os = 0;
-        if (i < v.size() && v[i] == ':') {
-            om = digits(v, i + 1, 2, &ok);
+        if (i < n && s[i] == ':') {
+            if (i + 3 > n)
+                return false;
+            om = two(i + 1);
             i += 3;
-            if (i < v.size() && v[i] == ':') {
-                os = digits(v, i + 1, 2, &ok);
+            if (i < n && s[i] == ':') {
+                if (i + 3 > n)
+                    return false;
+                os = two(i + 1);
                 i += 3;
             }
         }
@@ -169,12 +171,12 @@ bool canonicalTimestampTz(QByteArrayView v, ByteSink *out)
     } else {
         return false; // no zone: not an instant
     }
-    if (!ok || i != v.size())
+    if (bad || i != n)
         return false;
-    const qint64 secs = daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + s - offset;
+    const qint64 secs = daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec - offset;
     char text[24];
-    const auto end = std::to_chars(text, text + sizeof text, secs * 1000000 + micros).ptr;
-    out->append('@');
+    text[0] = '@';
+    const auto end = std::to_chars(text + 1, text + sizeof text, secs * 1000000 + micros).ptr;
     out->append(text, qsizetype(end - text));
     return true;
 }

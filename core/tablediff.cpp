@@ -14,6 +14,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 using namespace Qt::StringLiterals;
@@ -84,6 +87,67 @@ std::optional<QByteArray> mappedValue(const Mapped &m, const Event &e)
     return std::nullopt;
 }
 
+// The mapped columns of a change event's new row, read in place
+// (ChunkEncoder::changeCells: views, no Event, no QString). The rows of a
+// table share their column layout, so each position remembers the column
+// name it had and which mapped column that fills: one name comparison per
+// cell instead of one per cell and mapped column.
+class RowColumns
+{
+public:
+    explicit RowColumns(const QList<Mapped> &sources)
+    {
+        for (const Mapped &m : sources) {
+            const QByteArray name = m.column.toUtf8();
+            const auto it = std::find(m_names.cbegin(), m_names.cend(), name);
+            m_of.push_back(int(it - m_names.cbegin()));
+            if (it == m_names.cend())
+                m_names.push_back(name);
+        }
+        m_cells.resize(m_names.size());
+    }
+    // False when the extension is not in the form encodeExtension() writes
+    // (decode it then). *unchanged: some cell of the row is an unchanged TOAST value.
+    bool read(QByteArrayView extension, bool *unchanged)
+    {
+        if (!ChunkEncoder::changeCells(extension, &m_row))
+            return false;
+        std::fill(m_cells.begin(), m_cells.end(), ChunkEncoder::CellView{});
+        *unchanged = false;
+        if (m_layout.size() < m_row.newRow.size())
+            m_layout.resize(m_row.newRow.size());
+        for (size_t i = 0; i < m_row.newRow.size(); ++i) {
+            const ChunkEncoder::ChangeCell &cell = m_row.newRow[i];
+            *unchanged = *unchanged || cell.state == ChunkEncoder::CellView::UnchangedToast;
+            Position &p = m_layout[i];
+            if (!p.known || p.name != cell.name) {
+                p.known = true;
+                p.name = cell.name.toByteArray();
+                const auto it = std::find(m_names.cbegin(), m_names.cend(), cell.name);
+                p.column = it == m_names.cend() ? -1 : int(it - m_names.cbegin());
+            }
+            if (p.column >= 0 && m_cells[size_t(p.column)].state == ChunkEncoder::CellView::Absent) // the first of a name
+                m_cells[size_t(p.column)] = ChunkEncoder::CellView{cell.state, cell.value};
+        }
+        return true;
+    }
+    // Mapped column c of the row read last (Absent when the row has no such column).
+    const ChunkEncoder::CellView &cell(int c) const { return m_cells[size_t(m_of[size_t(c)])]; }
+
+private:
+    struct Position
+    {
+        bool known = false;
+        QByteArray name;
+        int column = -1; // into m_names
+    };
+    std::vector<QByteArray> m_names; // distinct
+    std::vector<int> m_of;           // mapped column -> m_names
+    std::vector<ChunkEncoder::CellView> m_cells;
+    std::vector<Position> m_layout;
+    ChunkEncoder::ChangeCells m_row;
+};
+
 // Canonical table key -> state entry: open addressing over (hash, key, value)
 // slots, the keys in one arena (no allocation per key, one probe that
 // rarely leaves the slot array). Sized once for its number of keys. The
@@ -152,6 +216,105 @@ private:
     size_t m_mask = 0;
     ByteSink m_arena;
     std::vector<qsizetype> m_offsets; // keys + 1
+};
+
+// Reads the table on its own thread (the reader's start() and next(), a batch
+// at a time) from the moment the columns are known: the table streams while
+// the state side is read, and the COPY text is received and parsed while the
+// caller canonicalises and looks up the batch before. The batches waiting
+// hold at most AheadBytes (or 2 batches), so the table is never held whole.
+// Buffers go round (no reallocation).
+class TableFeed
+{
+public:
+    static constexpr qsizetype AheadBytes = 64 << 20;
+    TableFeed(TableReader &reader, QStringList columns, QStringList keys, int batchRows)
+        : m_reader(reader), m_columns(std::move(columns)), m_keys(std::move(keys)), m_batchRows(batchRows)
+    {
+        m_thread = std::thread([this] { run(); });
+    }
+    ~TableFeed()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_cond.notify_all();
+        m_thread.join();
+    }
+    // The next batch into *batch (whose buffers are recycled); an empty batch
+    // at the end; false + *error when the table cannot be read.
+    bool next(TableBatch *batch, QString *error)
+    {
+        std::unique_lock lock(m_mutex);
+        m_cond.wait(lock, [this] { return !m_ready.empty() || m_done; });
+        if (m_ready.empty()) {
+            if (m_failed) {
+                *error = m_error;
+                return false;
+            }
+            batch->clear();
+            return true;
+        }
+        std::swap(*batch, m_ready.front());
+        m_free.push_back(std::move(m_ready.front()));
+        m_ready.pop_front();
+        m_readyBytes -= bytesOf(*batch);
+        lock.unlock();
+        m_cond.notify_all();
+        return true;
+    }
+
+private:
+    static qsizetype bytesOf(const TableBatch &b)
+    {
+        return b.data.size() + qsizetype((b.offsets.size() + b.sizes.size()) * sizeof(qint32));
+    }
+    void run()
+    {
+        QString error;
+        const bool started = m_reader.start(m_columns, m_keys, &error);
+        while (started) {
+            TableBatch batch;
+            {
+                std::unique_lock lock(m_mutex);
+                m_cond.wait(lock, [this] { return m_ready.size() < 2 || m_readyBytes < AheadBytes || m_stop; });
+                if (m_stop)
+                    return;
+                if (!m_free.empty()) {
+                    batch = std::move(m_free.back());
+                    m_free.pop_back();
+                }
+            }
+            if (!m_reader.next(&batch, m_batchRows, &error))
+                break;
+            std::lock_guard lock(m_mutex);
+            if (batch.rows() == 0) {
+                m_done = true;
+                m_cond.notify_all();
+                return;
+            }
+            m_readyBytes += bytesOf(batch);
+            m_ready.push_back(std::move(batch));
+            m_cond.notify_all();
+        }
+        std::lock_guard lock(m_mutex);
+        m_failed = m_done = true;
+        m_error = error;
+        m_cond.notify_all();
+    }
+
+    TableReader &m_reader;
+    const QStringList m_columns, m_keys;
+    const int m_batchRows;
+    std::mutex m_mutex;
+    std::condition_variable m_cond;
+    std::deque<TableBatch> m_ready;
+    std::vector<TableBatch> m_free;
+    qsizetype m_readyBytes = 0;
+    bool m_stop = false, m_done = false, m_failed = false;
+    QString m_error;
+    std::thread m_thread; // last: starts after the members it uses
 };
 
 QByteArray quoteIdentifier(const QString &name)
@@ -302,6 +465,7 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         result->columns.append(*columnOf(m.column));
         columnNames.append(m.column);
     }
+    TableFeed feed(reader, columnNames, keyColumns, options.batchRows);
     const int nKeys = int(keyColumns.size());
     const int nCols = int(result->columns.size());
     std::vector<ValueClass> classes;
@@ -344,16 +508,13 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
             std::sort(order.begin(), order.end());
         const Tape &tape = *state.tape();
         // Change rows: the mapped columns read straight from the event's CBOR
-        // (no Event, no QString); Kafka: the key and value bytes in place.
-        QList<QByteArray> wanted;
-        for (const Mapped &m : std::as_const(sources))
-            wanted.append(m.column.toUtf8());
+        // (RowColumns); Kafka: the key and value bytes in place.
         auto readPart = [&](StatePart *part) {
             std::shared_ptr<const Chunk> chunk;
             int chunkIndex = -1;
             Event e;
             ByteSink rest;
-            std::vector<ChunkEncoder::CellView> cells(static_cast<size_t>(nCols));
+            RowColumns columns(sources);
             const size_t count = part->to - part->from;
             part->keyIds.reserve(count);
             part->digests.reserve(count);
@@ -383,10 +544,11 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
                     }
                 };
                 bool unchanged = false;
-                if (change && ChunkEncoder::newRowCells(chunk->extension(at), wanted, cells.data(), &unchanged)
-                    && !unchanged) {
-                    for (int c = 0; c < nCols; ++c)
-                        add(c, cells[size_t(c)].state != ChunkEncoder::CellView::Value, cells[size_t(c)].value);
+                if (change && columns.read(chunk->extension(at), &unchanged) && !unchanged) {
+                    for (int c = 0; c < nCols; ++c) {
+                        const ChunkEncoder::CellView &cell = columns.cell(c);
+                        add(c, cell.state != ChunkEncoder::CellView::Value, cell.value);
+                    }
                 } else if (!change) {
                     const bool hasKey = chunk->hasKey(at), hasValue = chunk->hasValue(at);
                     const QByteArrayView key = chunk->key(at), value = chunk->value(at);
@@ -492,8 +654,6 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
     };
     QList<Found> differing;
     QList<DiffEntry> extras;
-    if (!reader.start(columnNames, keyColumns, error))
-        return false;
     TableBatch batch;
     // Per batch: first every row's canonical key, its hash and the digest of
     // the other columns; then the lookups, each slot prefetched a few rows ahead.
@@ -508,7 +668,7 @@ bool TableDiff::run(const LogState &state, TableReader &reader, const QString &t
         return row;
     };
     while (true) {
-        if (!reader.next(&batch, options.batchRows, error))
+        if (!feed.next(&batch, error))
             return false;
         const int rows = batch.rows();
         if (rows == 0)

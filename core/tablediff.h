@@ -61,7 +61,9 @@ struct TableBatch
 
 // A live table read in key order, in batches, never whole (connectors:
 // PgTableReader streams COPY (SELECT ... ORDER BY key) TO STDOUT, SqliteTableReader
-// steps one SELECT ... ORDER BY key). One thread uses a reader.
+// steps one SELECT ... ORDER BY key). One thread at a time uses a reader:
+// TableDiff::run calls open() on its own thread, then start() and next() on a
+// worker thread that reads ahead while the state side is built.
 class TableReader
 {
 public:

@@ -91,6 +91,20 @@ bool parseLine(const char *p, const char *end, int width, TableBatch *batch)
     const qsizetype base = batch->data.size();
     batch->data.resize(base + (end - p));
     char *const data = batch->data.data();
+    if (!std::memchr(p, '\\', size_t(end - p))) {
+        // No escapes (and so no \N): the line as it is, cut at the tabs.
+        std::memcpy(data + base, p, size_t(end - p));
+        int cells = 0;
+        for (const char *cell = p;; ++cells) {
+            const char *tab = static_cast<const char *>(std::memchr(cell, '\t', size_t(end - cell)));
+            const char *stop = tab ? tab : end;
+            batch->offsets.push_back(qint32(base + (cell - p)));
+            batch->sizes.push_back(qint32(stop - cell));
+            if (!tab)
+                return cells + 1 == width;
+            cell = tab + 1;
+        }
+    }
     char *w = data + base;
     int cells = 0;
     bool ok = true;

@@ -5,6 +5,7 @@
 #include "replayworkload.h"
 
 #include <logstate.h>
+#include <pgchange.h>
 #include <rawjson.h>
 #include <pgsink.h>
 #include <pgtablereader.h>
@@ -168,6 +169,7 @@ private Q_SLOTS:
     void sqlite();
     void kafkaMapping();
     void threads();
+    void layouts();
     void cliErrors();
 
 private:
@@ -443,14 +445,14 @@ void TestStateDiff::threads()
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->tape()->chunkCount() > 50);
     const QString db = m_dir.filePath(u"threads.db"_s);
-    QByteArray sql = "CREATE TABLE sd_orders (id INTEGER PRIMARY KEY, name TEXT, amount NUMERIC, big INTEGER, note TEXT, ts TEXT, flag BOOLEAN);";
+    QByteArray sql = "BEGIN; CREATE TABLE sd_orders (id INTEGER PRIMARY KEY, name TEXT, amount NUMERIC, big INTEGER, note TEXT, ts TEXT, flag BOOLEAN);";
     for (const Row &r : std::as_const(m_rows)) {
         QByteArray values;
         for (const Column &c : r)
             values += (values.isEmpty() ? "" : ", ") + literal(c.value);
         sql += "INSERT INTO sd_orders VALUES (" + values + ");";
     }
-    QVERIFY2(sqliteExec(db, sql, &error), qPrintable(error));
+    QVERIFY2(sqliteExec(db, sql + "COMMIT;", &error), qPrintable(error));
     auto diff = [&](int threads, DiffResult *result) {
         SqliteTableReader reader(db);
         DiffOptions options;
@@ -467,6 +469,21 @@ void TestStateDiff::threads()
         DiffResult r;
         diff(threads, &r);
         compareResults(r, one);
+    }
+    {
+        // Cancelled at the second batch while the table is read ahead: false, "cancelled".
+        SqliteTableReader reader(db);
+        DiffOptions options;
+        options.stateTable = u"public.sd_orders"_s;
+        options.batchRows = 50;
+        QList<qint64> seen;
+        DiffResult r;
+        QVERIFY(!TableDiff::run(*state, reader, u"sd_orders"_s, options, &r, &error, [&](qint64 rows) {
+            seen.append(rows);
+            return seen.size() < 2;
+        }));
+        QCOMPARE(error, u"cancelled"_s);
+        QCOMPARE(seen, (QList<qint64>{50, 100}));
     }
 
     // Kafka keys that map to fewer table keys (value.id = key % 10): the later
@@ -492,10 +509,10 @@ void TestStateDiff::threads()
     const auto kafkaState = LogState::build(Tape::open(kafkaTape, &error), &error);
     QVERIFY2(kafkaState, qPrintable(error));
     const QString kdb = m_dir.filePath(u"collide.db"_s);
-    QByteArray ksql = "CREATE TABLE collide (id INTEGER PRIMARY KEY, total INTEGER);";
+    QByteArray ksql = "BEGIN; CREATE TABLE collide (id INTEGER PRIMARY KEY, total INTEGER);";
     for (auto it = lastById.cbegin(); it != lastById.cend(); ++it)
         ksql += "INSERT INTO collide VALUES (" + QByteArray::number(it.key()) + ", " + it.value() + ");";
-    QVERIFY2(sqliteExec(kdb, ksql, &error), qPrintable(error));
+    QVERIFY2(sqliteExec(kdb, ksql + "COMMIT;", &error), qPrintable(error));
     DiffResult first;
     for (int threads : {1, 4, 8}) {
         SqliteTableReader reader(kdb);
@@ -513,6 +530,58 @@ void TestStateDiff::threads()
             first = r;
         else
             compareResults(r, first);
+    }
+}
+
+void TestStateDiff::layouts()
+{
+    // Rows of one table in changing column layouts (reordered, a column
+    // missing, an extra one: what ALTER TABLE leaves in a log) and a mapping
+    // that reads one row column twice: every row compares by its own names.
+    PgCatalog catalog;
+    catalog.database = u"source"_s;
+    catalog.primaryKeys.insert(u"public.layout"_s, {u"id"_s});
+    QList<Event> events;
+    QByteArray sql = "BEGIN; CREATE TABLE layout (id INTEGER PRIMARY KEY, a TEXT, b TEXT, a2 TEXT);";
+    for (int i = 1; i <= 60; ++i) {
+        auto col = [](const char *name, QByteArray v) { return Column{QLatin1String(name), u"text"_s, std::move(v), false}; };
+        const QByteArray a = "a" + QByteArray::number(i), b = "b" + QByteArray::number(i);
+        Row row;
+        switch (i % 4) {
+        case 0: row = {col("id", QByteArray::number(i)), col("a", a), col("b", b)}; break;
+        case 1: row = {col("b", b), col("id", QByteArray::number(i)), col("a", a)}; break;
+        case 2: row = {col("id", QByteArray::number(i)), col("a", a)}; break; // b: NULL
+        case 3: row = {col("c", "extra"), col("a", a), col("b", b), col("id", QByteArray::number(i))}; break;
+        }
+        pgchange::TxnInfo txn{i, 0x1000 + i * 0x100, 1709290000000000LL + i};
+        events.append(pgchange::change(catalog, Operation::Insert, txn.commitLsn - 8, txn, u"public"_s, u"layout"_s, {}, row, {}));
+        const QByteArray tableA = i == 17 ? QByteArray("changed") : a; // the one difference
+        sql += "INSERT INTO layout VALUES (" + QByteArray::number(i) + ", '" + tableA + "', "
+            + (i % 4 == 2 ? QByteArray("NULL") : "'" + b + "'") + ", '" + a + "');";
+    }
+    QString error;
+    const QString tapePath = m_dir.filePath(u"layout.tape"_s);
+    QVERIFY2(writeSmallChunks(tapePath, events, 9, &error), qPrintable(error));
+    const auto state = LogState::build(Tape::open(tapePath, &error), &error);
+    QVERIFY2(state, qPrintable(error));
+    const QString db = m_dir.filePath(u"layout.db"_s);
+    QVERIFY2(sqliteExec(db, sql + "COMMIT;", &error), qPrintable(error));
+    for (int threads : {1, 3}) {
+        SqliteTableReader reader(db);
+        DiffOptions options;
+        options.stateTable = u"public.layout"_s;
+        options.map = {{u"a"_s, u"a"_s}, {u"b"_s, u"b"_s}, {u"a2"_s, u"a"_s}};
+        options.threads = threads;
+        DiffResult r;
+        QVERIFY2(TableDiff::run(*state, reader, u"layout"_s, options, &r, &error), qPrintable(error));
+        QCOMPARE(r.stateRows, 60);
+        QCOMPARE(r.equalRows, 59);
+        QCOMPARE(r.differing, 1);
+        QCOMPARE(r.missing + r.extra + r.unmappable + r.keyCollisions, 0);
+        QCOMPARE(r.entries.size(), 1);
+        const DiffEntry &d = r.entries.first();
+        QCOMPARE(d.key, (QList<std::optional<QByteArray>>{QByteArray("17")}));
+        QCOMPARE(d.differences, (QList<ColumnDifference>{{u"a"_s, QByteArray("a17"), QByteArray("changed")}}));
     }
 }
 

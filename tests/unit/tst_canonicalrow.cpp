@@ -87,6 +87,14 @@ void TestCanonicalRow::cell_data()
                                       << QByteArray("@-500000\x1f");
     QTest::newRow("tstz nanos cut") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56.1234567+00")
                                     << QByteArray("@1709296496123456\x1f");
+    QTest::newRow("tstz -03:30:15") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56-03:30:15")
+                                    << QByteArray("@1709309111000000\x1f");
+    QTest::newRow("tstz short offset") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56+0")
+                                       << QByteArray("2024-03-01 12:34:56+0\x1f");
+    QTest::newRow("tstz short minutes") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56+05:3")
+                                        << QByteArray("2024-03-01 12:34:56+05:3\x1f");
+    QTest::newRow("tstz letter") << ValueClass::TimestampTz << false << QByteArray("2024-03-0x 12:34:56+00")
+                                 << QByteArray("2024-03-0x 12:34:56+00\x1f");
     QTest::newRow("tstz no zone") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56")
                                   << QByteArray("2024-03-01 12:34:56\x1f");
     QTest::newRow("tstz junk after") << ValueClass::TimestampTz << false << QByteArray("2024-03-01 12:34:56+00 BC")
