@@ -11,6 +11,8 @@
 #include <QJsonObject>
 #include <QtConcurrent/QtConcurrentMap>
 
+#include <cstring>
+
 #include <condition_variable>
 #include <mutex>
 #include <numeric>
@@ -145,6 +147,127 @@ QString kindName(SourceKind kind)
     return u"unknown"_s;
 }
 
+// The cell identityOutputs() takes for each primary-key column: from the new
+// row unless it is a delete (and not an unchanged TOAST value), else from
+// the old row. False when a column has none.
+bool keyCells(const ChunkEncoder::ChangeCells &change, bool isDelete, std::vector<const ChunkEncoder::ChangeCell *> *out)
+{
+    out->clear();
+    for (const QByteArrayView name : change.primaryKey) {
+        const ChunkEncoder::ChangeCell *found = nullptr;
+        if (!isDelete) {
+            for (const ChunkEncoder::ChangeCell &c : change.newRow) {
+                if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
+                    found = &c;
+            }
+        }
+        if (!found) {
+            for (const ChunkEncoder::ChangeCell &c : change.oldRow) {
+                if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
+                    found = &c;
+            }
+        }
+        if (!found)
+            return false;
+        out->push_back(found);
+    }
+    return true;
+}
+
+bool rowOperation(Operation op)
+{
+    return op == Operation::Insert || op == Operation::Update || op == Operation::Read || op == Operation::Delete;
+}
+
+// The last event of every key in the replayed range (replay.md, "Rebuilds"):
+// a row that a later event of the same key in the range overwrites need not
+// be written into a table that was empty. Keys are the identity's key cells
+// with the stream, compared byte for byte (a hash only finds them). A key
+// whose last event lacks a column (an unchanged TOAST value) keeps every
+// version, since that column's value comes from an earlier one.
+class LastVersions
+{
+public:
+    void add(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key, qint64 seq, bool partialRow)
+    {
+        encode(streamId, key);
+        if (m_slots.empty() || m_count * 2 >= m_slots.size())
+            grow();
+        const size_t h = hash();
+        for (size_t i = h & (m_slots.size() - 1);; i = (i + 1) & (m_slots.size() - 1)) {
+            Slot &slot = m_slots[i];
+            if (slot.seq < 0) {
+                slot = Slot{h, seq, quint32(m_arena.size()), quint32(m_key.size()), partialRow};
+                m_arena.append(m_key);
+                ++m_count;
+                return;
+            }
+            if (slot.hash == h && same(slot)) {
+                slot.seq = seq;
+                slot.partialRow = partialRow;
+                return;
+            }
+        }
+    }
+    // Whether a later event in the range writes this key again (whole).
+    bool superseded(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key, qint64 seq)
+    {
+        if (m_slots.empty())
+            return false;
+        encode(streamId, key);
+        const size_t h = hash();
+        for (size_t i = h & (m_slots.size() - 1);; i = (i + 1) & (m_slots.size() - 1)) {
+            const Slot &slot = m_slots[i];
+            if (slot.seq < 0)
+                return false;
+            if (slot.hash == h && same(slot))
+                return slot.seq > seq && !slot.partialRow;
+        }
+    }
+    qint64 keys() const { return qint64(m_count); }
+
+private:
+    struct Slot
+    {
+        size_t hash = 0;
+        qint64 seq = -1; // -1: empty
+        quint32 offset = 0, size = 0;
+        bool partialRow = false;
+    };
+    void encode(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key)
+    {
+        m_key.clear();
+        m_key.append(reinterpret_cast<const char *>(&streamId), sizeof streamId);
+        for (const ChunkEncoder::ChangeCell *c : key) {
+            const qint32 n = c->state == ChunkEncoder::CellView::Value ? qint32(c->value.size()) : -1;
+            m_key.append(reinterpret_cast<const char *>(&n), sizeof n);
+            if (n > 0)
+                m_key.append(c->value.data(), n);
+        }
+    }
+    size_t hash() const { return qHash(QByteArrayView(m_key), size_t(0x2545f491)); }
+    bool same(const Slot &slot) const
+    {
+        return slot.size == quint32(m_key.size()) && std::memcmp(m_arena.constData() + slot.offset, m_key.constData(), m_key.size()) == 0;
+    }
+    void grow()
+    {
+        std::vector<Slot> old = std::exchange(m_slots, std::vector<Slot>(std::max<size_t>(1024, m_slots.size() * 2)));
+        for (const Slot &slot : old) {
+            if (slot.seq < 0)
+                continue;
+            size_t i = slot.hash & (m_slots.size() - 1);
+            while (m_slots[i].seq >= 0)
+                i = (i + 1) & (m_slots.size() - 1);
+            m_slots[i] = slot;
+        }
+    }
+
+    std::vector<Slot> m_slots;
+    size_t m_count = 0;
+    QByteArray m_arena, m_key;
+};
+
 // The identity mapping of change events into SQL rows, read in place from
 // the chunks: no Event and no SinkOutput per event (replay.md, "Rows"). It
 // gives the same rows as identityOutputs(); what it does not handle (Kafka
@@ -154,6 +277,29 @@ class RowsBuilder
 {
 public:
     explicit RowsBuilder(const Tape &tape) : m_tape(tape) {}
+
+    // Marks the upserts that a later event of their key overwrites.
+    void setLastVersions(LastVersions *last) { m_last = last; }
+
+    // Records the event in `last` (the rebuild's first pass); false when the
+    // rows path would not handle it.
+    bool addKey(const Chunk &chunk, int index, quint32 streamId, qint64 seq, LastVersions *last)
+    {
+        const Operation op = chunk.operation(index);
+        if (!rowOperation(op))
+            return true;
+        if (!ChunkEncoder::changeCells(chunk.extension(index), &m_change))
+            return false;
+        if (!keyCells(m_change, op == Operation::Delete, &m_key))
+            return false;
+        if (m_key.empty())
+            return true; // no key, no versions: plain inserts
+        bool partial = false;
+        for (const ChunkEncoder::ChangeCell &c : m_change.newRow)
+            partial = partial || c.state == ChunkEncoder::CellView::UnchangedToast;
+        last->add(streamId, m_key, seq, partial);
+        return true;
+    }
 
     // How many rows it added (0: nothing to write: begin, commit, message,
     // truncate; 2: an update that changed the key deletes the old one); -1:
@@ -190,24 +336,10 @@ public:
             }
         }
         const int columns = int(m_names.size());
-        for (const QByteArrayView name : m_change.primaryKey) {
-            const ChunkEncoder::ChangeCell *found = nullptr;
-            if (!isDelete) {
-                for (const ChunkEncoder::ChangeCell &c : m_change.newRow) {
-                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
-                        found = &c;
-                }
-            }
-            if (!found) {
-                for (const ChunkEncoder::ChangeCell &c : m_change.oldRow) {
-                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast)
-                        found = &c;
-                }
-            }
-            if (!found)
-                return -1;
-            add(*found);
-        }
+        if (!keyCells(m_change, isDelete, &m_key))
+            return -1;
+        for (const ChunkEncoder::ChangeCell *c : m_key)
+            add(*c);
         const int keys = int(m_names.size()) - columns;
         if (keys == 0 && (isDelete || op == Operation::Update))
             return -1; // the error identityOutputs() gives
@@ -246,7 +378,8 @@ public:
             }
         }
         const quint16 shape = rows.shapeFor(m_names.data(), m_types.data(), columns, keys);
-        rows.appendRow(seq, sqlOp, shape, m_cells.data(), chunk);
+        const bool superseded = m_last && sqlOp == SqlOp::Upsert && m_last->superseded(streamId, m_key, seq);
+        rows.appendRow(seq, sqlOp, shape, m_cells.data(), chunk, superseded);
         return added + 1;
     }
 
@@ -275,6 +408,8 @@ private:
     std::vector<QByteArrayView> m_names, m_types;
     std::vector<SqlCell> m_cells;
     std::vector<SqlCell> m_oldKey;
+    std::vector<const ChunkEncoder::ChangeCell *> m_key;
+    LastVersions *m_last = nullptr;
     std::vector<QByteArrayView> m_oldNames, m_oldTypes;
     std::vector<int> m_tableOf; // by stream id: index in m_batch, -1 none yet
     SqlBatch m_batch;
@@ -480,6 +615,34 @@ bool ReplayEngine::run(Sink *sink, QString *error)
         int index;
     };
     std::vector<Source> sources;
+    auto inRange = [&](quint32 sid, qint64 position, qint64 us, qint64 seq) {
+        const qint64 ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000); // as Event::timestampMs()
+        return position >= o.fromPosition && position <= o.toPosition && ms >= o.fromTimeMs && ms <= o.toTimeMs
+               && (!bySelection || o.selection.contains(sid, seq, us));
+    };
+    // A fresh run of the rows path first finds the last event of every key
+    // in the range (replay.md, "Rebuilds").
+    LastVersions lastVersions;
+    if (fastRows && m_stats.resumedAfterSeq < 0 && startSeq < total) {
+        bool usable = true;
+        for (int ci = m_tape->chunkIndexOf(startSeq); ci >= 0 && ci < m_tape->chunkCount() && usable && !m_cancel; ++ci) {
+            const qint64 first = m_tape->chunkInfo(ci).firstSeq;
+            if (first >= total)
+                break;
+            QString readError;
+            const auto c = m_tape->chunk(ci, &readError);
+            if (!c) {
+                *error = readError;
+                return false;
+            }
+            for (int i = int(std::max<qint64>(0, startSeq - first)); i < c->count() && first + i < total && usable; ++i) {
+                if (inRange(c->streamId(i), c->position(i), c->timestampUs(i), first + i))
+                    usable = rowsBuilder.addKey(*c, i, c->streamId(i), first + i, &lastVersions);
+            }
+        }
+        if (usable)
+            rowsBuilder.setLastVersions(&lastVersions);
+    }
     qint64 seq = startSeq;
     std::shared_ptr<const Chunk> chunk; // read in order, so one chunk at a time
     qint64 chunkFirst = 0;
@@ -543,10 +706,8 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                 const quint32 sid = chunk->streamId(index);
                 const qint64 position = chunk->position(index);
                 const qint64 us = chunk->timestampUs(index);
-                const qint64 ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000); // as Event::timestampMs()
                 ++next.events;
-                if (position >= o.fromPosition && position <= o.toPosition && ms >= o.fromTimeMs && ms <= o.toTimeMs
-                    && (!bySelection || o.selection.contains(sid, seq, us))) {
+                if (inRange(sid, position, us, seq)) {
                     ++next.inRange;
                     sources.push_back(Source{chunk, index});
                     seqs.push_back(seq);

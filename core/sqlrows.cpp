@@ -130,7 +130,8 @@ quint16 SqlRows::shapeFor(const QByteArrayView *names, const QByteArrayView *typ
     return quint16(m_shapes.size() - 1);
 }
 
-void SqlRows::appendRow(qint64 seq, SqlOp op, quint16 shape, const SqlCell *cells, const std::shared_ptr<const void> &owner)
+void SqlRows::appendRow(qint64 seq, SqlOp op, quint16 shape, const SqlCell *cells, const std::shared_ptr<const void> &owner,
+                        bool superseded)
 {
     const Shape &sh = m_shapes[shape];
     const qsizetype columns = sh.columns.size(), keys = sh.key.size();
@@ -140,6 +141,7 @@ void SqlRows::appendRow(qint64 seq, SqlOp op, quint16 shape, const SqlCell *cell
     r.seq = seq;
     r.op = op;
     r.shape = shape;
+    r.superseded = superseded;
     r.firstCell = quint32(m_cells.size());
     m_cells.insert(m_cells.end(), cells, cells + columns + keys);
     r.keyHash = hashKey(cells + columns, keys);

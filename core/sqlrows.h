@@ -51,6 +51,9 @@ public:
         quint32 firstCell = 0;
         quint16 shape = 0;
         SqlOp op = SqlOp::Upsert;
+        // A later event of the replay writes this key again, whole: a sink
+        // may leave the row out where the key cannot exist yet (replay.md, "Rebuilds").
+        bool superseded = false;
     };
 
     explicit SqlRows(QString table = {}) : m_table(std::move(table)) {}
@@ -76,7 +79,8 @@ public:
     // for the call only.
     quint16 shapeFor(const QByteArrayView *names, const QByteArrayView *types, int columns, int keys);
     // Appends a row of `shape` whose cells point into `owner`'s memory.
-    void appendRow(qint64 seq, SqlOp op, quint16 shape, const SqlCell *cells, const std::shared_ptr<const void> &owner);
+    void appendRow(qint64 seq, SqlOp op, quint16 shape, const SqlCell *cells, const std::shared_ptr<const void> &owner,
+                   bool superseded = false);
 
     static size_t hashKey(const SqlCell *cells, qsizetype n);
 

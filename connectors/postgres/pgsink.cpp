@@ -432,6 +432,10 @@ bool PgSink::writeTable(Table &t, const QList<RowRef> &deletes, const QList<RowR
     if (t.fastPath)
         copyRows.reserve(upserts.size());
     for (const RowRef &o : upserts) {
+        if (t.fastPath && o.row->superseded) {
+            ++m_superseded; // a later row of the replay writes this key (replay.md, "Rebuilds")
+            continue;
+        }
         if (t.fastPath && !t.written.contains(o.row->keyHash)) {
             t.written.insert(o.row->keyHash);
             copyRows.append(o);

@@ -65,6 +65,8 @@ public:
     // Rows sent by COPY and by statements so far (for benchmarks and tests).
     qint64 copiedRows() const { return m_copied; }
     qint64 statementRows() const { return m_statementRows; }
+    // Rows left out of a rebuild because a later row of the replay writes their key.
+    qint64 supersededRows() const { return m_superseded; }
 
 private:
     struct Table
@@ -94,6 +96,7 @@ private:
     QHash<QString, Table> m_tables;
     ByteBuffer m_buffer; // COPY data and array parameters, reused
     qint64 m_copied = 0;
+    qint64 m_superseded = 0;
     qint64 m_statementRows = 0;
 };
 

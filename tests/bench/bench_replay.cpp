@@ -1,5 +1,5 @@
-// `bench_replay [N] [batch] [ABC]` (default 1 M change events, batch 20 000, all
-// three scenarios; needs
+// `bench_replay [N] [batch] [ABCR]` (default 1 M change events, batch 20 000, all
+// scenarios; needs
 // TAPEDECK_PG_URI): replay into PostgreSQL against a plain COPY of the same
 // rows into the same kind of table in the same run, as ratios:
 //   A  identity rebuild into an empty table (COPY fast path)
@@ -8,6 +8,8 @@
 //      row differs (every row updates)
 //   C  a small JavaScript transform, 1 and 2 engines, into an empty table
 //      (BENCH_C_THREADS=N runs only the N-engine case)
+//   R  identity rebuild from a log of updates (N events over N/10 keys) into
+//      an empty table
 // and a last "summary:" line (BENCH_TAPE=PATH keeps the tape for later runs) with the ratios and the load average.
 #include <pgchange.h>
 #include <pgconnection.h>
@@ -127,8 +129,8 @@ double replay(const std::shared_ptr<Tape> &tape, const QString &dsn, const QStri
     engine.run(&sink, &error) || die(error);
     const double rate = double(tape->eventCount()) / (double(t.nsecsElapsed()) / 1e9);
     g_cpuUsPerRow = (cpuSeconds() - cpu0) * 1e6 / double(tape->eventCount());
-    std::printf("    (%lld rows by COPY, %lld by statements; client CPU %.2f us/event)\n", sink.copiedRows(), sink.statementRows(),
-                g_cpuUsPerRow);
+    std::printf("    (%lld rows by COPY, %lld by statements, %lld left out as overwritten later; client CPU %.2f us/event)\n",
+                sink.copiedRows(), sink.statementRows(), sink.supersededRows(), g_cpuUsPerRow);
     return rate;
 }
 
@@ -139,7 +141,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     const qint64 n = argc > 1 ? QByteArray(argv[1]).toLongLong() : 1000000;
     const int batch = argc > 2 ? QByteArray(argv[2]).toInt() : 20000;
-    const QByteArray which = argc > 3 ? QByteArray(argv[3]) : QByteArray("ABC");
+    const QByteArray which = argc > 3 ? QByteArray(argv[3]) : QByteArray("ABCR");
     const QString dsn = qEnvironmentVariable("TAPEDECK_PG_URI");
     if (dsn.isEmpty())
         die(QStringLiteral("TAPEDECK_PG_URI is not set"));
@@ -214,12 +216,43 @@ int main(int argc, char **argv)
         std::printf("C small JS transform, %d engine(s), empty table  %9.0f events/s  %.2fx COPY\n", threads, cj, cj / copy);
         (threads == 1 ? c1 : c2) = cj;
     }
+    double r = 0;
+    if (which.contains('R')) {
+        // A rebuild from a log of updates: N events over N/10 keys (each key
+        // inserted, then updated 9 times), into an empty table: only the last
+        // version of each key needs writing (replay.md, "Rebuilds").
+        const QString rpath = kept.isEmpty() ? dir.filePath(QStringLiteral("updates.tape")) : kept + QStringLiteral(".updates");
+        const QString rtable = table + QStringLiteral("_u");
+        const qint64 keys = std::max<qint64>(1, n / 10);
+        if (kept.isEmpty() || !QFile::exists(rpath)) {
+            TapeWriter w;
+            w.create(rpath, TapeMetadata{}) || die(w.errorString());
+            PgCatalog catalog;
+            catalog.database = QStringLiteral("bench");
+            catalog.primaryKeys.insert(QStringLiteral("public.") + rtable, {QStringLiteral("id")});
+            QRandomGenerator rng(2);
+            for (qint64 i = 0; i < n; ++i) {
+                pgchange::TxnInfo txn{i, 0x1000 + i * 0x100 + 0x80, 1709290000000000LL + i};
+                w.append(pgchange::change(catalog, i < keys ? Operation::Insert : Operation::Update, 0x1000 + i * 0x100, txn,
+                                          QStringLiteral("public"), rtable, {}, makeRow(i % keys + 1, rng), {}))
+                    || die(w.errorString());
+            }
+            w.close() || die(w.errorString());
+        }
+        const auto rtape = Tape::open(rpath, &error);
+        rtape || die(error);
+        const QByteArray rt = rtable.toUtf8();
+        c.command("DROP TABLE IF EXISTS " + rt + "; CREATE TABLE " + rt + ' ' + Ddl, &error) || die(error);
+        r = replay(rtape, dsn, QStringLiteral("bench-r-") + suffix, batch, {}, 1);
+        std::printf("R rebuild from %lld updates of %lld keys           %9.0f events/s  %.2fx COPY\n", n, keys, r, r / copy);
+        c.command("DROP TABLE " + rt, &error);
+    }
     // One line for closing notes: ratios to the raw COPY of this run (goals: A >= 0.8, B >= 0.45, C >= 0.35).
     auto ratio = [&](double r) { return r > 0 ? QByteArray::number(r / copy, 'f', 2) + 'x' : QByteArray("-"); };
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
-    std::printf("summary: n=%lld batch=%d copy=%.0f/s A=%s B=%s B2=%s C1=%s C2=%s load=%.2f\n", n, batch, copy, ratio(a).constData(),
-                ratio(b).constData(), ratio(b2).constData(), ratio(c1).constData(), ratio(c2).constData(), load[0]);
+    std::printf("summary: n=%lld batch=%d copy=%.0f/s A=%s B=%s B2=%s C1=%s C2=%s R=%s load=%.2f\n", n, batch, copy, ratio(a).constData(),
+                ratio(b).constData(), ratio(b2).constData(), ratio(c1).constData(), ratio(c2).constData(), ratio(r).constData(), load[0]);
     c.command("DROP TABLE " + t + "_copy; DROP TABLE " + t + "; DELETE FROM public.tapedeck_replay_progress WHERE replay_id LIKE 'bench-%'", &error);
     return 0;
 }
