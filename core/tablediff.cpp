@@ -7,13 +7,9 @@
 #include "tape.h"
 
 #include <QElapsedTimer>
-#include <QHash>
-#include <QJsonDocument>
-#include <QLocale>
 #include <QThread>
 
 #include <algorithm>
-#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
