@@ -3,6 +3,7 @@
 #include "tape.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 using namespace Qt::StringLiterals;
 
@@ -95,6 +96,13 @@ QJsonObject outputToJson(const SinkOutput &out)
         o.insert(u"headers"_s, h);
     }
     return o;
+}
+
+QByteArray outputJsonLine(const SinkOutput &out)
+{
+    QJsonObject o = outputToJson(out);
+    o.insert(u"seq"_s, out.seq);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
 TransformPreview runTransformPreview(const Tape &tape, const PreviewRequest &request, const std::function<bool()> &cancelled)

@@ -67,5 +67,8 @@ TransformPreview runTransformPreview(const Tape &tape, const PreviewRequest &req
 // Byte strings are shown as text; bigints, LSNs and numerics stay strings.
 QJsonObject eventToJson(const Event &event);
 QJsonObject outputToJson(const SinkOutput &output);
+// One output as a compact JSON line: outputToJson() plus its event's "seq",
+// ending in '\n' (what `tape replay --dry-run` prints).
+QByteArray outputJsonLine(const SinkOutput &output);
 
 } // namespace tapedeck

@@ -12,14 +12,12 @@
 #include <replay.h>
 #include <sqlitesink.h>
 #include <tape.h>
+#include <transformpreview.h>
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 #include <csignal>
 #include <cstdio>
@@ -65,45 +63,6 @@ bool parseBound(const QString &text, bool isFrom, ReplayOptions *o)
     if (ok)
         (isFrom ? o->fromPosition : o->toPosition) = pos;
     return ok;
-}
-
-QJsonValue jsonText(const std::optional<QByteArray> &v)
-{
-    return v ? QJsonValue(QString::fromUtf8(*v)) : QJsonValue();
-}
-
-QJsonObject fieldsJson(const QList<SinkField> &fields)
-{
-    QJsonObject o;
-    for (const SinkField &f : fields)
-        o.insert(f.name, jsonText(f.value.text));
-    return o;
-}
-
-QByteArray outputJson(const SinkOutput &out)
-{
-    QJsonObject o{{u"seq"_s, out.seq}};
-    if (out.kind == SinkOutput::Kind::Sql) {
-        o.insert(u"table"_s, out.table);
-        o.insert(u"op"_s, out.op == SqlOp::Upsert ? u"upsert"_s : out.op == SqlOp::Insert ? u"insert"_s : u"delete"_s);
-        if (!out.key.isEmpty())
-            o.insert(u"key"_s, fieldsJson(out.key));
-        if (!out.row.isEmpty())
-            o.insert(u"row"_s, fieldsJson(out.row));
-    } else {
-        o.insert(u"topic"_s, out.topic);
-        if (out.partition >= 0)
-            o.insert(u"partition"_s, out.partition);
-        o.insert(u"key"_s, jsonText(out.kafkaKey));
-        o.insert(u"value"_s, jsonText(out.kafkaValue));
-        if (!out.headers.isEmpty()) {
-            QJsonObject h;
-            for (const Header &x : out.headers)
-                h.insert(QString::fromUtf8(x.name), jsonText(x.value));
-            o.insert(u"headers"_s, h);
-        }
-    }
-    return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
 } // namespace
@@ -207,7 +166,7 @@ int replay(const QStringList &args)
     engine.setProgressCallback([&](const ReplayStats &s) { progress.update(s.events, s.totalEvents, u"events"_s); });
     if (o.dryRun) {
         engine.setOutputObserver([](const SinkOutput &out) {
-            const QByteArray line = outputJson(out);
+            const QByteArray line = outputJsonLine(out);
             std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
         });
     }

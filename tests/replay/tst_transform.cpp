@@ -1,7 +1,9 @@
 // The transform contract (README "Transforms"): what a script sees, what it
 // may return, and the exact messages for errors, timeouts and runaway loops.
 #include <transform.h>
+#include <transformpreview.h>
 
+#include <QJsonDocument>
 #include <QTest>
 
 using namespace tapedeck;
@@ -52,12 +54,72 @@ Transform::Result runScript(const QString &source, const Event &e, QList<SinkOut
     return t.run(e, 12, out, error);
 }
 
+// The outputs whose JSON the preview and `tape replay --dry-run` show.
+SinkOutput sampleOutput(const QString &name)
+{
+    SinkOutput o;
+    if (name == u"sql upsert with null") {
+        o.seq = 3;
+        o.table = QStringLiteral("public.orders");
+        o.op = SqlOp::Upsert;
+        o.key = {SinkField{QStringLiteral("id"), SinkValue{QByteArray("7"), QStringLiteral("int8")}}};
+        o.row = {SinkField{QStringLiteral("id"), SinkValue{QByteArray("7"), QStringLiteral("int8")}},
+                 SinkField{QStringLiteral("note"), SinkValue{std::nullopt, QStringLiteral("text")}},
+                 SinkField{QStringLiteral("total"), SinkValue{QByteArray("12.50"), QStringLiteral("numeric")}}};
+    } else if (name == u"sql delete") {
+        o.seq = 4;
+        o.table = QStringLiteral("orders");
+        o.op = SqlOp::Delete;
+        o.key = {SinkField{QStringLiteral("id"), SinkValue{QByteArray("8"), QString()}}};
+    } else if (name == u"kafka with headers") {
+        o.kind = SinkOutput::Kind::Kafka;
+        o.seq = 5;
+        o.topic = QStringLiteral("orders-out");
+        o.partition = 2;
+        o.kafkaKey = QByteArray("o-1");
+        o.kafkaValue = std::nullopt;
+        o.headers = {Header{QByteArray("trace"), QByteArray("abc")}, Header{QByteArray("empty"), std::nullopt}};
+    } else if (name == u"kafka, any partition") {
+        o.kind = SinkOutput::Kind::Kafka;
+        o.seq = 6;
+        o.topic = QStringLiteral("t");
+        o.kafkaValue = QByteArray("v");
+    }
+    return o;
+}
+
 } // namespace
 
 class TestTransform : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void outputJson_data()
+    {
+        QTest::addColumn<QString>("output");
+        QTest::addColumn<QByteArray>("line");
+        QTest::newRow("sql upsert with null")
+            << "sql upsert with null"
+            << QByteArray(R"({"key":{"id":"7"},"op":"upsert","row":{"id":"7","note":null,"total":"12.50"},"seq":3,"table":"public.orders"})");
+        QTest::newRow("sql delete") << "sql delete" << QByteArray(R"({"key":{"id":"8"},"op":"delete","seq":4,"table":"orders"})");
+        QTest::newRow("kafka with headers")
+            << "kafka with headers"
+            << QByteArray(R"({"headers":{"empty":null,"trace":"abc"},"key":"o-1","partition":2,"seq":5,"topic":"orders-out","value":null})");
+        QTest::newRow("kafka, any partition") << "kafka, any partition" << QByteArray(R"({"key":null,"seq":6,"topic":"t","value":"v"})");
+    }
+
+    // The JSON line `tape replay --dry-run` prints, and the same object without
+    // "seq" in the transform editor's preview.
+    void outputJson()
+    {
+        QFETCH(QString, output);
+        QFETCH(QByteArray, line);
+        const SinkOutput o = sampleOutput(output);
+        QCOMPARE(outputJsonLine(o), line + '\n');
+        const QByteArray seq = ",\"seq\":" + QByteArray::number(o.seq);
+        QCOMPARE(QJsonDocument(outputToJson(o)).toJson(QJsonDocument::Compact), QByteArray(line).replace(seq, QByteArray()));
+    }
+
     void eventView_data()
     {
         QTest::addColumn<QString>("expression");
