@@ -6,8 +6,8 @@
 // goal of 50 ms, and against the reference: recomputing the state naively
 // from the start of the tape to one point (a hash map over a scan).
 #include <logstate.h>
+#include <statebenchtape.h>
 #include <tape.h>
-#include <tapewriter.h>
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -29,18 +29,6 @@ namespace {
     std::exit(1);
 }
 
-struct Stats
-{
-    double p50, p99, max;
-};
-
-Stats stats(std::vector<double> ms)
-{
-    std::sort(ms.begin(), ms.end());
-    auto at = [&](double q) { return ms[std::min(ms.size() - 1, size_t(q * double(ms.size())))]; };
-    return {at(0.5), at(0.99), ms.back()};
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -52,35 +40,11 @@ int main(int argc, char **argv)
     const QString path = dir.filePath(QStringLiteral("state.tape"));
     QElapsedTimer t;
     t.start();
-    {
-        TapeWriter w;
-        if (!w.create(path, TapeMetadata{}))
-            die(w.errorString());
-        QRandomGenerator rng(42);
-        Event e;
-        e.kind = SourceKind::Kafka;
-        e.cluster = QStringLiteral("bench");
-        e.topic = QStringLiteral("orders");
-        e.timestampType = TimestampType::CreateTime;
-        std::vector<qint64> offsets(4, 0);
-        for (qint64 i = 0; i < n; ++i) {
-            e.partition = int(i % 4);
-            e.position = offsets[size_t(e.partition)]++;
-            e.timestampUs = 1767261600000000 + i * 100;
-            e.key = QByteArray("order-") + QByteArray::number(qint64(rng.bounded(quint64(keys))));
-            if (rng.bounded(10) == 0)
-                e.value = std::nullopt;
-            else
-                e.value = QByteArray("{\"id\":") + QByteArray::number(i) + ",\"status\":\"paid\",\"amount\":" + QByteArray::number(i % 997) + ".5}";
-            if (!w.append(e))
-                die(w.errorString());
-        }
-        if (!w.close())
-            die(w.errorString());
-    }
+    QString error;
+    if (!testing::writeStateBenchTape(path, n, keys, testing::StateBenchValue::WithAmount, &error))
+        die(error);
     std::printf("tape: %lld events over %lld keys written in %.1f s\n", static_cast<long long>(n),
                 static_cast<long long>(keys), double(t.elapsed()) / 1000);
-    QString error;
     const auto tape = Tape::open(path, &error);
     if (!tape)
         die(error);
@@ -156,7 +120,7 @@ int main(int argc, char **argv)
     std::printf("scrub step, ms (goal: snapshot + 40 visible rows with values < 50 ms, what the user waits for per step):\n");
     double worst = 0;
     auto report = [&](const char *name, const Mode &m) {
-        const Stats a = stats(m.snapshot), b = stats(m.total);
+        const testing::Percentiles a = testing::percentiles(m.snapshot), b = testing::percentiles(m.total);
         std::printf("  %-44s snapshot alone p50 %6.2f p99 %6.2f max %6.2f | snapshot + rows p50 %6.2f p99 %6.2f max %6.2f\n",
                     name, a.p50, a.p99, a.max, b.p50, b.p99, b.max);
         worst = std::max(worst, b.p99);

@@ -9,12 +9,11 @@
 #include "stateview.h"
 
 #include <logstate.h>
+#include <statebenchtape.h>
 #include <tape.h>
-#include <tapewriter.h>
 
 #include <QApplication>
 #include <QElapsedTimer>
-#include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -34,18 +33,6 @@ namespace {
     std::exit(1);
 }
 
-struct Stats
-{
-    double p50, p99, max;
-};
-
-Stats stats(std::vector<double> ms)
-{
-    std::sort(ms.begin(), ms.end());
-    auto at = [&](double q) { return ms[std::min(ms.size() - 1, size_t(q * double(ms.size())))]; };
-    return {at(0.5), at(0.99), ms.back()};
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -55,30 +42,9 @@ int main(int argc, char **argv)
     const qint64 keys = argc > 2 ? QByteArray(argv[2]).toLongLong() : std::max<qint64>(1, n / 10);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("state.tape"));
-    {
-        TapeWriter w;
-        if (!w.create(path, TapeMetadata{}))
-            die(w.errorString());
-        QRandomGenerator rng(42);
-        Event e;
-        e.kind = SourceKind::Kafka;
-        e.cluster = QStringLiteral("bench");
-        e.topic = QStringLiteral("orders");
-        e.timestampType = TimestampType::CreateTime;
-        for (qint64 i = 0; i < n; ++i) {
-            e.partition = int(i % 4);
-            e.position = i / 4;
-            e.timestampUs = 1767261600000000 + i * 100;
-            e.key = QByteArray("order-") + QByteArray::number(qint64(rng.bounded(quint64(keys))));
-            e.value = rng.bounded(10) == 0 ? std::optional<QByteArray>()
-                                           : QByteArray("{\"id\":") + QByteArray::number(i) + ",\"status\":\"paid\"}";
-            if (!w.append(e))
-                die(w.errorString());
-        }
-        if (!w.close())
-            die(w.errorString());
-    }
     QString error;
+    if (!testing::writeStateBenchTape(path, n, keys, testing::StateBenchValue::IdStatus, &error))
+        die(error);
     const std::shared_ptr<const Tape> tape = Tape::open(path, &error);
     if (!tape)
         die(error);
@@ -142,7 +108,7 @@ int main(int argc, char **argv)
             die(error);
         core.push_back(double(s.nsecsElapsed()) / 1e6);
     }
-    const Stats l = stats(latency), c = stats(core), pt = stats(paint);
+    const testing::Percentiles l = testing::percentiles(latency), c = testing::percentiles(core), pt = testing::percentiles(paint);
     std::printf("bench_stateview: %lld records, %lld keys; index build %.0f ms (on a worker)\n", static_cast<long long>(n),
                 static_cast<long long>(keys), buildMs);
     std::printf("scrub step (%d steps of %lld events): p50 %.1f ms, p99 %.1f ms, max %.1f ms (goal < 50 ms)\n", steps,
