@@ -2,8 +2,8 @@
 
 #include "jobtracker.h"
 #include "logstate.h"
-#include "pgtypes.h"
 #include "settings.h"
+#include "targetpicker.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -22,7 +22,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
-#include <QStackedWidget>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -85,32 +84,7 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     m_stateTable = new QComboBox(this);
     m_stateTable->setToolTip(u"The tape's table (change events) or topic (Kafka) whose state is compared"_s);
     m_atPoint = new QCheckBox(u"At the State view's point (otherwise the end of the tape)"_s, this);
-    m_target = new QComboBox(this);
-    m_target->addItem(u"SQLite file"_s);
-    m_target->addItem(u"PostgreSQL"_s);
-    m_targetStack = new QStackedWidget(this);
-    auto *sqlitePage = new QWidget(m_targetStack);
-    auto *sqliteRow = new QHBoxLayout(sqlitePage);
-    sqliteRow->setContentsMargins(0, 0, 0, 0);
-    m_sqlitePath = new QLineEdit(sqlitePage);
-    m_sqlitePath->setPlaceholderText(u"/path/to/database.sqlite"_s);
-    auto *browse = new QPushButton(u"Browse…"_s, sqlitePage);
-    sqliteRow->addWidget(m_sqlitePath, 1);
-    sqliteRow->addWidget(browse);
-    m_targetStack->addWidget(sqlitePage);
-    auto *pgPage = new QWidget(m_targetStack);
-    auto *pgForm = new QFormLayout(pgPage);
-    pgForm->setContentsMargins(0, 0, 0, 0);
-    m_pgProfile = new QComboBox(pgPage);
-    m_pgDsn = new QLineEdit(pgPage);
-    m_pgDsn->setPlaceholderText(u"postgresql://user@host:5432/db"_s);
-    m_pgPassword = new QLineEdit(pgPage);
-    m_pgPassword->setEchoMode(QLineEdit::Password);
-    m_pgPassword->setPlaceholderText(u"asked each time, never stored (empty: ~/.pgpass, PGPASSWORD)"_s);
-    pgForm->addRow(u"Profile:"_s, m_pgProfile);
-    pgForm->addRow(u"Connection:"_s, m_pgDsn);
-    pgForm->addRow(u"Password:"_s, m_pgPassword);
-    m_targetStack->addWidget(pgPage);
+    m_targetPicker = new TargetPicker(TargetPicker::Purpose::Read, m_settings, this);
     m_table = new QLineEdit(this);
     m_table->setPlaceholderText(u"orders, or public.orders"_s);
     m_key = new QLineEdit(this);
@@ -124,8 +98,8 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     auto *form = new QFormLayout;
     form->addRow(u"&Log table:"_s, m_stateTable);
     form->addRow(QString(), m_atPoint);
-    form->addRow(u"&Compare with:"_s, m_target);
-    form->addRow(QString(), m_targetStack);
+    form->addRow(u"&Compare with:"_s, m_targetPicker->kindBox());
+    form->addRow(QString(), m_targetPicker);
     form->addRow(u"&Table:"_s, m_table);
     form->addRow(u"&Key columns:"_s, m_key);
     form->addRow(u"&Mapping:"_s, m_map);
@@ -169,33 +143,8 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     m_progressTimer = new QTimer(this);
     m_progressTimer->setInterval(100);
     connect(m_progressTimer, &QTimer::timeout, this, [this] { m_progress->setValue(int(std::min<qint64>(m_rowsRead->load(), INT_MAX))); });
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, u"SQLite Database"_s, m_sqlitePath->text(),
-                                                          u"SQLite (*.sqlite *.sqlite3 *.db);;All files (*)"_s);
-        if (!path.isEmpty())
-            m_sqlitePath->setText(path);
-    });
-    // The stack is as tall as the page shown (not the tallest page).
-    auto fitStack = [this](int i) {
-        for (int p = 0; p < m_targetStack->count(); ++p)
-            m_targetStack->widget(p)->setSizePolicy(QSizePolicy::Preferred, p == i ? QSizePolicy::Preferred : QSizePolicy::Ignored);
-        m_targetStack->setCurrentIndex(i);
-        m_targetStack->adjustSize();
-    };
-    fitStack(0);
-    connect(m_target, &QComboBox::currentIndexChanged, this, [this, fitStack](int i) {
-        fitStack(i);
-        validate();
-    });
-    if (m_settings) {
-        for (const QString &name : m_settings->pgProfileNames())
-            m_pgProfile->addItem(name);
-    }
-    m_pgProfile->insertItem(0, u"(none: type a connection)"_s, QString());
-    m_pgProfile->setCurrentIndex(m_settings ? qMax(0, m_pgProfile->findText(m_settings->lastPgProfile())) : 0);
-    loadPgProfile();
-    connect(m_pgProfile, &QComboBox::currentIndexChanged, this, &DiffDialog::loadPgProfile);
-    for (QLineEdit *edit : {m_sqlitePath, m_pgDsn, m_table, m_key, m_map})
+    connect(m_targetPicker, &TargetPicker::changed, this, &DiffDialog::validate);
+    for (QLineEdit *edit : {m_table, m_key, m_map})
         connect(edit, &QLineEdit::textChanged, this, &DiffDialog::validate);
     connect(m_stateTable, &QComboBox::currentIndexChanged, this, &DiffDialog::validate);
     connect(m_compareButton, &QPushButton::clicked, this, &DiffDialog::compare);
@@ -218,6 +167,16 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
 }
 
 DiffDialog::~DiffDialog() = default;
+
+QComboBox *DiffDialog::targetBox() const
+{
+    return m_targetPicker->kindBox();
+}
+
+QLineEdit *DiffDialog::sqlitePathEdit() const
+{
+    return m_targetPicker->sqlitePathEdit();
+}
 
 void DiffDialog::setFactories(TableReaderFactory readers, SinkFactory sinks)
 {
@@ -259,19 +218,9 @@ void DiffDialog::setStateTable(const QString &name)
 
 void DiffDialog::setSqliteTarget(const QString &path, const QString &table)
 {
-    m_target->setCurrentIndex(0);
-    m_sqlitePath->setText(path);
+    m_targetPicker->kindBox()->setCurrentIndex(0);
+    m_targetPicker->sqlitePathEdit()->setText(path);
     m_table->setText(table);
-}
-
-void DiffDialog::loadPgProfile()
-{
-    const QString name = m_pgProfile->currentIndex() > 0 ? m_pgProfile->currentText() : QString();
-    if (!name.isEmpty() && m_settings) {
-        if (const auto dsn = m_settings->pgProfile(name))
-            m_pgDsn->setText(*dsn);
-    }
-    m_pgPassword->clear();
 }
 
 bool DiffDialog::buildRequest(ReplayTarget *target, QString *table, DiffOptions *options, QString *problem) const
@@ -287,9 +236,9 @@ bool DiffDialog::buildRequest(ReplayTarget *target, QString *table, DiffOptions 
     options->stateTable = m_stateTable->currentData().toString();
     options->end = m_atPoint->isChecked() && m_point >= 0 ? m_point : m_state->eventCount();
     options->maxEntries = MaxEntries;
-    if (m_target->currentIndex() == 0) {
-        target->kind = ReplayTarget::Kind::Sqlite;
-        target->sqlitePath = m_sqlitePath->text().trimmed();
+    target->kind = m_targetPicker->kind();
+    if (target->kind == ReplayTarget::Kind::Sqlite) {
+        target->sqlitePath = m_targetPicker->sqlitePathEdit()->text().trimmed();
         if (target->sqlitePath.isEmpty()) {
             *problem = u"Choose the SQLite file."_s;
             return false;
@@ -298,18 +247,8 @@ bool DiffDialog::buildRequest(ReplayTarget *target, QString *table, DiffOptions 
             *problem = u"%1 does not exist."_s.arg(target->sqlitePath);
             return false;
         }
-    } else {
-        target->kind = ReplayTarget::Kind::Postgres;
-        const QString dsn = m_pgDsn->text().trimmed();
-        if (dsn.isEmpty()) {
-            *problem = u"Type a connection or choose a profile."_s;
-            return false;
-        }
-        if (const QString p = pgDsnProblem(dsn); !p.isEmpty()) {
-            *problem = u"Connection: "_s + p;
-            return false;
-        }
-        target->pgDsn = m_pgPassword->text().isEmpty() ? dsn : pgDsnWithPassword(dsn, m_pgPassword->text());
+    } else if (!m_targetPicker->pgConnection(&target->pgDsn, problem, u"Type a connection or choose a profile."_s)) {
+        return false;
     }
     *table = m_table->text().trimmed();
     if (table->isEmpty()) {

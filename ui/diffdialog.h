@@ -14,7 +14,6 @@ class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QStackedWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
 
@@ -23,6 +22,7 @@ namespace tapedeck {
 class JobTracker;
 class LogState;
 class Settings;
+class TargetPicker;
 
 // "Compare with Table…": the state of one of the tape's tables or topics
 // (at the end of the tape, or at the State dock's point) against a live
@@ -66,8 +66,8 @@ public:
     QLabel *summaryLabel() const { return m_summary; }
     QLabel *problemLabel() const { return m_problem; }
     QComboBox *stateTableBox() const { return m_stateTable; }
-    QComboBox *targetBox() const { return m_target; }
-    QLineEdit *sqlitePathEdit() const { return m_sqlitePath; }
+    QComboBox *targetBox() const;
+    QLineEdit *sqlitePathEdit() const;
     QLineEdit *tableEdit() const { return m_table; }
     QLineEdit *keyEdit() const { return m_key; }
     QLineEdit *mapEdit() const { return m_map; }
@@ -83,7 +83,6 @@ Q_SIGNALS:
 
 private:
     void validate();
-    void loadPgProfile();
     void setRunning(bool running);
     void showResult();
     void showError(const QString &error);
@@ -98,12 +97,7 @@ private:
     qint64 m_point = -1;
     QComboBox *m_stateTable = nullptr;
     QCheckBox *m_atPoint = nullptr;
-    QComboBox *m_target = nullptr;
-    QStackedWidget *m_targetStack = nullptr;
-    QLineEdit *m_sqlitePath = nullptr;
-    QComboBox *m_pgProfile = nullptr;
-    QLineEdit *m_pgDsn = nullptr;
-    QLineEdit *m_pgPassword = nullptr;
+    TargetPicker *m_targetPicker = nullptr;
     QLineEdit *m_table = nullptr;
     QLineEdit *m_key = nullptr;
     QLineEdit *m_map = nullptr;

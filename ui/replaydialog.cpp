@@ -1,9 +1,9 @@
 #include "replaydialog.h"
 
 #include "kafkaconnection.h"
-#include "pgtypes.h"
 #include "settings.h"
 #include "tape.h"
+#include "targetpicker.h"
 #include "transformeditor.h"
 #include "valueformat.h"
 
@@ -27,7 +27,6 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QStackedWidget>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -122,46 +121,9 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     jsRow->addWidget(browseJs);
 
     // Target.
-    m_target = new QComboBox(this);
-    m_target->addItem(u"SQLite file"_s, int(ReplayTarget::Kind::Sqlite));
-    m_target->addItem(u"PostgreSQL"_s, int(ReplayTarget::Kind::Postgres));
-    m_target->addItem(u"Kafka topic"_s, int(ReplayTarget::Kind::Kafka));
-    m_targetStack = new QStackedWidget(this);
+    m_targetPicker = new TargetPicker(TargetPicker::Purpose::Write, m_settings, this);
 
-    auto *sqlitePage = new QWidget(m_targetStack);
-    auto *sqliteForm = new QFormLayout(sqlitePage);
-    sqliteForm->setContentsMargins(0, 0, 0, 0);
-    m_sqlitePath = new QLineEdit(sqlitePage);
-    m_sqlitePath->setPlaceholderText(u"replay.sqlite (created if missing)"_s);
-    auto *browseDb = new QPushButton(u"Browse…"_s, sqlitePage);
-    connect(browseDb, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, u"SQLite database"_s, m_sqlitePath->text(),
-                                                          u"SQLite (*.sqlite *.db);;All files (*)"_s, nullptr,
-                                                          QFileDialog::DontConfirmOverwrite);
-        if (!path.isEmpty())
-            m_sqlitePath->setText(path);
-    });
-    auto *dbRow = new QHBoxLayout;
-    dbRow->addWidget(m_sqlitePath, 1);
-    dbRow->addWidget(browseDb);
-    sqliteForm->addRow(u"File:"_s, dbRow);
-    m_targetStack->addWidget(sqlitePage);
-
-    auto *pgPage = new QWidget(m_targetStack);
-    auto *pgForm = new QFormLayout(pgPage);
-    pgForm->setContentsMargins(0, 0, 0, 0);
-    m_pgProfile = new QComboBox(pgPage);
-    m_pgDsn = new QLineEdit(pgPage);
-    m_pgDsn->setPlaceholderText(u"postgresql://user@host:5432/db"_s);
-    m_pgPassword = new QLineEdit(pgPage);
-    m_pgPassword->setEchoMode(QLineEdit::Password);
-    m_pgPassword->setPlaceholderText(u"asked each time, never stored (empty: ~/.pgpass, PGPASSWORD)"_s);
-    pgForm->addRow(u"Profile:"_s, m_pgProfile);
-    pgForm->addRow(u"Connection:"_s, m_pgDsn);
-    pgForm->addRow(u"Password:"_s, m_pgPassword);
-    m_targetStack->addWidget(pgPage);
-
-    auto *kafkaPage = new QWidget(m_targetStack);
+    auto *kafkaPage = new QWidget(m_targetPicker);
     m_kafkaForm = new QFormLayout(kafkaPage);
     m_kafkaForm->setContentsMargins(0, 0, 0, 0);
     m_kafkaProfile = new QComboBox(kafkaPage);
@@ -172,7 +134,7 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_kafkaForm->addRow(u"Profile:"_s, m_kafkaProfile);
     m_kafkaForm->addRow(u"Bootstrap:"_s, m_kafkaBootstrap);
     m_kafkaForm->addRow(u"Topic:"_s, m_kafkaTopic);
-    m_targetStack->addWidget(kafkaPage);
+    m_targetPicker->addTarget(u"Kafka topic"_s, ReplayTarget::Kind::Kafka, kafkaPage);
 
     m_createTables = new QCheckBox(u"Offer to create missing tables from the outputs' shape (asks first)"_s, this);
     m_createTables->setChecked(true);
@@ -189,8 +151,8 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     auto *targetForm = new QFormLayout(targetBox);
     targetForm->addRow(u"Transform:"_s, m_transform);
     targetForm->addRow(QString(), jsRow);
-    targetForm->addRow(u"Into:"_s, m_target);
-    targetForm->addRow(QString(), m_targetStack);
+    targetForm->addRow(u"Into:"_s, m_targetPicker->kindBox());
+    targetForm->addRow(QString(), m_targetPicker);
     targetForm->addRow(QString(), m_createTables);
     targetForm->addRow(u"Replay id:"_s, m_replayId);
     targetForm->addRow(u"On error:"_s, m_onError);
@@ -259,7 +221,7 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
                     password = typed;
             }
             if (password && !password->isEmpty()) {
-                m_pgPassword->setText(*password);
+                m_targetPicker->pgPasswordEdit()->setText(*password);
                 run(false, true);
             }
         }
@@ -275,33 +237,16 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
             == QMessageBox::Yes;
     });
 
-    for (const QString &name : m_settings->pgProfileNames())
-        m_pgProfile->addItem(name);
-    m_pgProfile->insertItem(0, u"(none: type a connection)"_s, QString());
-    m_pgProfile->setCurrentIndex(qMax(0, m_pgProfile->findText(m_settings->lastPgProfile())));
     for (const QString &name : m_settings->kafkaProfileNames())
         m_kafkaProfile->addItem(name);
     m_kafkaProfile->insertItem(0, u"(none: type the bootstrap servers)"_s, QString());
     m_kafkaProfile->setCurrentIndex(qMax(0, m_kafkaProfile->findText(m_settings->lastKafkaProfile())));
-    loadPgProfile();
     loadKafkaProfile();
 
     connect(m_range, &QComboBox::currentIndexChanged, this, &ReplayDialog::updateRangeFields);
-    connect(m_pgProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadPgProfile);
     connect(m_kafkaProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadKafkaProfile);
-    // The stack is as tall as its current page (not its tallest one).
-    auto fitStack = [this](int i) {
-        for (int p = 0; p < m_targetStack->count(); ++p)
-            m_targetStack->widget(p)->setSizePolicy(QSizePolicy::Preferred, p == i ? QSizePolicy::Preferred : QSizePolicy::Ignored);
-        m_targetStack->setCurrentIndex(i);
-        m_targetStack->adjustSize();
-    };
-    fitStack(0);
-    connect(m_target, &QComboBox::currentIndexChanged, this, [this, fitStack](int i) {
-        fitStack(i);
-        validate();
-    });
-    for (QLineEdit *edit : {m_from, m_to, m_transformFile, m_sqlitePath, m_pgDsn, m_kafkaBootstrap, m_kafkaTopic, m_replayId, m_deadLetter})
+    connect(m_targetPicker, &TargetPicker::changed, this, &ReplayDialog::validate);
+    for (QLineEdit *edit : {m_from, m_to, m_transformFile, m_kafkaBootstrap, m_kafkaTopic, m_replayId, m_deadLetter})
         connect(edit, &QLineEdit::textChanged, this, &ReplayDialog::validate);
     connect(m_transform, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
     connect(m_onError, &QComboBox::currentIndexChanged, this, &ReplayDialog::validate);
@@ -316,6 +261,31 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
 }
 
 ReplayDialog::~ReplayDialog() = default;
+
+QComboBox *ReplayDialog::targetBox() const
+{
+    return m_targetPicker->kindBox();
+}
+
+QLineEdit *ReplayDialog::sqlitePathEdit() const
+{
+    return m_targetPicker->sqlitePathEdit();
+}
+
+QComboBox *ReplayDialog::pgProfileBox() const
+{
+    return m_targetPicker->pgProfileBox();
+}
+
+QLineEdit *ReplayDialog::pgDsnEdit() const
+{
+    return m_targetPicker->pgDsnEdit();
+}
+
+QLineEdit *ReplayDialog::pgPasswordEdit() const
+{
+    return m_targetPicker->pgPasswordEdit();
+}
 
 void ReplayDialog::setTape(std::shared_ptr<const Tape> tape)
 {
@@ -334,8 +304,8 @@ void ReplayDialog::setTape(std::shared_ptr<const Tape> tape)
         m_tapeLabel->setText(u"%1 · %2 events"_s.arg(info.fileName(), QLocale().toString(m_tape->eventCount())));
         if (!same) {
             m_replayId->setText(info.fileName());
-            if (m_sqlitePath->text().isEmpty())
-                m_sqlitePath->setText(info.absolutePath() + u'/' + info.completeBaseName() + u"-replay.sqlite"_s);
+            if (sqlitePathEdit()->text().isEmpty())
+                sqlitePathEdit()->setText(info.absolutePath() + u'/' + info.completeBaseName() + u"-replay.sqlite"_s);
         }
     }
     validate();
@@ -373,16 +343,6 @@ void ReplayDialog::updateRangeFields()
                                                      : u"offset or LSN 16/B374D848 (empty: the start)"_s);
     m_to->setPlaceholderText(range == Range::Times ? u"inclusive (empty: the end)"_s : u"inclusive (empty: the end)"_s);
     validate();
-}
-
-void ReplayDialog::loadPgProfile()
-{
-    const QString name = m_pgProfile->currentIndex() > 0 ? m_pgProfile->currentText() : QString();
-    if (!name.isEmpty()) {
-        if (const auto dsn = m_settings->pgProfile(name))
-            m_pgDsn->setText(*dsn);
-    }
-    m_pgPassword->clear();
 }
 
 void ReplayDialog::loadKafkaProfile()
@@ -488,29 +448,20 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
         o->transformFile = QFileInfo(path).fileName();
     }
 
-    t->kind = ReplayTarget::Kind(m_target->currentData().toInt());
+    t->kind = m_targetPicker->kind();
     t->createTables = m_createTables->isChecked();
     switch (t->kind) {
     case ReplayTarget::Kind::Sqlite:
-        t->sqlitePath = m_sqlitePath->text().trimmed();
+        t->sqlitePath = sqlitePathEdit()->text().trimmed();
         if (t->sqlitePath.isEmpty()) {
             *problem = u"Choose the SQLite file to write"_s;
             return false;
         }
         break;
-    case ReplayTarget::Kind::Postgres: {
-        const QString dsn = m_pgDsn->text().trimmed();
-        if (dsn.isEmpty()) {
-            *problem = u"Choose a PostgreSQL profile or type a connection"_s;
+    case ReplayTarget::Kind::Postgres:
+        if (!m_targetPicker->pgConnection(&t->pgDsn, problem, u"Choose a PostgreSQL profile or type a connection"_s))
             return false;
-        }
-        if (const QString why = pgDsnProblem(dsn); !why.isEmpty()) {
-            *problem = u"Connection: "_s + why;
-            return false;
-        }
-        t->pgDsn = m_pgPassword->text().isEmpty() ? dsn : pgDsnWithPassword(dsn, m_pgPassword->text());
         break;
-    }
     case ReplayTarget::Kind::Kafka:
         t->kafka.bootstrap = m_kafkaBootstrap->text().trimmed();
         t->kafka.properties = m_kafkaProperties;

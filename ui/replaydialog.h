@@ -19,12 +19,12 @@ class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
-class QStackedWidget;
 
 namespace tapedeck {
 
 class Settings;
 class Tape;
+class TargetPicker;
 class TransformEditor;
 
 // The replay panel: a range of the open tape (the timeline selection, typed
@@ -93,11 +93,11 @@ public:
     QCheckBox *changeLanesOnlyBox() const { return m_changeLanesOnly; }
     QComboBox *transformBox() const { return m_transform; }
     QLineEdit *transformFileEdit() const { return m_transformFile; }
-    QComboBox *targetBox() const { return m_target; }
-    QLineEdit *sqlitePathEdit() const { return m_sqlitePath; }
-    QComboBox *pgProfileBox() const { return m_pgProfile; }
-    QLineEdit *pgDsnEdit() const { return m_pgDsn; }
-    QLineEdit *pgPasswordEdit() const { return m_pgPassword; }
+    QComboBox *targetBox() const;
+    QLineEdit *sqlitePathEdit() const;
+    QComboBox *pgProfileBox() const;
+    QLineEdit *pgDsnEdit() const;
+    QLineEdit *pgPasswordEdit() const;
     QComboBox *kafkaProfileBox() const { return m_kafkaProfile; }
     QLineEdit *kafkaBootstrapEdit() const { return m_kafkaBootstrap; }
     QLineEdit *kafkaTopicEdit() const { return m_kafkaTopic; }
@@ -122,7 +122,6 @@ protected:
 private:
     void validate();
     void updateRangeFields();
-    void loadPgProfile();
     void loadKafkaProfile();
     void run(bool dryRun, bool confirmed = false);
     void showProgress(const ReplayReport &report);
@@ -155,12 +154,7 @@ private:
     QCheckBox *m_changeLanesOnly = nullptr;
     QComboBox *m_transform = nullptr;
     QLineEdit *m_transformFile = nullptr;
-    QComboBox *m_target = nullptr;
-    QStackedWidget *m_targetStack = nullptr;
-    QLineEdit *m_sqlitePath = nullptr;
-    QComboBox *m_pgProfile = nullptr;
-    QLineEdit *m_pgDsn = nullptr;
-    QLineEdit *m_pgPassword = nullptr;
+    TargetPicker *m_targetPicker = nullptr;
     QComboBox *m_kafkaProfile = nullptr;
     QLineEdit *m_kafkaBootstrap = nullptr;
     QLineEdit *m_kafkaTopic = nullptr;
