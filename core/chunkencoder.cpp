@@ -386,93 +386,6 @@ private:
 
 thread_local StringCache t_strings;
 
-bool fastRow(CborReader &r, Row *row)
-{
-    quint64 n;
-    if (!r.array(&n) || n > 100000)
-        return false;
-    row->reserve(qsizetype(n));
-    for (quint64 i = 0; i < n; ++i) {
-        quint64 fields;
-        QByteArrayView name, type, value;
-        if (!r.array(&fields) || fields != 4 || !r.string(3, &name) || !r.string(3, &type))
-            return false;
-        Column col;
-        col.name = t_strings.get(name);
-        col.type = t_strings.get(type);
-        if (r.peek() == 0xf6) {
-            r.skipByte();
-        } else {
-            if (!r.string(2, &value))
-                return false;
-            col.value = value.toByteArray();
-        }
-        const quint8 b = r.peek();
-        if (b != 0xf4 && b != 0xf5)
-            return false;
-        r.skipByte();
-        col.unchangedToast = b == 0xf5;
-        row->append(std::move(col));
-    }
-    return true;
-}
-
-bool fastExtension(QByteArrayView bytes, Event *e)
-{
-    CborReader r(bytes);
-    int major;
-    quint64 n;
-    if (!r.head(&major, &n) || major != 5 || n > 6)
-        return false;
-    quint8 seen = 0;
-    for (quint64 i = 0; i < n; ++i) {
-        QByteArrayView k;
-        if (!r.string(3, &k) || k.size() != 1)
-            return false;
-        const char c = k[0];
-        const int bit = c == 'x' ? 0 : c == 'l' ? 1 : c == 't' ? 2 : c == 'o' ? 3 : c == 'n' ? 4 : c == 'k' ? 5 : -1;
-        if (bit < 0 || (seen & (1 << bit)))
-            return false;
-        seen |= quint8(1 << bit);
-        switch (c) {
-        case 'x':
-            if (!r.integer(&e->transactionId))
-                return false;
-            break;
-        case 'l':
-            if (!r.integer(&e->commitLsn))
-                return false;
-            break;
-        case 't':
-            if (!r.integer(&e->commitTimeUs))
-                return false;
-            break;
-        case 'o':
-            if (!fastRow(r, &e->oldRow))
-                return false;
-            break;
-        case 'n':
-            if (!fastRow(r, &e->newRow))
-                return false;
-            break;
-        case 'k': {
-            quint64 count;
-            if (!r.array(&count) || count > 1000)
-                return false;
-            e->primaryKey.reserve(qsizetype(count));
-            for (quint64 j = 0; j < count; ++j) {
-                QByteArrayView name;
-                if (!r.string(3, &name))
-                    return false;
-                e->primaryKey.append(t_strings.get(name));
-            }
-            break;
-        }
-        }
-    }
-    return r.atEnd();
-}
-
 } // namespace
 
 bool ChunkEncoder::newRowCells(QByteArrayView bytes, const QList<QByteArray> &names, CellView *out, bool *anyUnchanged)
@@ -565,6 +478,7 @@ bool rowCells(CborReader &r, std::vector<ChunkEncoder::ChangeCell> *row)
 
 bool ChunkEncoder::changeCells(QByteArrayView bytes, ChangeCells *out)
 {
+    out->transactionId = out->commitLsn = out->commitTimeUs = -1;
     out->oldRow.clear();
     out->newRow.clear();
     out->primaryKey.clear();
@@ -595,14 +509,50 @@ bool ChunkEncoder::changeCells(QByteArrayView bytes, ChangeCells *out)
                 if (!r.string(3, &out->primaryKey[size_t(j)]))
                     return false;
             }
-        } else {
-            qint64 ignored;
-            if (!r.integer(&ignored))
-                return false;
+        } else if (!r.integer(c == 'x' ? &out->transactionId : c == 'l' ? &out->commitLsn : &out->commitTimeUs)) {
+            return false;
         }
     }
     return r.atEnd();
 }
+
+namespace {
+
+// The event fields from changeCells(), names and types interned.
+thread_local ChunkEncoder::ChangeCells t_cells;
+
+void toRow(const std::vector<ChunkEncoder::ChangeCell> &cells, Row *row)
+{
+    row->reserve(qsizetype(cells.size()));
+    for (const ChunkEncoder::ChangeCell &c : cells) {
+        Column col;
+        col.name = t_strings.get(c.name);
+        col.type = t_strings.get(c.type);
+        // An unchanged TOAST value may still carry bytes (a null view: none).
+        if (c.state == ChunkEncoder::CellView::Value || (c.state == ChunkEncoder::CellView::UnchangedToast && c.value.data()))
+            col.value = c.value.toByteArray();
+        col.unchangedToast = c.state == ChunkEncoder::CellView::UnchangedToast;
+        row->append(std::move(col));
+    }
+}
+
+bool fastExtension(QByteArrayView bytes, Event *e)
+{
+    ChunkEncoder::ChangeCells &cells = t_cells;
+    if (!ChunkEncoder::changeCells(bytes, &cells))
+        return false;
+    e->transactionId = cells.transactionId;
+    e->commitLsn = cells.commitLsn;
+    e->commitTimeUs = cells.commitTimeUs;
+    toRow(cells.oldRow, &e->oldRow);
+    toRow(cells.newRow, &e->newRow);
+    e->primaryKey.reserve(qsizetype(cells.primaryKey.size()));
+    for (const QByteArrayView name : cells.primaryKey)
+        e->primaryKey.append(t_strings.get(name));
+    return true;
+}
+
+} // namespace
 
 bool ChunkEncoder::decodeExtension(QByteArrayView bytes, Event *e)
 {

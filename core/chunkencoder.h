@@ -76,6 +76,7 @@ public:
     };
     struct ChangeCells
     {
+        qint64 transactionId = -1, commitLsn = -1, commitTimeUs = -1;
         std::vector<ChangeCell> oldRow, newRow;
         std::vector<QByteArrayView> primaryKey;
     };

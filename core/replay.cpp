@@ -188,9 +188,21 @@ bool rowOperation(Operation op)
 class LastVersions
 {
 public:
-    void add(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key, qint64 seq, bool partialRow)
+    // The bytes that identify a key: the stream, then each cell's length (-1: NULL) and bytes.
+    static void encode(QByteArray *out, quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key)
     {
-        encode(streamId, key);
+        out->append(reinterpret_cast<const char *>(&streamId), sizeof streamId);
+        for (const ChunkEncoder::ChangeCell *c : key) {
+            const qint32 n = c->state == ChunkEncoder::CellView::Value ? qint32(c->value.size()) : -1;
+            out->append(reinterpret_cast<const char *>(&n), sizeof n);
+            if (n > 0)
+                out->append(c->value.data(), n);
+        }
+    }
+
+    void add(QByteArrayView key, qint64 seq, bool partialRow)
+    {
+        m_key = key;
         if (m_slots.empty() || m_count * 2 >= m_slots.size())
             grow();
         const size_t h = hash();
@@ -210,11 +222,11 @@ public:
         }
     }
     // Whether a later event in the range writes this key again (whole).
-    bool superseded(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key, qint64 seq)
+    bool superseded(QByteArrayView key, qint64 seq)
     {
         if (m_slots.empty())
             return false;
-        encode(streamId, key);
+        m_key = key;
         const size_t h = hash();
         for (size_t i = h & (m_slots.size() - 1);; i = (i + 1) & (m_slots.size() - 1)) {
             const Slot &slot = m_slots[i];
@@ -234,21 +246,10 @@ private:
         quint32 offset = 0, size = 0;
         bool partialRow = false;
     };
-    void encode(quint32 streamId, const std::vector<const ChunkEncoder::ChangeCell *> &key)
-    {
-        m_key.clear();
-        m_key.append(reinterpret_cast<const char *>(&streamId), sizeof streamId);
-        for (const ChunkEncoder::ChangeCell *c : key) {
-            const qint32 n = c->state == ChunkEncoder::CellView::Value ? qint32(c->value.size()) : -1;
-            m_key.append(reinterpret_cast<const char *>(&n), sizeof n);
-            if (n > 0)
-                m_key.append(c->value.data(), n);
-        }
-    }
-    size_t hash() const { return qHash(QByteArrayView(m_key), size_t(0x2545f491)); }
+    size_t hash() const { return qHash(m_key, size_t(0x2545f491)); }
     bool same(const Slot &slot) const
     {
-        return slot.size == quint32(m_key.size()) && std::memcmp(m_arena.constData() + slot.offset, m_key.constData(), m_key.size()) == 0;
+        return slot.size == quint32(m_key.size()) && std::memcmp(m_arena.constData() + slot.offset, m_key.data(), size_t(m_key.size())) == 0;
     }
     void grow()
     {
@@ -265,7 +266,19 @@ private:
 
     std::vector<Slot> m_slots;
     size_t m_count = 0;
-    QByteArray m_arena, m_key;
+    QByteArray m_arena;
+    QByteArrayView m_key; // of the current call
+};
+
+// The keys of one chunk's events in the range, for LastVersions (computed
+// on the thread pool, added in tape order).
+struct ChunkKeys
+{
+    std::vector<qint64> seqs;
+    std::vector<quint32> ends; // of each key in `bytes`
+    std::vector<bool> partial;
+    QByteArray bytes;
+    bool usable = true;
 };
 
 // The identity mapping of change events into SQL rows, read in place from
@@ -281,24 +294,34 @@ public:
     // Marks the upserts that a later event of their key overwrites.
     void setLastVersions(LastVersions *last) { m_last = last; }
 
-    // Records the event in `last` (the rebuild's first pass); false when the
-    // rows path would not handle it.
-    bool addKey(const Chunk &chunk, int index, quint32 streamId, qint64 seq, LastVersions *last)
+    // The keys of a chunk's events for which `wanted(index)` holds (the
+    // rebuild's first pass; thread-safe). Not usable when the rows path
+    // would not handle an event.
+    template<typename Wanted>
+    static ChunkKeys keysOf(const Chunk &chunk, qint64 firstSeq, int from, Wanted wanted)
     {
-        const Operation op = chunk.operation(index);
-        if (!rowOperation(op))
-            return true;
-        if (!ChunkEncoder::changeCells(chunk.extension(index), &m_change))
-            return false;
-        if (!keyCells(m_change, op == Operation::Delete, &m_key))
-            return false;
-        if (m_key.empty())
-            return true; // no key, no versions: plain inserts
-        bool partial = false;
-        for (const ChunkEncoder::ChangeCell &c : m_change.newRow)
-            partial = partial || c.state == ChunkEncoder::CellView::UnchangedToast;
-        last->add(streamId, m_key, seq, partial);
-        return true;
+        thread_local ChunkEncoder::ChangeCells change;
+        thread_local std::vector<const ChunkEncoder::ChangeCell *> key;
+        ChunkKeys out;
+        for (int i = from; i < chunk.count(); ++i) {
+            const Operation op = chunk.operation(i);
+            if (!rowOperation(op) || !wanted(i))
+                continue;
+            if (!ChunkEncoder::changeCells(chunk.extension(i), &change) || !keyCells(change, op == Operation::Delete, &key)) {
+                out.usable = false;
+                break;
+            }
+            if (key.empty())
+                continue; // no key, no versions: plain inserts
+            bool partial = false;
+            for (const ChunkEncoder::ChangeCell &c : change.newRow)
+                partial = partial || c.state == ChunkEncoder::CellView::UnchangedToast;
+            LastVersions::encode(&out.bytes, chunk.streamId(i), key);
+            out.seqs.push_back(firstSeq + i);
+            out.ends.push_back(quint32(out.bytes.size()));
+            out.partial.push_back(partial);
+        }
+        return out;
     }
 
     // How many rows it added (0: nothing to write: begin, commit, message,
@@ -378,7 +401,12 @@ public:
             }
         }
         const quint16 shape = rows.shapeFor(m_names.data(), m_types.data(), columns, keys);
-        const bool superseded = m_last && sqlOp == SqlOp::Upsert && m_last->superseded(streamId, m_key, seq);
+        bool superseded = false;
+        if (m_last && sqlOp == SqlOp::Upsert) {
+            m_keyBytes.clear();
+            LastVersions::encode(&m_keyBytes, streamId, m_key);
+            superseded = m_last->superseded(m_keyBytes, seq);
+        }
         rows.appendRow(seq, sqlOp, shape, m_cells.data(), chunk, superseded);
         return added + 1;
     }
@@ -410,6 +438,7 @@ private:
     std::vector<SqlCell> m_oldKey;
     std::vector<const ChunkEncoder::ChangeCell *> m_key;
     LastVersions *m_last = nullptr;
+    QByteArray m_keyBytes;
     std::vector<QByteArrayView> m_oldNames, m_oldTypes;
     std::vector<int> m_tableOf; // by stream id: index in m_batch, -1 none yet
     SqlBatch m_batch;
@@ -624,23 +653,74 @@ bool ReplayEngine::run(Sink *sink, QString *error)
     // in the range (replay.md, "Rebuilds").
     LastVersions lastVersions;
     if (fastRows && m_stats.resumedAfterSeq < 0 && startSeq < total) {
+        // Chunks are read and their keys found on the thread pool, a window
+        // at a time; the keys go into the table in tape order. A sample of
+        // chunks spread over the range comes first: when no key repeats in
+        // it, the log is taken as one of distinct keys and the pass is
+        // skipped (it would cost a second read of every chunk for nothing;
+        // a log whose repeats the sample misses is replayed as before, only
+        // slower).
         bool usable = true;
-        for (int ci = m_tape->chunkIndexOf(startSeq); ci >= 0 && ci < m_tape->chunkCount() && usable && !m_cancel; ++ci) {
-            const qint64 first = m_tape->chunkInfo(ci).firstSeq;
-            if (first >= total)
-                break;
+        const int firstChunk = m_tape->chunkIndexOf(startSeq);
+        const int lastChunk = m_tape->chunkIndexOf(total - 1);
+        auto keysOfChunks = [&](const QList<int> &chunks, QList<ChunkKeys> *out) {
             QString readError;
-            const auto c = m_tape->chunk(ci, &readError);
-            if (!c) {
+            std::mutex readErrorMutex;
+            *out = QtConcurrent::blockingMapped(chunks, [&](int k) {
+                const qint64 first = m_tape->chunkInfo(k).firstSeq;
+                QString why;
+                const auto c = m_tape->chunk(k, &why);
+                if (!c) {
+                    std::lock_guard lock(readErrorMutex);
+                    readError = why;
+                    return ChunkKeys{};
+                }
+                return RowsBuilder::keysOf(*c, first, int(std::max<qint64>(0, startSeq - first)), [&](int i) {
+                    return first + i < total && inRange(c->streamId(i), c->position(i), c->timestampUs(i), first + i);
+                });
+            });
+            if (!readError.isEmpty())
                 *error = readError;
+            return readError.isEmpty();
+        };
+        auto addKeys = [&](const QList<ChunkKeys> &keys, LastVersions *into) {
+            qint64 added = 0;
+            for (const ChunkKeys &ck : keys) {
+                usable = usable && ck.usable;
+                quint32 begin = 0;
+                for (size_t j = 0; j < ck.seqs.size() && usable; ++j) {
+                    into->add(QByteArrayView(ck.bytes.constData() + begin, ck.ends[j] - begin), ck.seqs[j], ck.partial[j]);
+                    begin = ck.ends[j];
+                    ++added;
+                }
+            }
+            return added;
+        };
+        const int window = 32;
+        bool repeats = firstChunk >= 0 && lastChunk - firstChunk < window; // small ranges: the full pass is the sample
+        if (firstChunk >= 0 && !repeats) {
+            QList<int> sample; // the first window, and 8 chunks spread over the rest
+            for (int k = firstChunk; k < firstChunk + window; ++k)
+                sample.append(k);
+            for (int k = 1; k <= 8; ++k)
+                sample.append(firstChunk + window + int(qint64(lastChunk - firstChunk - window) * k / 8));
+            sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+            QList<ChunkKeys> keys;
+            if (!keysOfChunks(sample, &keys))
                 return false;
-            }
-            for (int i = int(std::max<qint64>(0, startSeq - first)); i < c->count() && first + i < total && usable; ++i) {
-                if (inRange(c->streamId(i), c->position(i), c->timestampUs(i), first + i))
-                    usable = rowsBuilder.addKey(*c, i, c->streamId(i), first + i, &lastVersions);
-            }
+            LastVersions probe;
+            repeats = addKeys(keys, &probe) > probe.keys();
         }
-        if (usable)
+        for (int ci = firstChunk; repeats && ci >= 0 && ci <= lastChunk && usable && !m_cancel; ci += window) {
+            QList<int> chunks;
+            for (int k = ci; k <= std::min(ci + window - 1, lastChunk); ++k)
+                chunks.append(k);
+            QList<ChunkKeys> keys;
+            if (!keysOfChunks(chunks, &keys))
+                return false;
+            addKeys(keys, &lastVersions);
+        }
+        if (repeats && usable)
             rowsBuilder.setLastVersions(&lastVersions);
     }
     qint64 seq = startSeq;
