@@ -57,8 +57,34 @@ using ValueClass = CanonicalRow::ValueClass;
 
 
 // Appends the canonical text of a number to *out; false (nothing appended) when `v` is not one.
+// True when `v` is already canonical: -?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?, not "-0"
+// (what PostgreSQL prints for integers and for most numerics).
+bool canonicalAlready(QByteArrayView v)
+{
+    const char *p = v.data(), *const end = p + v.size();
+    const bool negative = p < end && *p == '-';
+    p += negative;
+    const char *const intStart = p;
+    while (p < end && unsigned(*p - '0') < 10)
+        ++p;
+    if (p == intStart || (*intStart == '0' && p - intStart > 1))
+        return false;
+    if (p == end)
+        return !(negative && *intStart == '0');
+    if (*p != '.')
+        return false;
+    const char *const fracStart = ++p;
+    while (p < end && unsigned(*p - '0') < 10)
+        ++p;
+    return p == end && p > fracStart && p[-1] != '0';
+}
+
 bool canonicalNumber(QByteArrayView v, ByteSink *out)
 {
+    if (canonicalAlready(v)) {
+        out->append(v);
+        return true;
+    }
     qsizetype i = 0;
     bool negative = false;
     if (i < v.size() && (v[i] == '+' || v[i] == '-'))

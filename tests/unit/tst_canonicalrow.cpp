@@ -69,6 +69,15 @@ void TestCanonicalRow::cell_data()
     QTest::newRow("minus zero") << ValueClass::Number << false << QByteArray("-0.00") << QByteArray("0\x1f");
     QTest::newRow("plus") << ValueClass::Number << false << QByteArray("+3.") << QByteArray("3\x1f");
     QTest::newRow("fraction only") << ValueClass::Number << false << QByteArray("-.5") << QByteArray("-0.5\x1f");
+    QTest::newRow("zero") << ValueClass::Number << false << QByteArray("0") << QByteArray("0\x1f");
+    QTest::newRow("minus zero int") << ValueClass::Number << false << QByteArray("-0") << QByteArray("0\x1f");
+    QTest::newRow("zero fraction") << ValueClass::Number << false << QByteArray("0.0") << QByteArray("0\x1f");
+    QTest::newRow("canonical decimal") << ValueClass::Number << false << QByteArray("-12.05") << QByteArray("-12.05\x1f");
+    QTest::newRow("canonical fraction") << ValueClass::Number << false << QByteArray("-0.5") << QByteArray("-0.5\x1f");
+    QTest::newRow("ten") << ValueClass::Number << false << QByteArray("10") << QByteArray("10\x1f");
+    QTest::newRow("dot only") << ValueClass::Number << false << QByteArray("7.") << QByteArray("7\x1f");
+    QTest::newRow("lone minus") << ValueClass::Number << false << QByteArray("-") << QByteArray("-\x1f");
+    QTest::newRow("two dots") << ValueClass::Number << false << QByteArray("1.2.3") << QByteArray("1.2.3\x1f");
     QTest::newRow("exponent") << ValueClass::Number << false << QByteArray("1.5e3") << QByteArray("1500\x1f");
     QTest::newRow("not a number") << ValueClass::Number << false << QByteArray("12a") << QByteArray("12a\x1f");
     QTest::newRow("NaN stays") << ValueClass::Number << false << QByteArray("NaN") << QByteArray("NaN\x1f");
