@@ -69,6 +69,25 @@ bool die(const QString &what)
     return false;
 }
 
+// N change events on public.TABLE over `keys` keys: each key inserted, then
+// updated (keys == n: inserts of distinct keys).
+void writeBenchTape(const QString &path, const QString &table, qint64 n, qint64 keys, quint32 seed)
+{
+    TapeWriter w;
+    w.create(path, TapeMetadata{}) || die(w.errorString());
+    PgCatalog catalog;
+    catalog.database = QStringLiteral("bench");
+    catalog.primaryKeys.insert(QStringLiteral("public.") + table, {QStringLiteral("id")});
+    QRandomGenerator rng(seed);
+    for (qint64 i = 0; i < n; ++i) {
+        pgchange::TxnInfo txn{i, 0x1000 + i * 0x100 + 0x80, 1709290000000000LL + i};
+        w.append(pgchange::change(catalog, i < keys ? Operation::Insert : Operation::Update, 0x1000 + i * 0x100, txn,
+                                  QStringLiteral("public"), table, {}, makeRow(i % keys + 1, rng), {}))
+            || die(w.errorString());
+    }
+    w.close() || die(w.errorString());
+}
+
 double rawCopy(PgConnection &c, const QByteArray &table, qint64 n, int batch)
 {
     QString error;
@@ -152,21 +171,8 @@ int main(int argc, char **argv)
     const QString path = kept.isEmpty() ? dir.filePath(QStringLiteral("bench.tape")) : kept;
     const QString suffix = kept.isEmpty() ? QUuid::createUuid().toString(QUuid::Id128).left(8) : QStringLiteral("kept%1").arg(n);
     const QString table = QStringLiteral("bench_replay_") + suffix;
-    if (kept.isEmpty() || !QFile::exists(path)) {
-        TapeWriter w;
-        w.create(path, TapeMetadata{}) || die(w.errorString());
-        PgCatalog catalog;
-        catalog.database = QStringLiteral("bench");
-        catalog.primaryKeys.insert(QStringLiteral("public.") + table, {QStringLiteral("id")});
-        QRandomGenerator rng(1);
-        for (qint64 i = 0; i < n; ++i) {
-            pgchange::TxnInfo txn{i, 0x1000 + i * 0x100 + 0x80, 1709290000000000LL + i};
-            w.append(pgchange::change(catalog, Operation::Insert, 0x1000 + i * 0x100, txn, QStringLiteral("public"), table, {},
-                                      makeRow(i + 1, rng), {}))
-                || die(w.errorString());
-        }
-        w.close() || die(w.errorString());
-    }
+    if (kept.isEmpty() || !QFile::exists(path))
+        writeBenchTape(path, table, n, n, 1);
     QString error;
     const auto tape = Tape::open(path, &error);
     tape || die(error);
@@ -224,21 +230,8 @@ int main(int argc, char **argv)
         const QString rpath = kept.isEmpty() ? dir.filePath(QStringLiteral("updates.tape")) : kept + QStringLiteral(".updates");
         const QString rtable = table + QStringLiteral("_u");
         const qint64 keys = std::max<qint64>(1, n / 10);
-        if (kept.isEmpty() || !QFile::exists(rpath)) {
-            TapeWriter w;
-            w.create(rpath, TapeMetadata{}) || die(w.errorString());
-            PgCatalog catalog;
-            catalog.database = QStringLiteral("bench");
-            catalog.primaryKeys.insert(QStringLiteral("public.") + rtable, {QStringLiteral("id")});
-            QRandomGenerator rng(2);
-            for (qint64 i = 0; i < n; ++i) {
-                pgchange::TxnInfo txn{i, 0x1000 + i * 0x100 + 0x80, 1709290000000000LL + i};
-                w.append(pgchange::change(catalog, i < keys ? Operation::Insert : Operation::Update, 0x1000 + i * 0x100, txn,
-                                          QStringLiteral("public"), rtable, {}, makeRow(i % keys + 1, rng), {}))
-                    || die(w.errorString());
-            }
-            w.close() || die(w.errorString());
-        }
+        if (kept.isEmpty() || !QFile::exists(rpath))
+            writeBenchTape(rpath, rtable, n, keys, 2);
         const auto rtape = Tape::open(rpath, &error);
         rtape || die(error);
         const QByteArray rt = rtable.toUtf8();

@@ -80,11 +80,15 @@ inline Workload makeWorkload(int n, int keys, quint32 seed, const QString &table
     return w;
 }
 
-inline bool writeTape(const QString &path, const QList<Event> &events, QString *error)
+// `maxChunkEvents` > 0: chunks of at most that many events (small chunks
+// exercise the code that crosses them).
+inline bool writeTape(const QString &path, const QList<Event> &events, QString *error, int maxChunkEvents = 0)
 {
     TapeWriter writer;
-    TapeMetadata meta;
-    if (!writer.create(path, meta)) {
+    TapeWriter::Options options;
+    if (maxChunkEvents > 0)
+        options.maxChunkEvents = maxChunkEvents;
+    if (!writer.create(path, TapeMetadata{}, options)) {
         *error = writer.errorString();
         return false;
     }

@@ -115,30 +115,6 @@ bool sqliteExec(const QString &path, const QByteArray &sql, QString *error)
     return ok;
 }
 
-// A tape in chunks of `chunkEvents` events, so that the state side's parts
-// (cut where a chunk ends) are many and small.
-bool writeSmallChunks(const QString &path, const QList<Event> &events, int chunkEvents, QString *error)
-{
-    TapeWriter writer;
-    TapeWriter::Options options;
-    options.maxChunkEvents = chunkEvents;
-    if (!writer.create(path, TapeMetadata{}, options)) {
-        *error = writer.errorString();
-        return false;
-    }
-    for (const Event &e : events) {
-        if (!writer.append(e)) {
-            *error = writer.errorString();
-            return false;
-        }
-    }
-    if (!writer.close()) {
-        *error = writer.errorString();
-        return false;
-    }
-    return true;
-}
-
 // Everything a diff found, timings aside.
 void compareResults(const DiffResult &a, const DiffResult &b)
 {
@@ -440,7 +416,8 @@ void TestStateDiff::threads()
     // the same result every time, on a tape of 53-event chunks.
     QString error;
     const QString tapePath = m_dir.filePath(u"chunks.tape"_s);
-    QVERIFY2(writeSmallChunks(tapePath, m_work.events, 53, &error), qPrintable(error));
+    // Small chunks, so that the state side's parts (cut where a chunk ends) are many.
+    QVERIFY2(writeTape(tapePath, m_work.events, &error, 53), qPrintable(error));
     const auto state = LogState::build(Tape::open(tapePath, &error), &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->tape()->chunkCount() > 50);
@@ -505,7 +482,7 @@ void TestStateDiff::threads()
         events.append(e);
     }
     const QString kafkaTape = m_dir.filePath(u"collide.tape"_s);
-    QVERIFY2(writeSmallChunks(kafkaTape, events, 7, &error), qPrintable(error));
+    QVERIFY2(writeTape(kafkaTape, events, &error, 7), qPrintable(error));
     const auto kafkaState = LogState::build(Tape::open(kafkaTape, &error), &error);
     QVERIFY2(kafkaState, qPrintable(error));
     const QString kdb = m_dir.filePath(u"collide.db"_s);
@@ -561,7 +538,7 @@ void TestStateDiff::layouts()
     }
     QString error;
     const QString tapePath = m_dir.filePath(u"layout.tape"_s);
-    QVERIFY2(writeSmallChunks(tapePath, events, 9, &error), qPrintable(error));
+    QVERIFY2(writeTape(tapePath, events, &error, 9), qPrintable(error));
     const auto state = LogState::build(Tape::open(tapePath, &error), &error);
     QVERIFY2(state, qPrintable(error));
     const QString db = m_dir.filePath(u"layout.db"_s);
