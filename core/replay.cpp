@@ -719,6 +719,10 @@ bool ReplayEngine::run(Sink *sink, QString *error)
             if (!keysOfChunks(chunks, &keys))
                 return false;
             addKeys(keys, &lastVersions);
+            if (lastVersions.keys() > o.maxRebuildKeys) {
+                usable = false; // too many keys to hold: replayed without the saving
+                lastVersions = LastVersions();
+            }
         }
         if (repeats && usable)
             rowsBuilder.setLastVersions(&lastVersions);

@@ -33,6 +33,9 @@ struct ReplayOptions
     // also bounds what is read.
     EventSelection selection;
     int batchEvents = 5000;      // events read per batch (one sink transaction)
+    // A rebuild's first pass (replay.md, "Rebuilds") holds every key of the
+    // range, about 75 bytes each; beyond this many keys it gives up.
+    qint64 maxRebuildKeys = qint64(1) << 21;
     int threads = 1;             // transform engines, events sharded by stream and key
     int timeoutMs = 1000;        // per transform call
     bool dryRun = false;         // transform, but write nothing (see setOutputObserver)

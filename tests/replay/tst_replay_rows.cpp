@@ -250,6 +250,15 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(engine.run(&sink, &error), qPrintable(error));
         QCOMPARE(sink.superseded, (QList<qint64>{0, 2, 5}));
+        // More keys than the first pass may hold: no row is left out.
+        ReplayOptions capped = o;
+        capped.replayId = QStringLiteral("capped");
+        capped.maxRebuildKeys = 3;
+        RecordingSink cappedSink(true);
+        ReplayEngine cappedEngine(tape, capped);
+        QVERIFY2(cappedEngine.run(&cappedSink, &error), qPrintable(error));
+        QCOMPARE(cappedSink.superseded, QList<qint64>{});
+        QCOMPARE(cappedSink.batches, sink.batches);
         // Only events in the range count: up to #2, #2 is the last of key 1 (and #4 deletes nothing).
         ReplayOptions part = o;
         part.replayId = QStringLiteral("part");
