@@ -347,37 +347,6 @@ public:
     }
     quint8 peek() const { return m_p < m_end ? quint8(*m_p) : 0xff; }
     void skipByte() { ++m_p; }
-    // Skips one whole item (definite lengths only).
-    bool skip(int depth = 0)
-    {
-        int major;
-        quint64 arg;
-        if (depth > 16 || !head(&major, &arg))
-            return false;
-        switch (major) {
-        case 0:
-        case 1: return true;
-        case 2:
-        case 3:
-            if (arg > quint64(m_end - m_p))
-                return false;
-            m_p += arg;
-            return true;
-        case 4:
-        case 5: {
-            if (arg > quint64(m_end - m_p))
-                return false;
-            const quint64 items = major == 5 ? arg * 2 : arg;
-            for (quint64 i = 0; i < items; ++i) {
-                if (!skip(depth + 1))
-                    return false;
-            }
-            return true;
-        }
-        case 6: return skip(depth + 1);
-        default: return true; // simple values and floats: head() consumed them
-        }
-    }
 
 private:
     const char *m_p;
@@ -385,64 +354,6 @@ private:
 };
 
 thread_local StringCache t_strings;
-
-} // namespace
-
-bool ChunkEncoder::newRowCells(QByteArrayView bytes, const QList<QByteArray> &names, CellView *out, bool *anyUnchanged)
-{
-    for (qsizetype i = 0; i < names.size(); ++i)
-        out[i] = CellView{};
-    *anyUnchanged = false;
-    CborReader r(bytes);
-    int major;
-    quint64 n;
-    if (!r.head(&major, &n) || major != 5 || n > 6)
-        return false;
-    for (quint64 i = 0; i < n; ++i) {
-        QByteArrayView k;
-        if (!r.string(3, &k) || k.size() != 1)
-            return false;
-        if (k[0] != 'n') {
-            if (!r.skip())
-                return false;
-            continue;
-        }
-        quint64 columns;
-        if (!r.array(&columns) || columns > 100000)
-            return false;
-        for (quint64 c = 0; c < columns; ++c) {
-            quint64 fields;
-            QByteArrayView name, type, value;
-            if (!r.array(&fields) || fields != 4 || !r.string(3, &name) || !r.string(3, &type))
-                return false;
-            CellView cell;
-            if (r.peek() == 0xf6) {
-                r.skipByte();
-                cell.state = CellView::Null;
-            } else {
-                if (!r.string(2, &value))
-                    return false;
-                cell.state = CellView::Value;
-                cell.value = value;
-            }
-            const quint8 b = r.peek();
-            if (b != 0xf4 && b != 0xf5)
-                return false;
-            r.skipByte();
-            if (b == 0xf5) {
-                cell.state = CellView::UnchangedToast;
-                *anyUnchanged = true;
-            }
-            for (qsizetype w = 0; w < names.size(); ++w) {
-                if (out[w].state == CellView::Absent && names[w] == name)
-                    out[w] = cell;
-            }
-        }
-    }
-    return r.atEnd();
-}
-
-namespace {
 
 bool rowCells(CborReader &r, std::vector<ChunkEncoder::ChangeCell> *row)
 {

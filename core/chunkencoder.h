@@ -60,15 +60,10 @@ public:
         State state = Absent;
         QByteArrayView value;
     };
-    // Reads the new row ("n") of a change event's extension and sets out[i]
-    // to the first column named names[i] (UTF-8), Absent when there is none.
-    // *anyUnchanged: some column of the row (wanted or not) is an unchanged
-    // TOAST value. False when the bytes are not what encodeExtension() writes
-    // (decode them with decodeExtension() then).
-    static bool newRowCells(QByteArrayView bytes, const QList<QByteArray> &names, CellView *out, bool *anyUnchanged);
     // All of a change event's rows and key names, read in place (views into
-    // `bytes`; the vectors keep their capacity between calls). False as for
-    // newRowCells().
+    // `bytes`; the vectors keep their capacity between calls). False when the
+    // bytes are not what encodeExtension() writes (decode them with
+    // decodeExtension() then).
     struct ChangeCell
     {
         QByteArrayView name, type, value;

@@ -174,6 +174,20 @@ bool keyCells(const ChunkEncoder::ChangeCells &change, bool isDelete, std::vecto
     return true;
 }
 
+// The fields an event takes from its stream (Chunk::fill() leaves them).
+void setStream(Event *e, const StreamKey &key)
+{
+    e->kind = key.kind;
+    e->cluster = key.cluster;
+    e->topic = key.topic;
+    e->partition = key.partition;
+}
+
+SqlCell cellOf(const ChunkEncoder::ChangeCell &c)
+{
+    return c.state == ChunkEncoder::CellView::Value ? SqlCell{c.value.data(), qint32(c.value.size())} : SqlCell{};
+}
+
 bool rowOperation(Operation op)
 {
     return op == Operation::Insert || op == Operation::Update || op == Operation::Read || op == Operation::Delete;
@@ -330,17 +344,10 @@ public:
     int add(const std::shared_ptr<const Chunk> &chunk, int index, quint32 streamId, qint64 seq)
     {
         const Operation op = chunk->operation(index);
-        switch (op) {
-        case Operation::Insert:
-        case Operation::Update:
-        case Operation::Read:
-        case Operation::Delete:
-            break;
-        case Operation::Record:
+        if (op == Operation::Record)
             return -1;
-        default:
+        if (!rowOperation(op))
             return 0;
-        }
         if (!ChunkEncoder::changeCells(chunk->extension(index), &m_change))
             return -1;
         m_names.clear();
@@ -349,7 +356,7 @@ public:
         auto add = [&](const ChunkEncoder::ChangeCell &c) {
             m_names.push_back(c.name);
             m_types.push_back(c.type);
-            m_cells.push_back(c.state == ChunkEncoder::CellView::Value ? SqlCell{c.value.data(), qint32(c.value.size())} : SqlCell{});
+            m_cells.push_back(cellOf(c));
         };
         const bool isDelete = op == Operation::Delete;
         if (!isDelete) {
@@ -371,33 +378,26 @@ public:
         int added = 0;
         if (op == Operation::Update && keys > 0 && !m_change.oldRow.empty()) {
             // A primary-key change: the row left its old key (as identityOutputs()).
-            m_oldKey.clear();
-            m_oldNames.clear();
-            m_oldTypes.clear();
-            bool changed = false;
-            for (int k = 0; k < keys; ++k) {
-                const QByteArrayView name = m_change.primaryKey[size_t(k)];
-                const ChunkEncoder::ChangeCell *old = nullptr;
-                for (const ChunkEncoder::ChangeCell &c : m_change.oldRow) {
-                    if (c.name == name && c.state != ChunkEncoder::CellView::UnchangedToast) {
-                        old = &c;
-                        break;
-                    }
+            if (keyCells(m_change, true, &m_oldKeyCells)) {
+                bool changed = false;
+                for (int k = 0; k < keys; ++k) {
+                    const ChunkEncoder::ChangeCell &was = *m_oldKeyCells[size_t(k)], &now = *m_key[size_t(k)];
+                    changed = changed || was.name != now.name || was.type != now.type || cellOf(was).isNull() != cellOf(now).isNull()
+                              || cellOf(was).view() != cellOf(now).view();
                 }
-                if (!old)
-                    break;
-                const SqlCell cell = old->state == ChunkEncoder::CellView::Value ? SqlCell{old->value.data(), qint32(old->value.size())} : SqlCell{};
-                const SqlCell &now = m_cells[size_t(columns + k)];
-                changed = changed || now.isNull() != cell.isNull() || now.view() != cell.view() || m_names[size_t(columns + k)] != old->name
-                          || m_types[size_t(columns + k)] != old->type;
-                m_oldKey.push_back(cell);
-                m_oldNames.push_back(old->name);
-                m_oldTypes.push_back(old->type);
-            }
-            if (int(m_oldKey.size()) == keys && changed) {
-                const quint16 gone = rows.shapeFor(m_oldNames.data(), m_oldTypes.data(), 0, keys);
-                rows.appendRow(seq, SqlOp::Delete, gone, m_oldKey.data(), chunk);
-                added = 1;
+                if (changed) {
+                    m_oldKey.clear();
+                    m_oldNames.clear();
+                    m_oldTypes.clear();
+                    for (const ChunkEncoder::ChangeCell *c : m_oldKeyCells) {
+                        m_oldKey.push_back(cellOf(*c));
+                        m_oldNames.push_back(c->name);
+                        m_oldTypes.push_back(c->type);
+                    }
+                    const quint16 gone = rows.shapeFor(m_oldNames.data(), m_oldTypes.data(), 0, keys);
+                    rows.appendRow(seq, SqlOp::Delete, gone, m_oldKey.data(), chunk);
+                    added = 1;
+                }
             }
         }
         const quint16 shape = rows.shapeFor(m_names.data(), m_types.data(), columns, keys);
@@ -436,7 +436,7 @@ private:
     std::vector<QByteArrayView> m_names, m_types;
     std::vector<SqlCell> m_cells;
     std::vector<SqlCell> m_oldKey;
-    std::vector<const ChunkEncoder::ChangeCell *> m_key;
+    std::vector<const ChunkEncoder::ChangeCell *> m_key, m_oldKeyCells;
     LastVersions *m_last = nullptr;
     QByteArray m_keyBytes;
     std::vector<QByteArrayView> m_oldNames, m_oldTypes;
@@ -817,11 +817,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     // (unless the event fails and goes to the dead-letter file).
                     const bool payload = !identityIntoSql || src.chunk->operation(src.index) == Operation::Record;
                     src.chunk->fill(src.index, &e, payload);
-                    const StreamKey &key = m_tape->streamKey(streamIds[size_t(i)]);
-                    e.kind = key.kind;
-                    e.cluster = key.cluster;
-                    e.topic = key.topic;
-                    e.partition = key.partition;
+                    setStream(&e, m_tape->streamKey(streamIds[size_t(i)]));
                     if (shards > 1)
                         shard[size_t(i)] = int(::qHash(e.key.value_or(QByteArray()), size_t(streamIds[size_t(i)])) % uint(shards));
                     if (!useTransform) {
@@ -846,6 +842,19 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                 QString &stopError = next.stopError;
                 Event fallback;
                 EventResult fallbackResult;
+                // Moves the position of event i's stream to it.
+                auto advance = [&](size_t i, qint64 position) {
+                    ReplayPosition &p = advanced[streamIds[i]];
+                    if (p.seq < seqs[i])
+                        p = ReplayPosition{streamNames.value(int(streamIds[i])), position, seqs[i]};
+                };
+                // Ends the batch before event i: what came before it is
+                // committed, and a rerun starts at it.
+                auto stopBefore = [&](size_t i) {
+                    seq = seqs[i];
+                    for (auto it = advanced.begin(); it != advanced.end();)
+                        it = it->seq >= seqs[i] ? advanced.erase(it) : std::next(it);
+                };
                 for (size_t i = 0; i < n; ++i) {
                     if (fastRows) {
                         const Source &src = sources[i];
@@ -855,19 +864,13 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                                 rowCount += added;
                             else
                                 ++next.dropped;
-                            ReplayPosition &p = advanced[streamIds[i]];
-                            if (p.seq < seqs[i])
-                                p = ReplayPosition{streamNames.value(int(streamIds[i])), src.chunk->position(src.index), seqs[i]};
+                            advance(i, src.chunk->position(src.index));
                             continue;
                         }
                         // What the rows path does not handle: the general identity mapping.
                         fallback = Event{};
                         src.chunk->fill(src.index, &fallback);
-                        const StreamKey &key = m_tape->streamKey(streamIds[i]);
-                        fallback.kind = key.kind;
-                        fallback.cluster = key.cluster;
-                        fallback.topic = key.topic;
-                        fallback.partition = key.partition;
+                        setStream(&fallback, m_tape->streamKey(streamIds[i]));
                         fallbackResult = EventResult{};
                         if (!identityOutputs(fallback, seqs[i], o.kafkaTopic, &fallbackResult.outputs, &fallbackResult.error))
                             fallbackResult.result = Transform::Result::Error;
@@ -882,29 +885,21 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     if (r.result != Transform::Result::Ok) {
                         if (o.onError == ReplayOptions::OnError::Stop) {
                             stopError = r.error;
-                            // Commit what came before the failing event; a rerun starts at it.
-                            seq = seqs[i];
-                            QHash<quint32, ReplayPosition> kept;
-                            for (auto it = advanced.cbegin(); it != advanced.cend(); ++it) {
-                                if (it->seq < seqs[i])
-                                    kept.insert(it.key(), *it);
-                            }
-                            advanced = kept;
+                            stopBefore(i);
                             break;
                         }
                         ++next.skipped;
                         next.errors.append(r.error);
                         if (deadLetter.isOpen()) {
-                            const Event &e = event;
                             QJsonObject line{{u"seq"_s, seqs[i]},
                                              {u"stream"_s, streamNames.value(int(streamIds[i]))},
-                                             {u"topic"_s, e.topic},
-                                             {u"partition"_s, e.partition},
-                                             {u"position"_s, QString::number(e.position)},
-                                             {u"timestamp"_s, e.timestampMs()},
-                                             {u"op"_s, toString(e.operation)},
-                                             {u"key"_s, e.key ? QJsonValue(QString::fromUtf8(*e.key)) : QJsonValue()},
-                                             {u"value"_s, e.value ? QJsonValue(QString::fromUtf8(*e.value)) : QJsonValue()},
+                                             {u"topic"_s, event.topic},
+                                             {u"partition"_s, event.partition},
+                                             {u"position"_s, QString::number(event.position)},
+                                             {u"timestamp"_s, event.timestampMs()},
+                                             {u"op"_s, toString(event.operation)},
+                                             {u"key"_s, event.key ? QJsonValue(QString::fromUtf8(*event.key)) : QJsonValue()},
+                                             {u"value"_s, event.value ? QJsonValue(QString::fromUtf8(*event.value)) : QJsonValue()},
                                              {u"error"_s, r.error}};
                             deadLetter.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
                         }
@@ -925,19 +920,11 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                             }
                         }
                         if (!stopError.isEmpty()) {
-                            seq = seqs[i];
-                            QHash<quint32, ReplayPosition> kept;
-                            for (auto it = advanced.cbegin(); it != advanced.cend(); ++it) {
-                                if (it->seq < seqs[i])
-                                    kept.insert(it.key(), *it);
-                            }
-                            advanced = kept;
+                            stopBefore(i);
                             break;
                         }
                     }
-                    ReplayPosition &p = advanced[streamIds[i]];
-                    if (p.seq < seqs[i])
-                        p = ReplayPosition{streamNames.value(int(streamIds[i])), event.position, seqs[i]};
+                    advance(i, event.position);
                 }
                 sources.clear();
                 next.outputs = fastRows ? rowCount : outputs.size();

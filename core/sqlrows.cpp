@@ -26,16 +26,6 @@ bool SqlRows::sameKey(const Row &a, const SqlRows &bRows, const Row &b) const
     return true;
 }
 
-namespace {
-
-// Identity outputs share their names' QString data, so most comparisons end at the pointer.
-bool sameName(const QString &a, const QString &b)
-{
-    return a.constData() == b.constData() ? a.size() == b.size() : a == b;
-}
-
-} // namespace
-
 void SqlRows::append(const SinkOutput &o)
 {
     const qsizetype columns = o.row.size(), keys = o.key.size();

@@ -93,6 +93,13 @@ private:
     QList<QByteArray> m_owned;                         // values of appended SinkOutputs
 };
 
+// Equal names; names shared from one QString (identity outputs, a shape's
+// columns) end the comparison at the pointer.
+inline bool sameName(const QString &a, const QString &b)
+{
+    return a.constData() == b.constData() ? a.size() == b.size() : a == b;
+}
+
 // A batch of rows in tape order: a table may appear in several SqlRows (the
 // sink keeps the last operation per table and key across them).
 using SqlBatch = std::vector<SqlRows>;

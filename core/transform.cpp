@@ -563,12 +563,13 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
             gone.table = event.topic;
             gone.op = SqlOp::Delete;
             for (const QString &name : event.primaryKey) {
+                const Column *found = nullptr;
                 for (const Column &c : event.oldRow) {
-                    if (c.name == name && !c.unchangedToast) {
-                        gone.key.append(field(c));
-                        break;
-                    }
+                    if (c.name == name && !c.unchangedToast)
+                        found = &c; // the last, as for the key itself
                 }
+                if (found)
+                    gone.key.append(field(*found));
             }
             if (gone.key.size() == out.key.size() && gone.key != out.key)
                 outputs->append(std::move(gone));

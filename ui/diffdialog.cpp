@@ -321,11 +321,7 @@ void DiffDialog::compare()
                 Q_EMIT finished(false);
                 return;
             }
-            m_result = std::move(run.result);
-            m_resultTarget = target;
-            m_hasResult = true;
-            setRunning(false);
-            showResult();
+            showResult(std::move(run.result), target);
             Q_EMIT finished(true);
         });
 }
@@ -341,6 +337,15 @@ void DiffDialog::showError(const QString &error)
 {
     m_error = error;
     m_summary->setText(u"<span style='color:#a01010'>%1</span>"_s.arg(error.toHtmlEscaped()));
+}
+
+void DiffDialog::showResult(DiffResult result, const ReplayTarget &target)
+{
+    m_result = std::move(result);
+    m_resultTarget = target;
+    m_hasResult = true;
+    setRunning(false);
+    showResult();
 }
 
 void DiffDialog::showResult()
@@ -534,11 +539,7 @@ void DiffDialog::repairByReplay()
                 Q_EMIT finished(false);
                 return;
             }
-            m_result = std::move(run.result);
-            m_resultTarget = target;
-            m_hasResult = true;
-            setRunning(false);
-            showResult();
+            showResult(std::move(run.result), target);
             m_summary->setText(u"Repaired: %1 rows written (replay id %2). "_s.arg(QLocale().toString(run.repaired), replayId.toHtmlEscaped())
                                + m_summary->text());
             Q_EMIT finished(true);

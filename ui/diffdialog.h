@@ -85,6 +85,8 @@ private:
     void validate();
     void setRunning(bool running);
     void showResult();
+    // Keeps a finished diff's result and shows it.
+    void showResult(DiffResult result, const ReplayTarget &target);
     void showError(const QString &error);
     void entryActivated(QTreeWidgetItem *item);
     QString filterFor(const DiffEntry &entry) const;

@@ -98,7 +98,7 @@ bool sameNames(const QList<QString> &a, const QList<QString> &b)
     if (a.size() != b.size())
         return false;
     for (qsizetype i = 0; i < a.size(); ++i) {
-        if (a[i].constData() != b[i].constData() && a[i] != b[i])
+        if (!sameName(a[i], b[i]))
             return false;
     }
     return true;
