@@ -17,14 +17,15 @@ class JsConsole : public QObject
 public:
     explicit JsConsole(QObject *parent = nullptr) : QObject(parent) {}
 
-    std::function<void(int level, const QString &text)> sink;
+    // seq: the event being transformed, -1 none
+    std::function<void(int level, const QString &text, double seq)> sink;
     qint64 lines = 0;
 
-    Q_INVOKABLE void write(int level, const QString &text)
+    Q_INVOKABLE void write(int level, const QString &text, double seq)
     {
         ++lines;
         if (sink)
-            sink(level, text);
+            sink(level, text, seq);
     }
 };
 

@@ -26,12 +26,7 @@ namespace tapedeck {
 
 namespace {
 
-struct EventResult
-{
-    QList<SinkOutput> outputs;
-    QString error;
-    Transform::Result result = Transform::Result::Ok;
-};
+using EventResult = Transform::Outcome;
 
 // One batch between reading and the sink: its data and progress rows, and
 // what it adds to the stats once it is finished.
@@ -509,13 +504,28 @@ struct ReplayEngine::Pool
                     break;
                 seen = generation;
             }
+            // This worker's events, a run of them per call into its engine.
             const int n = int(events->size());
+            std::vector<const Event *> mine;
+            std::vector<qint64> mySeqs;
+            std::vector<EventResult *> myResults;
+            auto flush = [&] {
+                transform.runMany(mine, mySeqs, myResults);
+                mine.clear();
+                mySeqs.clear();
+                myResults.clear();
+            };
             for (int i = 0; i < n; ++i) {
                 if ((*shard)[size_t(i)] != index)
                     continue;
-                EventResult &r = (*results)[size_t(i)];
-                r.result = transform.run((*events)[size_t(i)], (*seqs)[size_t(i)], &r.outputs, &r.error);
+                mine.push_back(&(*events)[size_t(i)]);
+                mySeqs.push_back((*seqs)[size_t(i)]);
+                myResults.push_back(&(*results)[size_t(i)]);
+                if (mine.size() == 512)
+                    flush();
             }
+            if (!mine.empty())
+                flush();
             {
                 std::lock_guard lock(mutex);
                 ++finished;

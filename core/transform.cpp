@@ -7,25 +7,15 @@
 #include <QJSEngine>
 #include <QJSValueIterator>
 
+#include <array>
 #include <cmath>
+
 
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
 namespace {
-
-QJSValue text(const std::optional<QByteArray> &bytes)
-{
-    return bytes ? QJSValue(QString::fromUtf8(*bytes)) : QJSValue(QJSValue::NullValue);
-}
-
-// 64-bit numbers cross into JavaScript as decimal strings: a JS number holds
-// integers exactly only below 2^53.
-QJSValue bigText(qint64 v)
-{
-    return QJSValue(QString::number(v));
-}
 
 // A table without a schema given by a transform stays as written.
 QString outputError(qint64 seq, const QString &what)
@@ -37,52 +27,129 @@ QString outputError(qint64 seq, const QString &what)
 // through the closure's `host` (a JsConsole), never through a global name.
 // Arguments are joined with spaces, non-strings as JSON (as browsers print them).
 const char *const ConsolePrelude =
-    "(function (host) {\n"
+    "(function (host, cur) {\n"
     "  function text(a) {\n"
     "    if (typeof a === 'string') return a;\n"
     "    if (a === undefined || typeof a === 'function' || typeof a === 'bigint' || typeof a === 'symbol' || a instanceof Error) return String(a);\n"
     "    try { const s = JSON.stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); }\n"
     "  }\n"
-    "  function line(level) { return function () { host.write(level, Array.prototype.map.call(arguments, text).join(' ')); }; }\n"
+    "  function line(level) { return function () { host.write(level, Array.prototype.map.call(arguments, text).join(' '), cur.seq); }; }\n"
     "  return { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(2) };\n"
     "})";
 
-// Builds the event object in JavaScript from plain arguments: property
-// names in a literal are interned once when this compiles, where
-// QJSValue::setProperty() would convert every name to a JS string per event.
-// Column names and types come as arrays that are built once per row shape
-// (see Transform::Private::shapeArrays). Same properties, same order as the
-// contract in the README.
-const char *const EventFactory =
-    "(function () {\n"
-    "  function row(names, values) {\n"
-    "    var o = {};\n"
-    "    for (var i = 0; i < names.length; ++i) { var v = values[i]; if (v !== undefined) o[names[i]] = v; }\n"
-    "    return o;\n"
-    "  }\n"
-    "  return function (kind, topic, partition, position, timestamp, timestampUs, key, value, json, keyJson, flags, headers, op,\n"
-    "                   txid, commitLsn, primaryKey, oldNames, oldValues, oldTypes, newNames, newValues, newTypes) {\n"
-    "    var o = {kind: kind, topic: topic, partition: partition, position: position, offset: position, timestamp: timestamp,\n"
-    "             timestampUs: timestampUs, key: key, value: value};\n"
-    "    if (flags & 1) o.json = json;\n"
-    "    if (flags & 2) o.keyJson = keyJson;\n"
-    "    o.headers = headers === null ? {} : headers;\n"
-    "    o.op = op;\n"
-    "    if (flags & 4) {\n"
-    "      o.table = topic;\n"
-    "      o.txid = txid;\n"
-    "      o.commitLsn = commitLsn;\n"
-    "      o.primaryKey = primaryKey.slice();\n"
-    "      o.old = oldNames === null ? null : row(oldNames, oldValues);\n"
-    "      o.new = newNames === null ? null : row(newNames, newValues);\n"
-    "      var types = {};\n"
-    "      if (oldNames !== null) for (var i = 0; i < oldNames.length; ++i) types[oldNames[i]] = oldTypes[i];\n"
-    "      if (newNames !== null) for (var j = 0; j < newNames.length; ++j) types[newNames[j]] = newTypes[j];\n"
-    "      o.types = types;\n"
-    "    }\n"
-    "    return o;\n"
-    "  };\n"
-    "})()";
+// The loop over a run of events, in JavaScript: one call into the engine
+// transforms many events (a call from C++ costs more than building an event
+// in the script). C++ encodes the events as one array of strings `S` (the
+// values) and one Float64Array `N` (numbers, and ids into the `names` and
+// `shapes` tables that C++ fills once per name and row shape); see
+// Transform::Private::encode(), which this must match. The event object has
+// the same properties, in the same order, as the contract in the README.
+//
+// Outputs come back flattened where that is plain (an SQL output whose key and
+// row hold only strings, finite numbers, booleans and nulls): `out` gets
+// (event index, op 0..2, shape id, start in vals) and `vals` the table then
+// the key then the row values; a new shape of key and row names goes to
+// `newShapes`. Anything else goes whole to `slow` (out: index, 3, slow index,
+// 0), for C++ to check and
+// convert as before. A throw goes to `errs` (index, text, line).
+//
+// Time limits: `io.i` is the event being transformed. The call returns
+// between events once `budget` ms have passed, so an event the watchdog
+// interrupts (at 1.25x the limit) started early enough to have run longer
+// than the limit itself.
+const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes, wantJson, wantKeyJson) {
+  var io = {i: 0, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
+  var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, isFin = isFinite, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
+  function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
+  function row(nm, S, at, mask) {
+    var o = {}, i;
+    if (mask === null) { for (i = 0; i < nm.length; ++i) o[nm[i]] = S[at + i]; }
+    else { for (i = 0; i < nm.length; ++i) { var m = mask.charCodeAt(i); if (m !== 117) o[nm[i]] = m === 110 ? null : S[at + i]; } }
+    return o;
+  }
+  function plain(o) { return o !== null && typeof o === 'object' && !isArray(o); }
+  function same(a, b) { if (a.length !== b.length) return false; for (var j = 0; j < a.length; ++j) if (a[j] !== b[j]) return false; return true; }
+  function shapeOf(kn, rn) {
+    for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
+    var id = nextShape++; io.newShapes.push(id, kn, rn);
+    recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
+    return id;
+  }
+  function fields(o, nm, vals) {
+    for (var j = 0; j < nm.length; ++j) {
+      var v = o[nm[j]], t = typeof v;
+      if (t === 'string' || t === 'boolean' || v === null || v === undefined || (t === 'number' && isFin(v))) vals.push(v); else return false;
+    }
+    return true;
+  }
+  function put(i, item, out, vals) {
+    if (!plain(item) || typeof item.table !== 'string' || item.table === '') return false;
+    var op = item.op, code;
+    if (op === undefined || op === 'upsert') code = 0; else if (op === 'insert') code = 1; else if (op === 'delete') code = 2; else return false;
+    var key = item.key, row = item.row;
+    if ((key !== undefined && key !== null && !plain(key)) || (row !== undefined && row !== null && !plain(row))) return false;
+    var kn = key === undefined || key === null ? EMPTY : keysOf(key), rn = row === undefined || row === null ? EMPTY : keysOf(row);
+    if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
+    var at = vals.length;
+    vals.push(item.table);
+    if (!fields(key, kn, vals) || !fields(row, rn, vals)) { vals.length = at; return false; }
+    out.push(i, code, shapeOf(kn, rn), at);
+    return true;
+  }
+  io.run = function (n, S, buf, budget) {
+    var N = new Float64Array(buf), first = io.i, i = first, s = io.s, k = io.k, t0 = now(), names_ = names, shapes_ = shapes, cur_ = cur, io_ = io, out = io.out, vals = io.vals;
+    for (; i < n; ++i) {
+      if (i !== first && now() - t0 > budget) break;
+      io_.i = i;
+      cur_.seq = N[k];
+      var meta = N[k + 3], change = meta & 1, nh = floor(meta / 1024), v;
+      var topic = names_[N[k + 4] | 0], pos, tsUs, txid, lsn, key = null, value = null;
+      pos = meta & 32 ? S[s++] : '' + N[k + 8];
+      tsUs = meta & 64 ? S[s++] : '' + N[k + 9];
+      if (change) { txid = meta & 128 ? S[s++] : '' + N[k + 10]; lsn = meta & 256 ? S[s++] : '' + N[k + 11]; }
+      if (meta & 2) key = S[s++];
+      if (meta & 4) value = S[s++];
+      var o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
+               timestampUs: tsUs, key: key, value: value};
+      if (wantJson) o.json = parse(value);
+      if (wantKeyJson) o.keyJson = parse(key);
+      var h = {};
+      if (nh > 0) {
+        var hm = meta & 512 ? S[s++] : null;
+        for (var j = 0; j < nh; ++j) { h[S[s]] = hm !== null && hm.charCodeAt(j) === 110 ? null : S[s + 1]; s += 2; }
+      }
+      o.headers = h;
+      o.op = names_[N[k + 6] | 0];
+      if (change) {
+        var sh = N[k + 7], pk = shapes_[(sh % 512 - 1) | 0], os = floor(sh / 512) % 512 - 1, ns = floor(sh / 262144) - 1;
+        o.table = topic; o.txid = txid; o.commitLsn = lsn; o.primaryKey = pk[0].slice();
+        var types = {}, d, m;
+        if (os >= 0) { d = shapes_[os]; m = meta & 8 ? S[s++] : null; o.old = row(d[0], S, s, m); s += d[0].length; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; } else o.old = null;
+        if (ns >= 0) { d = shapes_[ns]; m = meta & 16 ? S[s++] : null; o.new = row(d[0], S, s, m); s += d[0].length; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; } else o.new = null;
+        o.types = types;
+        k += 12;
+      } else {
+        k += 10;
+      }
+      var r;
+      try { r = transform(o, ctx); }
+      catch (x) {
+        var what; try { what = String(x); } catch (y) { what = 'an exception'; }
+        io_.errs.push(i, what, x !== null && typeof x === 'object' && typeof x.lineNumber === 'number' ? x.lineNumber : 0);
+        continue;
+      }
+      if (r === null || r === undefined) continue;
+      if (isArray(r)) {
+        for (j = 0; j < r.length; ++j) { v = r[j]; if (v !== null && v !== undefined && !put(i, v, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(v); } }
+      } else if (!put(i, r, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(r); }
+    }
+    io.i = i; io.s = s; io.k = k;
+    cur.seq = -1;
+    return i;
+  };
+  io.reset = function () { io.i = 0; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
+  return io;
+}))js";
 
 } // namespace
 
@@ -91,119 +158,301 @@ struct Transform::Private
     QJSEngine engine;
     QJSValue function;
     QJSValue context;
-    QJSValue jsonParse;
     QJSValue jsonStringify;
+    QJSValue cur;  // {seq}: the event being transformed, for console lines
+    QJSValue io;   // the BatchRunner's state and results
+    QJSValue runFn, resetFn;
     QString fileName;
     JsConsole console;
-    qint64 currentSeq = -1;
     Transform::ConsoleCallback consoleCallback;
     bool wantJson = true;
     bool wantKeyJson = true;
     JsCallGuard guard{&engine};
 
-    QJSValue parseJson(const std::optional<QByteArray> &bytes)
-    {
-        if (!bytes || bytes->isEmpty())
-            return QJSValue(QJSValue::UndefinedValue);
-        QJSValue parsed = jsonParse.call({QJSValue(QString::fromUtf8(*bytes))});
-        return parsed.isError() ? QJSValue(QJSValue::UndefinedValue) : parsed;
-    }
-
-    // Column names and types of a row shape (and primary-key lists) as JS
-    // arrays, built once: the factory only reads them.
-    struct ShapeArrays
+    // Strings the runner looks up by id (kinds, operations, topics), and row
+    // shapes (column names and types; primary-key lists), each sent to the
+    // engine once.
+    QHash<QString, int> nameIds;
+    QJSValue jsNames;
+    struct Shape
     {
         size_t hash = 0;
         QStringList names, types;
-        QJSValue jsNames, jsTypes;
     };
-    std::vector<ShapeArrays> shapes;
-    QJSValue factory;
-
-    const ShapeArrays &shapeArrays(const Row &row)
+    std::vector<Shape> shapes;
+    QJSValue jsShapes;
+    // Output shapes (key names, row names) the runner reported, by its id.
+    struct OutShape
     {
-        size_t h = size_t(row.size());
-        for (const Column &c : row)
-            h = qHashMulti(h, c.name, c.type);
-        auto same = [&](const ShapeArrays &s) {
-            if (s.hash != h || s.names.size() != row.size())
-                return false;
-            for (qsizetype i = 0; i < row.size(); ++i) {
-                if (s.names[i] != row[i].name || s.types[i] != row[i].type)
-                    return false;
+        QStringList key, row;
+    };
+    std::vector<OutShape> outShapes;
+
+    // Most names come as the same shared string event after event (a
+    // stream's topic, the kind and operation names): found by their data.
+    struct RecentName
+    {
+        QString name; // keeps the data alive, so its address stays unique
+        int id = -1;
+    };
+    std::array<RecentName, 8> recentNames;
+    unsigned recentNameNext = 0;
+
+    int nameId(const QString &name)
+    {
+        for (const RecentName &r : recentNames) {
+            if (r.name.constData() == name.constData() && r.name.size() == name.size() && r.id >= 0)
+                return r.id;
+        }
+        const int id = nameIdSlow(name);
+        recentNames[recentNameNext++ % recentNames.size()] = RecentName{name, id};
+        return id;
+    }
+
+    int nameIdSlow(const QString &name)
+    {
+        auto it = nameIds.constFind(name);
+        if (it != nameIds.constEnd())
+            return *it;
+        const int id = int(nameIds.size());
+        nameIds.insert(QString(name.constData(), name.size()), id);
+        jsNames.setProperty(quint32(id), name);
+        return id;
+    }
+
+    // The tables only grow while a runMany() encodes; between runs they start
+    // over when large (with a new runner, which holds them).
+    void trimTables()
+    {
+        if (nameIds.size() < 4096 && shapes.size() < 4096 && !jsNames.isUndefined())
+            return;
+        nameIds.clear();
+        shapes.clear();
+        lastPkShape = -1;
+        recentNames = {};
+        recentRows = {};
+        jsNames = engine.newArray();
+        jsShapes = engine.newArray();
+        runFn = QJSValue();
+    }
+
+    // Finds or adds the shape of `n` names and types given by name(i), type(i).
+    template<typename Name, typename Type>
+    int shapeId(qsizetype n, Name name, Type type)
+    {
+        size_t h = size_t(n);
+        for (qsizetype i = 0; i < n; ++i)
+            h = qHashMulti(h, name(i), type(i));
+        for (size_t j = 0; j < shapes.size(); ++j) {
+            const Shape &s = shapes[j];
+            if (s.hash != h || s.names.size() != n)
+                continue;
+            bool same = true;
+            for (qsizetype i = 0; i < n && same; ++i)
+                same = s.names[i] == name(i) && s.types[i] == type(i);
+            if (same)
+                return int(j);
+        }
+        Shape s{h, {}, {}};
+        QJSValue jn = engine.newArray(uint(n)), jt = engine.newArray(uint(n));
+        for (qsizetype i = 0; i < n; ++i) {
+            const QString &nm = name(i), &ty = type(i);
+            s.names.append(QString(nm.constData(), nm.size())); // owned: the cache outlives events
+            s.types.append(QString(ty.constData(), ty.size()));
+            jn.setProperty(quint32(i), nm);
+            jt.setProperty(quint32(i), ty);
+        }
+        const int id = int(shapes.size());
+        shapes.push_back(std::move(s));
+        QJSValue pair = engine.newArray(2);
+        pair.setProperty(0, jn);
+        pair.setProperty(1, jt);
+        jsShapes.setProperty(quint32(id), pair);
+        return id;
+    }
+
+    // The last row shapes seen, by the addresses of their (shared) name and
+    // type strings: decoded events share them (the tape's string cache).
+    struct RecentRow
+    {
+        QList<QString> names, types; // keep the data alive
+        int id = -1;
+    };
+    std::array<RecentRow, 4> recentRows;
+    unsigned recentRowNext = 0;
+
+    int rowShape(const Row &row)
+    {
+        for (const RecentRow &r : recentRows) {
+            if (r.id < 0 || r.names.size() != row.size())
+                continue;
+            bool same = true;
+            for (qsizetype i = 0; i < row.size() && same; ++i) {
+                same = r.names[i].constData() == row[i].name.constData() && r.names[i].size() == row[i].name.size()
+                       && r.types[i].constData() == row[i].type.constData() && r.types[i].size() == row[i].type.size();
+            }
+            if (same)
+                return r.id;
+        }
+        RecentRow r;
+        for (const Column &c : row) {
+            r.names.append(c.name);
+            r.types.append(c.type);
+        }
+        r.id = rowShapeSlow(row);
+        const int id = r.id;
+        recentRows[recentRowNext++ % recentRows.size()] = std::move(r);
+        return id;
+    }
+
+    int rowShapeSlow(const Row &row)
+    {
+        return shapeId(row.size(), [&](qsizetype i) -> const QString & { return row[i].name; },
+                       [&](qsizetype i) -> const QString & { return row[i].type; });
+    }
+
+    // The encoding BatchRunner reads: per event 10 numbers (12 for a change
+    // event) in N, its strings in S. 64-bit numbers go as numbers below 2^53
+    // and as text (meta bits 32..256) beyond; a row or header list with NULLs
+    // or unchanged TOAST values gets a mask string ('v', 'n' NULL, 'u' left out).
+    QStringList S;
+    std::vector<double> N;
+    std::vector<qsizetype> sStart, kStart;
+    QStringList lastPk;
+    int lastPkShape = -1;
+
+    void encode(const Event &e, qint64 seq)
+    {
+        sStart.push_back(S.size());
+        kStart.push_back(qsizetype(N.size()));
+        constexpr double Safe = 9007199254740992.0;
+        auto num = [&](qint64 v, int bit, double *meta) {
+            if (double(v) < Safe && double(v) > -Safe)
+                return double(v);
+            *meta += bit;
+            S.append(QString::number(v));
+            return std::nan("");
+        };
+        double meta = e.isChange() ? 1 : 0;
+        const size_t k = N.size();
+        N.resize(k + (e.isChange() ? 12 : 10));
+        N[k] = double(seq);
+        N[k + 1] = e.partition;
+        N[k + 2] = double(e.timestampMs());
+        N[k + 4] = nameId(e.topic);
+        N[k + 5] = nameId(toString(e.kind));
+        N[k + 6] = nameId(toString(e.operation));
+        N[k + 8] = num(e.position, 32, &meta);
+        N[k + 9] = num(e.timestampUs, 64, &meta);
+        if (e.isChange()) {
+            N[k + 10] = num(e.transactionId, 128, &meta);
+            N[k + 11] = num(e.commitLsn, 256, &meta);
+        }
+        if (e.key) {
+            meta += 2;
+            S.append(QString::fromUtf8(*e.key));
+        }
+        if (e.value) {
+            meta += 4;
+            S.append(QString::fromUtf8(*e.value));
+        }
+        if (!e.headers.isEmpty()) {
+            meta += 1024.0 * double(e.headers.size());
+            const bool nulls = std::any_of(e.headers.cbegin(), e.headers.cend(), [](const Header &h) { return !h.value; });
+            if (nulls) {
+                meta += 512;
+                QString mask;
+                for (const Header &h : e.headers)
+                    mask += h.value ? u'v' : u'n';
+                S.append(mask);
+            }
+            for (const Header &h : e.headers) {
+                S.append(QString::fromUtf8(h.name));
+                S.append(h.value ? QString::fromUtf8(*h.value) : QString());
+            }
+        }
+        if (e.isChange()) {
+            if (lastPkShape < 0 || e.primaryKey != lastPk) {
+                lastPk = e.primaryKey;
+                static const QString none;
+                lastPkShape = shapeId(e.primaryKey.size(), [&](qsizetype i) -> const QString & { return e.primaryKey[i]; },
+                                      [](qsizetype) -> const QString & { return none; });
+            }
+            int rows[2] = {-1, -1};
+            int bit = 8;
+            for (int r = 0; r < 2; ++r, bit *= 2) {
+                const Row &row = r == 0 ? e.oldRow : e.newRow;
+                if (row.isEmpty())
+                    continue;
+                rows[r] = rowShape(row);
+                const bool special = std::any_of(row.cbegin(), row.cend(), [](const Column &c) { return c.unchangedToast || !c.value; });
+                if (special) {
+                    meta += bit;
+                    QString mask;
+                    for (const Column &c : row)
+                        mask += c.unchangedToast ? u'u' : c.value ? u'v' : u'n';
+                    S.append(mask);
+                }
+                for (const Column &c : row)
+                    S.append(c.value && !c.unchangedToast ? QString::fromUtf8(*c.value) : QString());
+            }
+            N[k + 7] = double(lastPkShape + 1) + 512.0 * double(rows[0] + 1) + 262144.0 * double(rows[1] + 1);
+        }
+        N[k + 3] = meta;
+    }
+
+    bool ensureRunner()
+    {
+        if (!runFn.isUndefined())
+            return true;
+        if (jsNames.isUndefined())
+            jsNames = engine.newArray();
+        if (jsShapes.isUndefined())
+            jsShapes = engine.newArray();
+        io = engine.evaluate(QString::fromLatin1(BatchRunner))
+                 .call({function, context, cur, jsNames, jsShapes, wantJson, wantKeyJson});
+        if (io.isError())
+            return false;
+        runFn = io.property(u"run"_s);
+        resetFn = io.property(u"reset"_s);
+        outShapes.clear();
+        return true;
+    }
+
+    // A value of a flattened output, as sqlValue() converts it.
+    static bool variantValue(const QVariant &v, SinkValue *out)
+    {
+        switch (v.typeId()) {
+        case QMetaType::QString:
+            out->text = v.toString().toUtf8();
+            out->type = u"text"_s;
+            return true;
+        case QMetaType::Bool:
+            out->text = v.toBool() ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+            out->type = u"boolean"_s;
+            return true;
+        case QMetaType::Int:
+        case QMetaType::UInt:
+        case QMetaType::LongLong:
+        case QMetaType::ULongLong:
+        case QMetaType::Double: {
+            const double d = v.toDouble();
+            if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+                out->text = QByteArray::number(qint64(d));
+                out->type = u"bigint"_s;
+            } else {
+                out->text = QByteArray::number(d, 'g', 17);
+                out->type = u"double precision"_s;
             }
             return true;
-        };
-        for (const ShapeArrays &s : shapes) {
-            if (same(s))
-                return s;
         }
-        if (shapes.size() >= 256)
-            shapes.clear();
-        ShapeArrays s;
-        s.hash = h;
-        s.jsNames = engine.newArray(uint(row.size()));
-        s.jsTypes = engine.newArray(uint(row.size()));
-        for (qsizetype i = 0; i < row.size(); ++i) {
-            s.names.append(QString(row[i].name.constData(), row[i].name.size())); // owned: the cache outlives events
-            s.types.append(QString(row[i].type.constData(), row[i].type.size()));
-            s.jsNames.setProperty(quint32(i), row[i].name);
-            s.jsTypes.setProperty(quint32(i), row[i].type);
+        case QMetaType::UnknownType:
+        case QMetaType::Nullptr:
+            out->text = std::nullopt;
+            return true;
+        default:
+            return false;
         }
-        shapes.push_back(std::move(s));
-        return shapes.back();
-    }
-
-    QJSValue primaryKeyArray(const QStringList &pk)
-    {
-        if (pk == lastPk.names)
-            return lastPk.jsNames;
-        lastPk.names = QStringList();
-        for (const QString &k : pk)
-            lastPk.names.append(QString(k.constData(), k.size()));
-        lastPk.jsNames = engine.newArray(uint(pk.size()));
-        for (int i = 0; i < pk.size(); ++i)
-            lastPk.jsNames.setProperty(quint32(i), pk[i]);
-        return lastPk.jsNames;
-    }
-    ShapeArrays lastPk;
-
-    QJSValue values(const Row &row)
-    {
-        QJSValue a = engine.newArray(uint(row.size()));
-        for (qsizetype i = 0; i < row.size(); ++i) {
-            const Column &c = row[i];
-            a.setProperty(quint32(i), c.unchangedToast ? QJSValue(QJSValue::UndefinedValue) : text(c.value));
-        }
-        return a;
-    }
-
-    QJSValue toJs(const Event &e)
-    {
-        const qint64 ms = e.timestampMs();
-        QJSValue headers(QJSValue::NullValue);
-        if (!e.headers.isEmpty()) {
-            headers = engine.newObject();
-            for (const Header &h : e.headers)
-                headers.setProperty(QString::fromUtf8(h.name), text(h.value));
-        }
-        const QJSValue null(QJSValue::NullValue);
-        QJSValueList args{toString(e.kind), e.topic, e.partition, bigText(e.position), double(ms), bigText(e.timestampUs),
-                          text(e.key), text(e.value),
-                          wantJson ? parseJson(e.value) : QJSValue(), wantKeyJson ? parseJson(e.key) : QJSValue(),
-                          (wantJson ? 1 : 0) | (wantKeyJson ? 2 : 0) | (e.isChange() ? 4 : 0), headers, toString(e.operation)};
-        if (e.isChange()) {
-            args << bigText(e.transactionId) << bigText(e.commitLsn) << primaryKeyArray(e.primaryKey);
-            for (const Row *row : {&e.oldRow, &e.newRow}) {
-                if (row->isEmpty()) {
-                    args << null << null << null;
-                } else {
-                    const ShapeArrays &s = shapeArrays(*row);
-                    args << s.jsNames << values(*row) << s.jsTypes;
-                }
-            }
-        }
-        return factory.call(args);
     }
 
     bool sqlValue(const QJSValue &v, SinkValue *out, QString *why)
@@ -274,6 +523,86 @@ struct Transform::Private
         return v.toString().toUtf8();
     }
 
+    // Reads what the runner's calls of one runMany() left in `io`.
+    void collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes)
+    {
+        const QJSValue shapesIn = io.property(u"newShapes"_s);
+        const int shapeCount = shapesIn.property(u"length"_s).toInt();
+        for (int j = 0; j + 2 < shapeCount; j += 3) {
+            const int id = shapesIn.property(quint32(j)).toInt();
+            if (size_t(id) >= outShapes.size())
+                outShapes.resize(size_t(id) + 1);
+            outShapes[size_t(id)] = OutShape{engine.fromScriptValue<QStringList>(shapesIn.property(quint32(j + 1))),
+                                             engine.fromScriptValue<QStringList>(shapesIn.property(quint32(j + 2)))};
+        }
+        const qsizetype n = qsizetype(outcomes.size());
+        const QVariantList errs = io.property(u"errs"_s).toVariant().toList();
+        for (qsizetype j = 0; j + 2 < errs.size(); j += 3) {
+            const qsizetype i = errs[j].toInt();
+            if (i < 0 || i >= n)
+                continue;
+            Transform::Outcome &o = *outcomes[size_t(i)];
+            o.result = Result::Error;
+            o.errorLine = errs[j + 2].toInt();
+            o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(i)]).arg(errs[j + 1].toString());
+            if (o.errorLine > 0)
+                o.error += u" (%1:%2)"_s.arg(fileName).arg(o.errorLine);
+        }
+        const QVariantList out = io.property(u"out"_s).toVariant().toList();
+        const QVariantList vals = io.property(u"vals"_s).toVariant().toList();
+        const QJSValue slow = io.property(u"slow"_s);
+
+        for (qsizetype j = 0; j + 3 < out.size(); j += 4) {
+            const qsizetype i = out[j].toInt();
+            const int code = out[j + 1].toInt();
+            const int id = out[j + 2].toInt();
+            qsizetype at = out[j + 3].toInt();
+            if (i < 0 || i >= n)
+                continue;
+            Transform::Outcome &o = *outcomes[size_t(i)];
+            if (o.result != Result::Ok)
+                continue; // a timeout or an invalid output: none of the event's outputs count
+            SinkOutput so;
+            const qint64 seq = seqs[size_t(i)];
+            if (code == 3) {
+                if (!output(slow.property(quint32(id)), seq, &so, &o.error)) {
+                    o.result = Result::Error;
+                    o.outputs.clear();
+                    continue;
+                }
+            } else {
+                const OutShape &shape = outShapes.at(size_t(id));
+                so.seq = seq;
+                so.table = vals.value(at++).toString();
+                so.op = code == 0 ? SqlOp::Upsert : code == 1 ? SqlOp::Insert : SqlOp::Delete;
+                so.key.resize(shape.key.size());
+                for (qsizetype c = 0; c < shape.key.size(); ++c) {
+                    so.key[c].name = shape.key[c];
+                    variantValue(vals.value(at++), &so.key[c].value);
+                }
+                so.row.resize(shape.row.size());
+                for (qsizetype c = 0; c < shape.row.size(); ++c) {
+                    so.row[c].name = shape.row[c];
+                    variantValue(vals.value(at++), &so.row[c].value);
+                }
+                keyIntoRow(&so);
+            }
+            o.outputs.append(std::move(so));
+        }
+    }
+
+    // An upsert writes the key columns too, whether or not the row repeats them.
+    static void keyIntoRow(SinkOutput *out)
+    {
+        if (out->op != SqlOp::Upsert)
+            return;
+        for (const SinkField &k : std::as_const(out->key)) {
+            const bool inRow = std::any_of(out->row.cbegin(), out->row.cend(), [&](const SinkField &f) { return f.name == k.name; });
+            if (!inRow)
+                out->row.prepend(k);
+        }
+    }
+
     bool output(const QJSValue &v, qint64 seq, SinkOutput *out, QString *error)
     {
         QString why;
@@ -316,15 +645,7 @@ struct Transform::Private
                 *error = outputError(seq, u"\"%1\" needs a non-empty \"row\""_s.arg(opName));
                 return false;
             }
-            // An upsert writes the key columns too, whether or not the row repeats them.
-            if (out->op == SqlOp::Upsert) {
-                for (const SinkField &k : std::as_const(out->key)) {
-                    const bool inRow = std::any_of(out->row.cbegin(), out->row.cend(),
-                                                   [&](const SinkField &f) { return f.name == k.name; });
-                    if (!inRow)
-                        out->row.prepend(k);
-                }
-            }
+            keyIntoRow(out);
             return true;
         }
         if (!topic.isUndefined()) {
@@ -369,11 +690,11 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
 {
     d->fileName = fileName;
     m_lastErrorLine = 0;
-    d->currentSeq = -1;
     QJSEngine::setObjectOwnership(&d->console, QJSEngine::CppOwnership);
+    d->cur = d->engine.newObject();
+    d->cur.setProperty(u"seq"_s, -1);
     d->engine.globalObject().setProperty(
-        u"console"_s, d->engine.evaluate(QString::fromLatin1(ConsolePrelude)).call({d->engine.newQObject(&d->console)}));
-    d->factory = d->engine.evaluate(QString::fromLatin1(EventFactory));
+        u"console"_s, d->engine.evaluate(QString::fromLatin1(ConsolePrelude)).call({d->engine.newQObject(&d->console), d->cur}));
     const QJSValue result = d->engine.evaluate(source, fileName);
     if (result.isError()) {
         m_lastErrorLine = result.property(u"lineNumber"_s).toInt();
@@ -386,7 +707,6 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
         *error = u"%1: defines no function transform(event, ctx)"_s.arg(fileName);
         return false;
     }
-    d->jsonParse = global.property(u"JSON"_s).property(u"parse"_s);
     d->jsonStringify = global.property(u"JSON"_s).property(u"stringify"_s);
     d->context = d->engine.newObject();
     d->context.setProperty(u"replayId"_s, context.replayId);
@@ -396,6 +716,11 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     // Parsing JSON costs; a script that never says "json" never needs it.
     d->wantJson = source.contains(u"json"_s, Qt::CaseInsensitive);
     d->wantKeyJson = source.contains(u"keyJson"_s);
+    d->runFn = QJSValue();
+    if (!d->ensureRunner()) {
+        *error = u"%1: the transform runner failed to start: %2"_s.arg(fileName, d->io.toString());
+        return false;
+    }
     return true;
 }
 
@@ -412,9 +737,8 @@ void Transform::setConsoleCallback(ConsoleCallback callback)
         return;
     }
     Private *p = d.get();
-    d->console.sink = [p](int level, const QString &text) {
-        p->consoleCallback(p->currentSeq, level == 2 ? ConsoleLevel::Error : level == 1 ? ConsoleLevel::Warn : ConsoleLevel::Log,
-                           text);
+    d->console.sink = [p](int level, const QString &text, double seq) {
+        p->consoleCallback(qint64(seq), level == 2 ? ConsoleLevel::Error : level == 1 ? ConsoleLevel::Warn : ConsoleLevel::Log, text);
     };
 }
 
@@ -425,53 +749,82 @@ qint64 Transform::consoleLines() const
 
 Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutput> *outputs, QString *error)
 {
-    if (d->guard.cancelled())
-        return Result::Cancelled;
-    const QJSValue e = d->toJs(event);
-    m_lastErrorLine = 0;
-    d->currentSeq = seq;
-    d->guard.begin(m_timeoutMs);
-    const QJSValue result = d->function.call({e, d->context});
-    const bool fired = d->guard.end();
-    if (d->guard.cancelled())
-        return Result::Cancelled;
-    if (fired) {
-        *error = u"event #%1: transform took longer than %2 ms and was interrupted"_s.arg(seq).arg(m_timeoutMs);
-        return Result::Timeout;
-    }
-    if (result.isError()) {
-        const int line = result.property(u"lineNumber"_s).toInt();
-        m_lastErrorLine = line;
-        *error = u"event #%1: transform threw %2"_s.arg(seq).arg(result.toString());
-        if (line > 0)
-            *error += u" (%1:%2)"_s.arg(d->fileName).arg(line);
-        return Result::Error;
-    }
-    if (result.isNull() || result.isUndefined())
-        return Result::Ok;
-    const qsizetype before = outputs->size();
-    auto fail = [&] {
-        outputs->resize(before);
-        return Result::Error;
-    };
-    if (result.isArray()) {
-        const int n = result.property(u"length"_s).toInt();
-        for (int i = 0; i < n; ++i) {
-            const QJSValue item = result.property(quint32(i));
-            if (item.isNull() || item.isUndefined())
-                continue;
-            SinkOutput out;
-            if (!d->output(item, seq, &out, error))
-                return fail();
-            outputs->append(std::move(out));
+    Outcome outcome;
+    const Event *e = &event;
+    Outcome *o = &outcome;
+    runMany({&e, 1}, {&seq, 1}, {&o, 1});
+    m_lastErrorLine = outcome.errorLine;
+    if (outcome.result == Result::Ok)
+        outputs->append(std::move(outcome.outputs));
+    else
+        *error = outcome.error;
+    return outcome.result;
+}
+
+void Transform::runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes)
+{
+    const qsizetype n = qsizetype(events.size());
+    for (Outcome *o : outcomes)
+        *o = Outcome{};
+    auto cancelFrom = [&](qsizetype from) {
+        for (qsizetype i = from; i < n; ++i) {
+            outcomes[size_t(i)]->result = Result::Cancelled;
+            outcomes[size_t(i)]->error = u"cancelled"_s;
         }
-        return Result::Ok;
+    };
+    if (d->guard.cancelled())
+        return cancelFrom(0);
+    d->trimTables();
+    if (!d->ensureRunner()) {
+        for (qsizetype i = 0; i < n; ++i) {
+            outcomes[size_t(i)]->result = Result::Error;
+            outcomes[size_t(i)]->error = u"event #%1: the transform runner failed: %2"_s.arg(seqs[size_t(i)]).arg(d->io.toString());
+        }
+        return;
     }
-    SinkOutput out;
-    if (!d->output(result, seq, &out, error))
-        return fail();
-    outputs->append(std::move(out));
-    return Result::Ok;
+    d->S.clear();
+    d->N.clear();
+    d->sStart.clear();
+    d->kStart.clear();
+    for (qsizetype i = 0; i < n; ++i)
+        d->encode(*events[size_t(i)], seqs[size_t(i)]);
+    d->sStart.push_back(d->S.size());
+    d->kStart.push_back(qsizetype(d->N.size()));
+    const QJSValue jsS = d->engine.toScriptValue(d->S);
+    const QJSValue jsN = d->engine.toScriptValue(QByteArray(reinterpret_cast<const char *>(d->N.data()), qsizetype(d->N.size() * sizeof(double))));
+    d->resetFn.call();
+    // Calls return between events after a quarter of the limit, and the
+    // watchdog allows 1.25x: an interrupted event ran longer than the limit.
+    const int budget = std::max(1, m_timeoutMs / 4);
+    const QJSValue jsBudget(budget);
+    for (qsizetype done = 0; done < n;) {
+        d->guard.begin(m_timeoutMs + budget);
+        const QJSValue r = d->runFn.call({QJSValue(int(n)), jsS, jsN, jsBudget});
+        const bool fired = d->guard.end();
+        if (d->guard.cancelled())
+            return cancelFrom(done);
+        const qsizetype at = d->io.property(u"i"_s).toInt();
+        if (fired || r.isError()) {
+            // Event `at` ran out of time (or the runner itself failed): it is
+            // reported, and the run goes on after it.
+            Outcome &o = *outcomes[size_t(at)];
+            if (fired) {
+                o.result = Result::Timeout;
+                o.error = u"event #%1: transform took longer than %2 ms and was interrupted"_s.arg(seqs[size_t(at)]).arg(m_timeoutMs);
+            } else {
+                o.result = Result::Error;
+                o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(at)]).arg(r.toString());
+            }
+            d->io.setProperty(u"i"_s, int(at + 1));
+            d->io.setProperty(u"s"_s, double(d->sStart[size_t(at + 1)]));
+            d->io.setProperty(u"k"_s, double(d->kStart[size_t(at + 1)]));
+            d->cur.setProperty(u"seq"_s, -1);
+            done = at + 1;
+            continue;
+        }
+        done = at;
+    }
+    d->collect(seqs, outcomes);
 }
 
 bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs, QString *error)

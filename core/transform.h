@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 
 namespace tapedeck {
 
@@ -49,6 +50,20 @@ public:
     // that the CLI prints and the dead-letter file holds, e.g.
     // "event #12: transform threw Error: no total (orders.js:3)".
     Result run(const Event &event, qint64 seq, QList<SinkOutput> *outputs, QString *error);
+
+    struct Outcome
+    {
+        Result result = Result::Ok;
+        QList<SinkOutput> outputs;
+        QString error;     // as run() gives it
+        int errorLine = 0; // as lastErrorLine()
+    };
+    // run() for many events at once, in order, with one call into the engine
+    // per run of events rather than one per event (the replay's way: much
+    // faster). Each event keeps its own time limit; a timeout or an error is
+    // that event's outcome and the others go on. After cancel(), the events
+    // not yet transformed are Cancelled. The spans have one element per event.
+    void runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes);
 
     // Thread-safe: stops the running call and every later one.
     void cancel();

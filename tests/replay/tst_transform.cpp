@@ -3,6 +3,7 @@
 #include <transform.h>
 #include <transformpreview.h>
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QTest>
 
@@ -333,6 +334,119 @@ private Q_SLOTS:
         QCOMPARE(r.run(changeEvent(), 7, &out, &error), Transform::Result::Error);
         QCOMPARE(error, QStringLiteral("event #7: transform threw Error: no (r.js:3)"));
         QCOMPARE(r.lastErrorLine(), 3);
+    }
+
+    // runMany() (the replay's way: many events per call into the engine)
+    // gives each event its own outcome: outputs read by the script's fast
+    // path and by the C++ checks alike, errors, a timeout in the middle, and
+    // console lines with each event's number.
+    void runMany()
+    {
+        Transform t;
+        t.setTimeoutMs(100);
+        QList<std::pair<qint64, QString>> lines;
+        t.setConsoleCallback([&](qint64 seq, Transform::ConsoleLevel, const QString &text) { lines.append({seq, text}); });
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral(
+                               "function transform(e, ctx) {\n"
+                               "  const n = Number(e.position) % 9;\n"
+                               "  console.log('n', n, e.headers.gone === null, e.headers.trace);\n"
+                               "  if (n === 0) return null;\n"
+                               "  if (n === 1) return {table: 't', key: {id: e.position}, row: {'2': 'two', b: 1.5, a: true, z: null, u: undefined, '1': 'one'}};\n"
+                               "  if (n === 2) throw new Error('two');\n"
+                               "  if (n === 3) { const end = Date.now() + 1000; while (Date.now() < end) {} return null; }\n"
+                               "  if (n === 4) return [{table: 'a', key: {id: 1}, row: {x: 1}}, null, {topic: 'k', key: 'x', value: {v: 1}}];\n"
+                               "  if (n === 5) return [{table: 'a', key: {id: 1}, row: {x: 1}}, {table: 'a', op: 'merge', key: {id: 1}}];\n"
+                               "  if (n === 6) throw 'plain';\n"
+                               "  if (n === 7) return {table: 'a', op: 'insert', row: {'2': 'two', d: new Date(0), o: {a: [1]}, big: 9007199254740993, f: 0.1, '1': -0}};\n"
+                               "  return {table: 'p', op: 'delete', key: {id: e.position, n: 2 ** 60}};\n"
+                               "}\n"),
+                           QStringLiteral("m.js"), {}, &error),
+                 qPrintable(error));
+        std::vector<Event> events;
+        std::vector<qint64> seqs;
+        for (int i = 0; i < 9; ++i) {
+            Event e = kafkaEvent();
+            e.position = 900 + i; // 900 % 9 == 0
+            e.headers.append(Header{QByteArray("gone"), std::nullopt});
+            events.push_back(e);
+            seqs.push_back(100 + i);
+        }
+        std::vector<Transform::Outcome> outcomes(events.size());
+        std::vector<const Event *> ep;
+        std::vector<Transform::Outcome *> op;
+        for (size_t i = 0; i < events.size(); ++i) {
+            ep.push_back(&events[i]);
+            op.push_back(&outcomes[i]);
+        }
+        QElapsedTimer timer;
+        timer.start();
+        t.runMany(ep, seqs, op);
+        QVERIFY(timer.elapsed() < 900); // the runaway was cut, not waited for
+        using R = Transform::Result;
+        auto field = [](const char *name, const char *text, const char *type) {
+            return SinkField{QString::fromLatin1(name), SinkValue{text ? std::optional<QByteArray>(text) : std::nullopt,
+                                                                 QString::fromLatin1(type)}};
+        };
+        QCOMPARE(outcomes[0].result, R::Ok);
+        QCOMPARE(outcomes[0].outputs.size(), 0);
+        QCOMPARE(outcomes[1].result, R::Ok);
+        QCOMPARE(outcomes[1].outputs.size(), 1);
+        const SinkOutput &o1 = outcomes[1].outputs[0];
+        QCOMPARE(o1.seq, 101);
+        QCOMPARE(o1.table, QStringLiteral("t"));
+        QCOMPARE(o1.key, QList<SinkField>{field("id", "901", "text")});
+        // Integer-like names first (ascending), then the others in the order written; the key first.
+        QCOMPARE(o1.row, (QList<SinkField>{field("id", "901", "text"), field("1", "one", "text"), field("2", "two", "text"),
+                                           field("b", "1.5", "double precision"), field("a", "true", "boolean"), field("z", nullptr, ""),
+                                           field("u", nullptr, "")}));
+        QCOMPARE(outcomes[2].result, R::Error);
+        QCOMPARE(outcomes[2].error, QStringLiteral("event #102: transform threw Error: two (m.js:6)"));
+        QCOMPARE(outcomes[2].errorLine, 6);
+        QCOMPARE(outcomes[3].result, R::Timeout);
+        QCOMPARE(outcomes[3].error, QStringLiteral("event #103: transform took longer than 100 ms and was interrupted"));
+        QCOMPARE(outcomes[4].result, R::Ok);
+        QCOMPARE(outcomes[4].outputs.size(), 2);
+        QCOMPARE(outcomes[4].outputs[0].row, (QList<SinkField>{field("id", "1", "bigint"), field("x", "1", "bigint")}));
+        QCOMPARE(outcomes[4].outputs[1].kind, SinkOutput::Kind::Kafka);
+        QCOMPARE(outcomes[4].outputs[1].kafkaValue, std::optional<QByteArray>(R"({"v":1})"));
+        QCOMPARE(outcomes[5].result, R::Error);
+        QCOMPARE(outcomes[5].outputs.size(), 0);
+        QCOMPARE(outcomes[5].error,
+                 QStringLiteral("event #105: transform returned an invalid output: \"op\" must be \"upsert\", \"insert\" or \"delete\", not \"merge\""));
+        QCOMPARE(outcomes[6].result, R::Error);
+        QCOMPARE(outcomes[6].error, QStringLiteral("event #106: transform threw plain"));
+        QCOMPARE(outcomes[7].result, R::Ok);
+        QCOMPARE(outcomes[7].outputs.value(0).row,
+                 (QList<SinkField>{field("1", "0", "bigint"), field("2", "two", "text"),
+                                   field("d", "1970-01-01T00:00:00.000Z", "timestamptz"), field("o", R"({"a":[1]})", "jsonb"),
+                                   field("big", "9007199254740992", "double precision"), field("f", "0.10000000000000001", "double precision")}));
+        QCOMPARE(outcomes[8].result, R::Ok);
+        QCOMPARE(outcomes[8].outputs.value(0).op, SqlOp::Delete);
+        QCOMPARE(outcomes[8].outputs.value(0).key,
+                 (QList<SinkField>{field("id", "908", "text"), field("n", "1.152921504606847e+18", "double precision")}));
+        // One console line per event, with its number; the timed-out one's too.
+        QCOMPARE(lines.size(), 9);
+        for (int i = 0; i < 9; ++i) {
+            QCOMPARE(lines[i].first, 100 + i);
+            QCOMPARE(lines[i].second, QStringLiteral("n %1 true abc").arg(i));
+        }
+        // The same events one at a time give the same outcomes.
+        for (size_t i = 0; i < events.size(); ++i) {
+            if (i == 3)
+                continue;
+            QList<SinkOutput> out;
+            QString message;
+            const R r = t.run(events[i], seqs[i], &out, &message);
+            QCOMPARE(r, outcomes[i].result);
+            QCOMPARE(message, outcomes[i].error);
+            QCOMPARE(out, r == R::Ok ? outcomes[i].outputs : QList<SinkOutput>());
+        }
+        // After cancel(), nothing more runs.
+        t.cancel();
+        t.runMany(ep, seqs, op);
+        for (const Transform::Outcome &o : outcomes)
+            QCOMPARE(o.result, R::Cancelled);
     }
 
     void identity()
