@@ -84,10 +84,11 @@ int replay(const QStringList &args)
     const QCommandLineOption createTables(u"create-tables"_s);
     const QCommandLineOption batch(u"batch"_s, QString(), u"N"_s, u"5000"_s);
     const QCommandLineOption threads(u"threads"_s, QString(), u"N"_s, u"1"_s);
+    const QCommandLineOption connections(u"connections"_s, QString(), u"N"_s, u"1"_s);
     const QCommandLineOption timeout(u"timeout-ms"_s, QString(), u"MS"_s, u"1000"_s);
     const QCommandLineOption property(u"X"_s, QString(), u"prop=val"_s);
     parser.addOptions({transform, into, from, to, replayId, dryRun, onError, deadLetter, createTables, batch, threads,
-                       timeout, property});
+                       connections, timeout, property});
     if (!parser.parse(QStringList{u"tape replay"_s} + args))
         return usage(parser.errorText());
     const QStringList positional = parser.positionalArguments();
@@ -98,12 +99,16 @@ int replay(const QStringList &args)
 
     ReplayOptions o;
     o.dryRun = parser.isSet(dryRun);
-    bool ok1 = false, ok2 = false, ok3 = false;
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false;
     o.batchEvents = parser.value(batch).toInt(&ok1);
     o.threads = parser.value(threads).toInt(&ok2);
     o.timeoutMs = parser.value(timeout).toInt(&ok3);
-    if (!ok1 || !ok2 || !ok3 || o.batchEvents < 1 || o.threads < 1 || o.threads > 64 || o.timeoutMs < 1)
-        return usage(u"--batch, --threads and --timeout-ms take positive numbers"_s);
+    const int lanes = parser.value(connections).toInt(&ok4);
+    if (!ok1 || !ok2 || !ok3 || !ok4 || o.batchEvents < 1 || o.threads < 1 || o.threads > 64 || o.timeoutMs < 1 || lanes < 1
+        || lanes > 64)
+        return usage(u"--batch, --threads, --connections and --timeout-ms take positive numbers"_s);
+    if (parser.isSet(connections) && !(parser.value(into).startsWith(u"postgresql://") || parser.value(into).startsWith(u"postgres://")))
+        return usage(u"--connections is for PostgreSQL targets"_s);
     if (parser.isSet(from) && !parseBound(parser.value(from), true, &o))
         return usage(u"--from takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
     if (parser.isSet(to) && !parseBound(parser.value(to), false, &o))
@@ -133,7 +138,7 @@ int replay(const QStringList &args)
     if (!target.isEmpty()) {
         if (target.startsWith(u"postgresql://") || target.startsWith(u"postgres://")) {
             o.target = u"postgresql"_s;
-            sink = std::make_unique<PgSink>(target, PgSink::Options{parser.isSet(createTables), true});
+            sink = std::make_unique<PgSink>(target, PgSink::Options{parser.isSet(createTables), true, {}, lanes});
         } else if (target.startsWith(u"sqlite:")) {
             o.target = u"sqlite"_s;
             sink = std::make_unique<SqliteSink>(target.mid(7), SqliteSink::Options{parser.isSet(createTables)});

@@ -4,6 +4,11 @@
 
 #include <libpq-fe.h>
 
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <future>
+
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
@@ -166,21 +171,72 @@ PgSink::~PgSink() = default;
 
 QString PgSink::describe() const
 {
-    return m_conn.isOpen() ? m_conn.describe() : u"PostgreSQL"_s;
+    return !m_lanes.empty() && m_lanes[0]->conn.isOpen() ? m_lanes[0]->conn.describe() : u"PostgreSQL"_s;
 }
 
-bool PgSink::fail(const QString &what, QString *error)
+qint64 PgSink::copiedRows() const
+{
+    qint64 n = 0;
+    for (const auto &l : m_lanes)
+        n += l->copied;
+    return n;
+}
+
+qint64 PgSink::statementRows() const
+{
+    qint64 n = 0;
+    for (const auto &l : m_lanes)
+        n += l->statementRows;
+    return n;
+}
+
+QList<qint64> PgSink::laneRows() const
+{
+    QList<qint64> n;
+    for (const auto &l : m_lanes)
+        n.append(l->copied + l->statementRows);
+    return n;
+}
+
+quint64 PgSink::laneHash(const SqlCell *keyCells, qsizetype n)
+{
+    // FNV-1a over the key's values (NULL and separators marked): the same on
+    // every machine and in every run, which resuming relies on.
+    quint64 h = 0xcbf29ce484222325ull;
+    auto mix = [&](uchar c) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    };
+    for (qsizetype i = 0; i < n; ++i) {
+        mix(keyCells[i].isNull() ? 1 : 2);
+        for (qint32 j = 0; j < std::max<qint32>(0, keyCells[i].size); ++j)
+            mix(uchar(keyCells[i].data[j]));
+        mix(0);
+    }
+    return h;
+}
+
+bool PgSink::fail(Lane &lane, const QString &what, QString *error)
 {
     *error = u"%1: %2"_s.arg(describe(), what.simplified()); // libpq's messages span lines
-    if (m_conn.isOpen() && PQstatus(m_conn.handle()) == CONNECTION_OK) {
+    if (lane.conn.isOpen() && PQstatus(lane.conn.handle()) == CONNECTION_OK) {
         QString ignored;
-        m_conn.command("ROLLBACK", &ignored);
+        lane.conn.command("ROLLBACK", &ignored);
     } else {
         *error += u" (the connection is lost; nothing of this batch was committed unless its COMMIT got through: "
                   "rerun with the same replay id to continue exactly after the last committed batch)"_s;
     }
-    m_tables.clear(); // created tables and fast-path state may have been rolled back
     return false;
+}
+
+void PgSink::rollbackAll()
+{
+    for (const auto &l : m_lanes) {
+        QString ignored;
+        if (l->conn.isOpen() && PQstatus(l->conn.handle()) == CONNECTION_OK && PQtransactionStatus(l->conn.handle()) != PQTRANS_IDLE)
+            l->conn.command("ROLLBACK", &ignored);
+    }
+    m_tables.clear(); // created tables and fast-path state may have been rolled back
 }
 
 bool PgSink::open(const QString &replayId, QString *error)
@@ -188,56 +244,134 @@ bool PgSink::open(const QString &replayId, QString *error)
     m_replayId = replayId;
     m_committed.clear();
     m_tables.clear();
-    if (!m_conn.open(m_dsn, PgConnection::Kind::Sql, error))
-        return false;
-    // Server notices (e.g. "terminating connection due to immediate shutdown")
-    // would go straight to stderr; errors reach the caller as values instead.
-    PQsetNoticeProcessor(m_conn.handle(), [](void *, const char *) {}, nullptr);
+    m_lanes.clear();
+    auto connect = [&](Lane &lane, QString *why) -> bool {
+        if (!lane.conn.open(m_dsn, PgConnection::Kind::Sql, why))
+            return false;
+        // Server notices (e.g. "terminating connection due to immediate shutdown")
+        // would go straight to stderr; errors reach the caller as values instead.
+        PQsetNoticeProcessor(lane.conn.handle(), [](void *, const char *) {}, nullptr);
+        return bool(lane.conn.command("SET synchronous_commit = on; SET client_min_messages = warning", why));
+    };
+    auto first = std::make_unique<Lane>();
     QString why;
-    if (!m_conn.command("SET synchronous_commit = on; SET client_min_messages = warning; "
-                        "CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, "
-                        "stream text NOT NULL, position bigint NOT NULL, seq bigint NOT NULL, "
-                        "updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
-                        &why)) {
-        *error = u"%1: %2"_s.arg(describe(), why);
+    if (!first->conn.open(m_dsn, PgConnection::Kind::Sql, error))
+        return false;
+    PQsetNoticeProcessor(first->conn.handle(), [](void *, const char *) {}, nullptr);
+    if (!first->conn.command("SET synchronous_commit = on; SET client_min_messages = warning; "
+                             "CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, "
+                             "stream text NOT NULL, position bigint NOT NULL, seq bigint NOT NULL, "
+                             "updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
+                             &why)) {
+        *error = u"%1: %2"_s.arg(first->conn.describe(), why);
         return false;
     }
-    const auto r = m_conn.exec("SELECT stream, position, seq FROM public.tapedeck_replay_progress WHERE replay_id = $1",
-                               {replayId.toUtf8()}, &why);
+    const auto r = first->conn.exec("SELECT stream, position, seq FROM public.tapedeck_replay_progress WHERE replay_id = $1",
+                                    {replayId.toUtf8()}, &why);
     if (!r) {
-        *error = u"%1: %2"_s.arg(describe(), why);
+        *error = u"%1: %2"_s.arg(first->conn.describe(), why);
         return false;
     }
-    for (int i = 0; i < PgConnection::rows(r); ++i)
-        m_committed.append(ReplayPosition{QString::fromUtf8(PgConnection::value(r, i, 0)),
-                                          PgConnection::value(r, i, 1).toLongLong(), PgConnection::value(r, i, 2).toLongLong()});
+    // Progress rows of one lane have plain stream names; of N lanes, each
+    // lane's end in " (lane K of N)". A replay id keeps the lanes it began with.
+    static const QRegularExpression laneName(u"^(.*) \\(lane (\\d+) of (\\d+)\\)$"_s);
+    struct Row
+    {
+        int lane; // 0-based
+        ReplayPosition position;
+    };
+    QList<Row> rows;
+    int historyLanes = 0;
+    for (int i = 0; i < PgConnection::rows(r); ++i) {
+        ReplayPosition p{QString::fromUtf8(PgConnection::value(r, i, 0)), PgConnection::value(r, i, 1).toLongLong(),
+                         PgConnection::value(r, i, 2).toLongLong()};
+        int lane = 0, of = 1;
+        if (const auto m = laneName.match(p.stream); m.hasMatch()) {
+            p.stream = m.captured(1);
+            lane = m.captured(2).toInt() - 1;
+            of = m.captured(3).toInt();
+        }
+        if (historyLanes && of != historyLanes) {
+            *error = u"%1: replay id %2 has progress rows of %3 and of %4 lanes in public.tapedeck_replay_progress"_s.arg(
+                first->conn.describe(), replayId)
+                         .arg(historyLanes)
+                         .arg(of);
+            return false;
+        }
+        historyLanes = of;
+        rows.append(Row{lane, p});
+    }
+    const int lanes = historyLanes ? historyLanes : std::clamp(m_options.connections, 1, 64);
+    m_lanes.push_back(std::move(first));
+    for (int k = 1; k < lanes; ++k) {
+        auto lane = std::make_unique<Lane>();
+        if (!connect(*lane, &why)) {
+            *error = u"%1: lane %2 of %3: %4"_s.arg(describe()).arg(k + 1).arg(lanes).arg(why);
+            m_lanes.clear();
+            return false;
+        }
+        m_lanes.push_back(std::move(lane));
+    }
+    for (int k = 0; k < lanes && lanes > 1; ++k) {
+        Lane &lane = *m_lanes[size_t(k)];
+        lane.suffix = u" (lane %1 of %2)"_s.arg(k + 1).arg(lanes);
+        // Told apart in pg_stat_activity.
+        if (!lane.conn.command("SET application_name = " + PgConnection::quoteLiteral("tapedeck" + lane.suffix.toUtf8()), &why)) {
+            *error = u"%1: %2"_s.arg(describe(), why);
+            m_lanes.clear();
+            return false;
+        }
+    }
+    QHash<QString, QList<ReplayPosition>> byStream; // per stream, per lane
+    QList<QString> streamOrder;
+    for (const Row &row : std::as_const(rows)) {
+        Lane &lane = *m_lanes[size_t(row.lane)];
+        lane.committedSeq = std::max(lane.committedSeq, row.position.seq);
+        auto it = byStream.find(row.position.stream);
+        if (it == byStream.end()) {
+            streamOrder.append(row.position.stream);
+            it = byStream.insert(row.position.stream, QList<ReplayPosition>(lanes));
+        }
+        (*it)[row.lane] = row.position;
+    }
+    // What every lane committed: the replay goes on from there.
+    for (const QString &stream : std::as_const(streamOrder)) {
+        const QList<ReplayPosition> &per = byStream[stream];
+        const auto least = std::min_element(per.cbegin(), per.cend(), [](const ReplayPosition &a, const ReplayPosition &b) {
+            return a.seq < b.seq;
+        });
+        if (least->seq >= 0)
+            m_committed.append(*least);
+    }
     return true;
 }
 
-PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, SqlOp op, QString *error)
+PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, SqlOp op, bool *created, QString *error)
 {
+    *created = false;
     auto it = m_tables.find(name);
     if (it != m_tables.end())
         return &*it;
+    Lane &lane = *m_lanes[0];
     Table t;
     t.quoted = qualified(name);
     QString why;
     auto columns = [&] {
-        return m_conn.exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                           "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-                           {t.quoted}, &why);
+        return lane.conn.exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                              "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+                              {t.quoted}, &why);
+    };
+    auto failed = [&](const QString &what) -> Table * {
+        fail(lane, what, error);
+        rollbackAll();
+        return nullptr;
     };
     auto r = columns();
-    if (!r) {
-        fail(why, error);
-        return nullptr;
-    }
+    if (!r)
+        return failed(why);
     if (PgConnection::rows(r) == 0) {
-        if (!m_options.createTables) {
-            fail(u"table %1 does not exist (--create-tables creates it from the outputs)"_s.arg(QString::fromUtf8(t.quoted)),
-                 error);
-            return nullptr;
-        }
+        if (!m_options.createTables)
+            return failed(u"table %1 does not exist (--create-tables creates it from the outputs)"_s.arg(QString::fromUtf8(t.quoted)));
         QList<QString> cols = shape.columns, types = shape.columnTypes;
         for (qsizetype i = 0; i < shape.key.size(); ++i) {
             if (!cols.contains(shape.key[i])) {
@@ -260,34 +394,43 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
             sql += ')';
         }
         sql += ')';
-        if (m_options.confirmCreate && !m_options.confirmCreate(QString::fromUtf8(t.quoted), QString::fromUtf8(sql))) {
-            fail(u"table %1 does not exist (creating it was declined)"_s.arg(QString::fromUtf8(t.quoted)), error);
-            return nullptr;
-        }
-        if (!m_conn.command(sql, &why) || !(r = columns())) {
-            fail(why, error);
-            return nullptr;
-        }
+        if (m_options.confirmCreate && !m_options.confirmCreate(QString::fromUtf8(t.quoted), QString::fromUtf8(sql)))
+            return failed(u"table %1 does not exist (creating it was declined)"_s.arg(QString::fromUtf8(t.quoted)));
+        if (!lane.conn.command(sql, &why) || !(r = columns()))
+            return failed(why);
+        *created = true;
     }
     for (int i = 0; i < PgConnection::rows(r); ++i)
         t.types.insert(QString::fromUtf8(PgConnection::value(r, i, 0)), QString::fromUtf8(PgConnection::value(r, i, 1)));
     if (m_options.copyFastPath) {
-        const auto empty = m_conn.exec("SELECT NOT EXISTS (SELECT 1 FROM " + t.quoted + ")", {}, &why);
-        if (!empty) {
-            fail(why, error);
-            return nullptr;
-        }
+        const auto empty = lane.conn.exec("SELECT NOT EXISTS (SELECT 1 FROM " + t.quoted + ")", {}, &why);
+        if (!empty)
+            return failed(why);
         t.fastPath = PgConnection::value(empty, 0, 0) == "t";
+    }
+    if (m_lanes.size() > 1) {
+        // Rows of one key always meet in one lane, but rows of different keys
+        // may depend on each other through these: such tables keep to lane 1.
+        const auto single = lane.conn.exec(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype IN ('f', 'x') AND (conrelid = to_regclass($1) OR confrelid = to_regclass($1))) "
+            "OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal) "
+            "OR (SELECT count(*) FROM pg_index WHERE indrelid = to_regclass($1) AND indisunique) <> 1 "
+            "OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = to_regclass($1) AND rulename <> '_RETURN')",
+            {t.quoted}, &why);
+        if (!single)
+            return failed(why);
+        t.oneLane = PgConnection::value(single, 0, 0) == "t";
     }
     return &*m_tables.insert(name, std::move(t));
 }
 
-bool PgSink::missingColumn(const Table &t, const QString &column, qint64 seq, QString *error)
+bool PgSink::missingColumn(Lane &lane, const Table &t, const QString &column, qint64 seq, QString *error)
 {
-    return fail(u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(column, QString::fromUtf8(t.quoted)).arg(seq), error);
+    return fail(lane, u"column \"%1\" of table %2 does not exist (event #%3)"_s.arg(column, QString::fromUtf8(t.quoted)).arg(seq),
+                error);
 }
 
-bool PgSink::copy(Table &t, const QList<RowRef> &rows, QString *error)
+bool PgSink::copy(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error)
 {
     // One COPY per column set.
     const QList<QList<RowRef>> groups = byShape(rows);
@@ -297,60 +440,60 @@ bool PgSink::copy(Table &t, const QList<RowRef> &rows, QString *error)
         QByteArray sql = "COPY " + t.quoted + " (";
         for (qsizetype i = 0; i < columns; ++i) {
             if (!t.types.contains(shape.columns[i]))
-                return missingColumn(t, shape.columns[i], g.first().row->seq, error);
+                return missingColumn(lane, t, shape.columns[i], g.first().row->seq, error);
             sql += (i ? ", " : "") + PgConnection::quoteIdentifier(shape.columns[i].toUtf8());
         }
         sql += ") FROM STDIN";
-        pg::ResultPtr r(PQexec(m_conn.handle(), sql.constData()));
+        pg::ResultPtr r(PQexec(lane.conn.handle(), sql.constData()));
         if (PQresultStatus(r.get()) != PGRES_COPY_IN)
-            return fail(QString::fromUtf8(PQresultErrorMessage(r.get())).trimmed(), error);
-        m_buffer.clear();
+            return fail(lane, QString::fromUtf8(PQresultErrorMessage(r.get())).trimmed(), error);
+        lane.buffer.clear();
         for (const RowRef &o : g) {
             const SqlCell *cells = o.cells();
             for (qsizetype i = 0; i < columns; ++i) {
                 if (i)
-                    m_buffer.append('\t');
-                appendCopyValue(m_buffer, cells[i]);
+                    lane.buffer.append('\t');
+                appendCopyValue(lane.buffer, cells[i]);
             }
-            m_buffer.append('\n');
-            if (m_buffer.size() > (1 << 20) - 4096) {
-                if (PQputCopyData(m_conn.handle(), m_buffer.data(), int(m_buffer.size())) != 1)
-                    return fail(m_conn.lastError(), error);
-                m_buffer.clear();
+            lane.buffer.append('\n');
+            if (lane.buffer.size() > (1 << 20) - 4096) {
+                if (PQputCopyData(lane.conn.handle(), lane.buffer.data(), int(lane.buffer.size())) != 1)
+                    return fail(lane, lane.conn.lastError(), error);
+                lane.buffer.clear();
             }
         }
-        if ((m_buffer.size() > 0 && PQputCopyData(m_conn.handle(), m_buffer.data(), int(m_buffer.size())) != 1)
-            || PQputCopyEnd(m_conn.handle(), nullptr) != 1)
-            return fail(m_conn.lastError(), error);
-        pg::ResultPtr end(PQgetResult(m_conn.handle()));
+        if ((lane.buffer.size() > 0 && PQputCopyData(lane.conn.handle(), lane.buffer.data(), int(lane.buffer.size())) != 1)
+            || PQputCopyEnd(lane.conn.handle(), nullptr) != 1)
+            return fail(lane, lane.conn.lastError(), error);
+        pg::ResultPtr end(PQgetResult(lane.conn.handle()));
         if (PQresultStatus(end.get()) != PGRES_COMMAND_OK)
-            return fail(QString::fromUtf8(PQresultErrorMessage(end.get())).trimmed(), error);
-        while (pg::ResultPtr more{PQgetResult(m_conn.handle())}) {
+            return fail(lane, QString::fromUtf8(PQresultErrorMessage(end.get())).trimmed(), error);
+        while (pg::ResultPtr more{PQgetResult(lane.conn.handle())}) {
         }
-        m_copied += g.size();
+        lane.copied += g.size();
     }
     return true;
 }
 
 // One array parameter per column: `{"v1","v2",NULL,...}`.
-QList<std::optional<QByteArray>> PgSink::arrays(const QList<RowRef> &rows, qsizetype columns, bool key)
+QList<std::optional<QByteArray>> PgSink::arrays(Lane &lane, const QList<RowRef> &rows, qsizetype columns, bool key)
 {
     QList<std::optional<QByteArray>> params;
     for (qsizetype i = 0; i < columns; ++i) {
-        m_buffer.clear();
-        m_buffer.append('{');
+        lane.buffer.clear();
+        lane.buffer.append('{');
         bool first = true;
         for (const RowRef &o : rows) {
-            appendArrayElement(m_buffer, (key ? o.keyCells() : o.cells())[i], first);
+            appendArrayElement(lane.buffer, (key ? o.keyCells() : o.cells())[i], first);
             first = false;
         }
-        m_buffer.append('}');
-        params.append(QByteArray(m_buffer.data(), m_buffer.size()));
+        lane.buffer.append('}');
+        params.append(QByteArray(lane.buffer.data(), lane.buffer.size()));
     }
     return params;
 }
 
-bool PgSink::upsert(Table &t, const QList<RowRef> &rows, QString *error)
+bool PgSink::upsert(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error)
 {
     const QList<QList<RowRef>> groups = byShape(rows);
     for (const QList<RowRef> &g : groups) {
@@ -360,7 +503,7 @@ bool PgSink::upsert(Table &t, const QList<RowRef> &rows, QString *error)
             const QString &name = shape.columns[i];
             const auto type = t.types.constFind(name);
             if (type == t.types.cend())
-                return missingColumn(t, name, g.first().row->seq, error);
+                return missingColumn(lane, t, name, g.first().row->seq, error);
             const QByteArray q = PgConnection::quoteIdentifier(name.toUtf8());
             QByteArray value;
             unnest += (i ? ", " : "") + arrayParam(i, *type, &value, "u.a");
@@ -382,14 +525,14 @@ bool PgSink::upsert(Table &t, const QList<RowRef> &rows, QString *error)
                                + (set.isEmpty() ? QByteArray("DO NOTHING")
                                                 : "DO UPDATE SET " + set + " WHERE (" + current + ") IS DISTINCT FROM (" + incoming + ")");
         QString why;
-        if (!m_conn.exec(sql, arrays(g, shape.columns.size(), false), &why))
-            return fail(why, error);
-        m_statementRows += g.size();
+        if (!lane.conn.exec(sql, arrays(lane, g, shape.columns.size(), false), &why))
+            return fail(lane, why, error);
+        lane.statementRows += g.size();
     }
     return true;
 }
 
-bool PgSink::remove(Table &t, const QList<RowRef> &rows, QString *error)
+bool PgSink::remove(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error)
 {
     // One statement per key column set.
     QList<QList<RowRef>> groups;
@@ -408,7 +551,7 @@ bool PgSink::remove(Table &t, const QList<RowRef> &rows, QString *error)
             const QString &name = shape.key[i];
             const auto type = t.types.constFind(name);
             if (type == t.types.cend())
-                return missingColumn(t, name, g.first().row->seq, error);
+                return missingColumn(lane, t, name, g.first().row->seq, error);
             QByteArray value;
             unnest += (i ? ", " : "") + arrayParam(i, *type, &value, "u.a");
             alias += QByteArray(i ? ", a" : "a") + QByteArray::number(i + 1);
@@ -416,39 +559,47 @@ bool PgSink::remove(Table &t, const QList<RowRef> &rows, QString *error)
         }
         const QByteArray sql = "DELETE FROM " + t.quoted + " AS t USING unnest(" + unnest + ") AS u(" + alias + ") WHERE " + where;
         QString why;
-        if (!m_conn.exec(sql, arrays(g, shape.key.size(), true), &why))
-            return fail(why, error);
-        m_statementRows += g.size();
+        if (!lane.conn.exec(sql, arrays(lane, g, shape.key.size(), true), &why))
+            return fail(lane, why, error);
+        lane.statementRows += g.size();
     }
     return true;
 }
 
-bool PgSink::writeTable(Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts, const QList<RowRef> &inserts,
-                        QString *error)
+bool PgSink::writeTable(Lane &lane, Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts,
+                        const QList<RowRef> &inserts, QString *error)
 {
-    if (!deletes.isEmpty() && !remove(t, deletes, error))
-        return false;
-    QList<RowRef> copyRows, upsertRows;
-    if (t.fastPath)
-        copyRows.reserve(upserts.size());
-    for (const RowRef &o : upserts) {
-        if (t.fastPath && o.row->superseded) {
-            ++m_superseded; // a later row of the replay writes this key (replay.md, "Rebuilds")
-            continue;
-        }
-        if (t.fastPath && !t.written.contains(o.row->keyHash)) {
-            t.written.insert(o.row->keyHash);
-            copyRows.append(o);
-            continue;
-        }
-        upsertRows.append(o);
+    // Upserts of keys that cannot exist yet were told apart in writeRows():
+    // they come here as inserts after the deletes, the others as upserts.
+    return (deletes.isEmpty() || remove(lane, t, deletes, error)) && (upserts.isEmpty() || upsert(lane, t, upserts, error))
+           && (inserts.isEmpty() || copy(lane, t, inserts, error));
+}
+
+bool PgSink::writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error)
+{
+    for (const Work &w : work) {
+        if (!writeTable(lane, *w.table, w.deletes, w.upserts, w.inserts, error))
+            return false;
     }
-    if (t.fastPath) {
-        for (const RowRef &o : deletes)
-            t.written.insert(o.row->keyHash); // deleted now, but a row may exist again later: upsert then
+    if (progress.isEmpty())
+        return true;
+    QByteArray streams("{"), positions("{"), seqs("{");
+    for (const ReplayPosition &p : progress) {
+        const QByteArray stream = (p.stream + lane.suffix).toUtf8();
+        lane.buffer.clear();
+        appendArrayElement(lane.buffer, SqlCell{stream.constData(), qint32(stream.size())}, streams.size() == 1);
+        streams.append(lane.buffer.data(), lane.buffer.size());
+        positions += (positions.size() > 1 ? "," : "") + QByteArray::number(p.position);
+        seqs += (seqs.size() > 1 ? "," : "") + QByteArray::number(p.seq);
     }
-    return (copyRows.isEmpty() || copy(t, copyRows, error)) && (upsertRows.isEmpty() || upsert(t, upsertRows, error))
-           && (inserts.isEmpty() || copy(t, inserts, error));
+    QString why;
+    if (!lane.conn.exec("INSERT INTO public.tapedeck_replay_progress (replay_id, stream, position, seq, updated_at) "
+                        "SELECT $1, s, p, q, now() FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(s, p, q) "
+                        "ON CONFLICT (replay_id, stream) DO UPDATE SET position = EXCLUDED.position, seq = EXCLUDED.seq, "
+                        "updated_at = EXCLUDED.updated_at",
+                        {m_replayId.toUtf8(), streams + '}', positions + '}', seqs + '}'}, &why))
+        return fail(lane, why, error);
+    return true;
 }
 
 bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition> &progress, QString *error)
@@ -459,16 +610,25 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
 bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progress, QString *error)
 {
     QString why;
-    if (!m_conn.isOpen())
-        return fail(u"not connected"_s, error);
-    if (!m_conn.command("BEGIN", &why))
-        return fail(why, error);
+    if (m_lanes.empty() || !m_lanes[0]->conn.isOpen()) {
+        *error = u"%1: not connected"_s.arg(describe());
+        return false;
+    }
+    Lane &first = *m_lanes[0];
+    const int lanes = int(m_lanes.size());
+    // The catalog is read, and missing tables created, in lane 1's transaction.
+    if (!first.conn.command("BEGIN", &why)) {
+        fail(first, why, error);
+        rollbackAll();
+        return false;
+    }
     // Last operation per table and key; inserts keep their order.
     struct PerTable
     {
         QHash<KeyRef, qsizetype> last; // 1 + index in `order`
         QList<RowRef> order;
         QList<RowRef> inserts;
+        Table *table = nullptr;
     };
     QHash<QString, PerTable> perTable;
     QList<QString> tableOrder;
@@ -495,38 +655,105 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
             }
         }
     }
+    bool created = false;
     for (const QString &name : std::as_const(tableOrder)) {
-        const PerTable &p = perTable[name];
-        QList<RowRef> deletes, upserts;
-        upserts.reserve(p.order.size());
-        for (const RowRef &o : p.order)
-            (o.row->op == SqlOp::Delete ? deletes : upserts).append(o);
-        const RowRef &shape = upserts.isEmpty() ? (p.inserts.isEmpty() ? deletes.first() : p.inserts.first()) : upserts.first();
-        Table *t = table(name, shape.shape(), shape.row->op, error);
-        if (!t)
+        PerTable &p = perTable[name];
+        const RowRef &shape = p.order.isEmpty() ? p.inserts.first() : p.order.first();
+        bool made = false;
+        p.table = table(name, shape.shape(), shape.row->op, &made, error);
+        if (!p.table)
             return false;
-        if (!writeTable(*t, deletes, upserts, p.inserts, error))
-            return false;
+        created = created || made;
     }
-    if (!progress.isEmpty()) {
-        QByteArray streams("{"), positions("{"), seqs("{");
-        for (const ReplayPosition &p : progress) {
-            const QByteArray stream = p.stream.toUtf8();
-            m_buffer.clear();
-            appendArrayElement(m_buffer, SqlCell{stream.constData(), qint32(stream.size())}, streams.size() == 1);
-            streams.append(m_buffer.data(), m_buffer.size());
-            positions += (positions.size() > 1 ? "," : "") + QByteArray::number(p.position);
-            seqs += (seqs.size() > 1 ? "," : "") + QByteArray::number(p.seq);
+    // Each lane's share: a key by its lane hash, a whole table where it must
+    // keep to one lane, the whole batch when it created a table (other
+    // connections cannot see it before it commits). Rows a lane committed
+    // in an earlier run are left out.
+    std::vector<QList<Work>> work{size_t(lanes)};
+    for (const QString &name : std::as_const(tableOrder)) {
+        PerTable &p = perTable[name];
+        Table &t = *p.table;
+        const bool one = lanes == 1 || t.oneLane || created;
+        std::vector<Work> share(size_t(one ? 1 : lanes));
+        for (Work &w : share)
+            w.table = &t;
+        auto laneOf = [&](const RowRef &o) {
+            return one ? 0 : int(laneHash(o.keyCells(), o.shape().key.size()) % quint64(lanes));
+        };
+        // (One lane never gets rows it committed: a rerun starts after them.)
+        auto pending = [&](const RowRef &o, int k) { return lanes == 1 || o.row->seq > m_lanes[size_t(k)]->committedSeq; };
+        QList<RowRef> copies;
+        for (const RowRef &o : std::as_const(p.order)) {
+            const int k = laneOf(o);
+            if (!pending(o, k))
+                continue;
+            Work &w = share[size_t(k)];
+            if (o.row->op == SqlOp::Delete) {
+                w.deletes.append(o);
+                if (t.fastPath)
+                    t.written.insert(o.row->keyHash); // deleted now, but a row may exist again later: upsert then
+                continue;
+            }
+            if (t.fastPath && o.row->superseded) {
+                ++m_superseded; // a later row of the replay writes this key (replay.md, "Rebuilds")
+                continue;
+            }
+            if (t.fastPath && !t.written.contains(o.row->keyHash)) {
+                t.written.insert(o.row->keyHash);
+                w.inserts.append(o); // cannot exist yet: by COPY
+                continue;
+            }
+            w.upserts.append(o);
         }
-        if (!m_conn.exec("INSERT INTO public.tapedeck_replay_progress (replay_id, stream, position, seq, updated_at) "
-                         "SELECT $1, s, p, q, now() FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(s, p, q) "
-                         "ON CONFLICT (replay_id, stream) DO UPDATE SET position = EXCLUDED.position, seq = EXCLUDED.seq, "
-                         "updated_at = EXCLUDED.updated_at",
-                         {m_replayId.toUtf8(), streams + '}', positions + '}', seqs + '}'}, &why))
-            return fail(why, error);
+        for (const RowRef &o : std::as_const(p.inserts)) {
+            if (pending(o, 0))
+                share[0].inserts.append(o); // keyless: lane 1, in order
+        }
+        for (size_t k = 0; k < share.size(); ++k) {
+            if (!share[k].deletes.isEmpty() || !share[k].upserts.isEmpty() || !share[k].inserts.isEmpty())
+                work[k].append(std::move(share[k]));
+        }
     }
-    if (!m_conn.command("COMMIT", &why))
-        return fail(why, error);
+    // Lanes 2..N on threads of their own, lane 1 here; all commit, in lane
+    // order, only when all succeeded.
+    std::vector<QString> errors{size_t(lanes)};
+    std::vector<std::future<bool>> others;
+    for (int k = 1; k < lanes; ++k) {
+        others.push_back(std::async(std::launch::async, [this, k, &work, &progress, &errors] {
+            Lane &lane = *m_lanes[size_t(k)];
+            QString why;
+            if (!lane.conn.command("BEGIN", &why))
+                return fail(lane, why, &errors[size_t(k)]);
+            return writeLane(lane, work[size_t(k)], progress, &errors[size_t(k)]);
+        }));
+    }
+    bool ok = writeLane(first, work[0], progress, &errors[0]);
+    for (auto &f : others)
+        ok = f.get() && ok;
+    if (!ok) {
+        for (const QString &e : errors) {
+            if (!e.isEmpty()) {
+                *error = e;
+                break;
+            }
+        }
+        rollbackAll();
+        return false;
+    }
+    qint64 last = -1;
+    for (const ReplayPosition &p : progress)
+        last = std::max(last, p.seq);
+    for (size_t k = 0; k < m_lanes.size(); ++k) {
+        const auto &lane = m_lanes[k];
+        if (m_options.beforeCommit)
+            m_options.beforeCommit(int(k));
+        if (!lane->conn.command("COMMIT", &why)) {
+            fail(*lane, why, error);
+            rollbackAll(); // lanes before it did commit: a rerun goes on after what each committed
+            return false;
+        }
+        lane->committedSeq = std::max(lane->committedSeq, last);
+    }
     return true;
 }
 

@@ -10,6 +10,8 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include <QSet>
 
@@ -29,7 +31,20 @@ namespace tapedeck {
 // table was empty when this replay (with no committed progress) first touched
 // it and the key was not written since; the replay is then assumed to be the
 // table's only writer.
-// Thread: one thread at a time (the replay engine writes from its writer thread).
+//
+// Lanes (Options::connections > 1): the rows of tables that allow it go by
+// a stable hash of their key to one of N connections, which write their
+// share of a batch at the same time, each in its own transaction with its
+// own progress rows ("STREAM (lane K of N)"); they commit in lane order
+// once all have succeeded, and all roll back otherwise. A rerun resumes at
+// the batch every lane committed, and a lane leaves out the rows it had
+// already committed, so a key is never written twice and never out of
+// order (replay.md, "Lanes"). Tables with foreign keys (either way),
+// triggers, other unique indexes or exclusion constraints, keyless inserts,
+// and every row of a batch that creates a table go by lane 1 only. A
+// replay id keeps the lanes of its first run.
+// Thread: one thread at a time (the replay engine writes from its writer
+// thread); lanes 2..N use threads of their own inside writeRows().
 class PgSink : public Sink
 {
 public:
@@ -40,6 +55,10 @@ public:
         // Asked (on the sink's thread) before a missing table is created,
         // with the table and the exact statement; false declines. Unset: create.
         std::function<bool(const QString &table, const QString &statement)> confirmCreate;
+        // Connections writing at once (lanes); the first run of a replay id fixes it.
+        int connections = 1;
+        // Failure injection for tests: called before lane `lane` (0-based) commits a batch.
+        std::function<void(int lane)> beforeCommit;
     };
     PgSink(QString dsn, Options options);
     ~PgSink() override;
@@ -63,8 +82,14 @@ public:
     };
 
     // Rows sent by COPY and by statements so far (for benchmarks and tests).
-    qint64 copiedRows() const { return m_copied; }
-    qint64 statementRows() const { return m_statementRows; }
+    qint64 copiedRows() const;
+    qint64 statementRows() const;
+    // Connections in use: Options::connections, or what the replay id's first run used.
+    int lanes() const { return int(m_lanes.size()); }
+    // Rows each lane wrote so far (COPY and statements).
+    QList<qint64> laneRows() const;
+    // Stable across runs and machines: which lane a key goes to.
+    static quint64 laneHash(const SqlCell *keyCells, qsizetype n);
     // Rows left out of a rebuild because a later row of the replay writes their key.
     qint64 supersededRows() const { return m_superseded; }
 
@@ -77,27 +102,43 @@ private:
         // Hashes of the keys written while fastPath: a collision only sends
         // a row by the upsert path, which is always correct.
         QSet<size_t> written;
+        bool oneLane = true; // written by lane 1 only (see the class comment)
     };
-    Table *table(const QString &name, const SqlRows::Shape &shape, SqlOp op, QString *error);
-    bool writeTable(Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts, const QList<RowRef> &inserts,
-                    QString *error);
-    bool copy(Table &t, const QList<RowRef> &rows, QString *error);
-    bool upsert(Table &t, const QList<RowRef> &rows, QString *error);
-    bool remove(Table &t, const QList<RowRef> &rows, QString *error);
-    QList<std::optional<QByteArray>> arrays(const QList<RowRef> &rows, qsizetype columns, bool key);
-    bool missingColumn(const Table &t, const QString &column, qint64 seq, QString *error);
-    bool fail(const QString &what, QString *error);
+    // One connection and what it writes with.
+    struct Lane
+    {
+        PgConnection conn;
+        ByteBuffer buffer; // COPY data and array parameters, reused
+        qint64 copied = 0;
+        qint64 statementRows = 0;
+        qint64 committedSeq = -1; // the last event whose rows this lane committed
+        QString suffix;           // of its progress rows' stream names: " (lane K of N)", "" for one lane
+    };
+    // A lane's share of one table in a batch.
+    struct Work
+    {
+        Table *table = nullptr;
+        QList<RowRef> deletes, upserts, inserts;
+    };
+    Table *table(const QString &name, const SqlRows::Shape &shape, SqlOp op, bool *created, QString *error);
+    bool writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error);
+    bool writeTable(Lane &lane, Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts,
+                    const QList<RowRef> &inserts, QString *error);
+    bool copy(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
+    bool upsert(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
+    bool remove(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
+    QList<std::optional<QByteArray>> arrays(Lane &lane, const QList<RowRef> &rows, qsizetype columns, bool key);
+    bool missingColumn(Lane &lane, const Table &t, const QString &column, qint64 seq, QString *error);
+    bool fail(Lane &lane, const QString &what, QString *error);
+    void rollbackAll();
 
     QString m_dsn;
     Options m_options;
     QString m_replayId;
-    PgConnection m_conn;
+    std::vector<std::unique_ptr<Lane>> m_lanes; // [0] also reads the catalog and creates tables
     QList<ReplayPosition> m_committed;
     QHash<QString, Table> m_tables;
-    ByteBuffer m_buffer; // COPY data and array parameters, reused
-    qint64 m_copied = 0;
     qint64 m_superseded = 0;
-    qint64 m_statementRows = 0;
 };
 
 } // namespace tapedeck

@@ -7,12 +7,16 @@
 #include <pgsink.h>
 #include <replay.h>
 #include <tape.h>
+#include <transform.h>
 
 #include <libpq-fe.h>
+
+#include <array>
 
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QElapsedTimer>
 #include <QTest>
 #include <QThread>
 #include <QUrl>
@@ -317,6 +321,140 @@ private Q_SLOTS:
 
     // A second, throwaway server (initdb in a temp dir, as user tapedeck when
     // we are root) that the test stops with -m immediate mid-replay.
+    // Two connections (lanes): a run whose second lane loses its connection
+    // just before committing the third batch (the first lane committed it)
+    // is caught up by a rerun, which leaves out exactly the rows the first
+    // lane had committed; the replay id keeps its two lanes when rerun with
+    // one; the end state equals the source. A table with a foreign key keeps
+    // to the first lane.
+    void lanes()
+    {
+        const QByteArray src = "lanes_src_" + m_suffix.toUtf8();
+        const Workload w = makeWorkload(6000, 500, 29, QStringLiteral("lanes"), src);
+        QString error;
+        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
+        QByteArray script("BEGIN;");
+        for (const QByteArray &s : w.sql)
+            script += s + ';';
+        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        // Populated, so that every row goes by statements (no rebuild path).
+        QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.lanes ") + tableDdl() + "; INSERT INTO public.lanes (id) VALUES (-1)", &error),
+                 qPrintable(error));
+        const QString path = m_dir.filePath(QStringLiteral("lanes.tape"));
+        QVERIFY2(writeTape(path, w.events, &error), qPrintable(error));
+        const auto tape = Tape::open(path, &error);
+        QVERIFY2(tape, qPrintable(error));
+        const int batch = 500;
+        // Rows per lane and batch, as the sink sends them: the last operation per key.
+        std::vector<std::array<qint64, 2>> perBatch(size_t((w.events.size() + batch - 1) / batch));
+        for (size_t b = 0; b < perBatch.size(); ++b) {
+            QHash<QByteArray, int> lastLane;
+            for (qsizetype i = qsizetype(b) * batch; i < std::min<qsizetype>(w.events.size(), qsizetype(b + 1) * batch); ++i) {
+                QList<SinkOutput> outs;
+                QVERIFY2(identityOutputs(w.events[i], i, QString(), &outs, &error), qPrintable(error));
+                for (const SinkOutput &o : std::as_const(outs)) {
+                    const QByteArray id = *o.key.value(0).value.text;
+                    const SqlCell cell{id.constData(), qint32(id.size())};
+                    lastLane[id] = int(PgSink::laneHash(&cell, 1) % 2);
+                }
+            }
+            perBatch[b] = {0, 0};
+            for (const int lane : std::as_const(lastLane))
+                ++perBatch[b][size_t(lane)];
+        }
+        ReplayOptions o;
+        o.replayId = QStringLiteral("lanes");
+        o.batchEvents = batch;
+        {
+            ReplayEngine engine(tape, o);
+            int commits = 0;
+            PgSink::Options options{false, true, {}, 2};
+            options.beforeCommit = [&](int lane) {
+                QString ignored;
+                if (lane == 1 && ++commits == 3)
+                    m_target.command("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tapedeck (lane 2 of 2)'",
+                                     &ignored);
+            };
+            PgSink sink(m_targetUri, options);
+            QVERIFY(!engine.run(&sink, &error));
+            QVERIFY2(error.contains(QStringLiteral("the connection is lost")), qPrintable(error));
+            QCOMPARE(sink.lanes(), 2);
+            QCOMPARE(sink.laneRows(), (QList<qint64>{perBatch[0][0] + perBatch[1][0] + perBatch[2][0], perBatch[0][1] + perBatch[1][1] + perBatch[2][1]}));
+        }
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lanes' ORDER BY stream"),
+                 (QStringList{QStringLiteral("postgres/source/public.lanes/0 (lane 1 of 2)|1499"),
+                              QStringLiteral("postgres/source/public.lanes/0 (lane 2 of 2)|999")}));
+        {
+            ReplayEngine engine(tape, o);
+            PgSink sink(m_targetUri, PgSink::Options{false, true, {}}); // one connection asked: the replay id has two
+            QVERIFY2(engine.run(&sink, &error), qPrintable(error));
+            QCOMPARE(sink.lanes(), 2);
+            QCOMPARE(engine.stats().resumedAfterSeq, qint64(999));
+            qint64 first = 0, second = perBatch[2][1];
+            for (size_t b = 3; b < perBatch.size(); ++b) {
+                first += perBatch[b][0];
+                second += perBatch[b][1];
+            }
+            QVERIFY(perBatch[2][0] > 0 && perBatch[2][1] > 0);
+            QCOMPARE(sink.laneRows(), (QList<qint64>{first, second}));
+        }
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lanes' ORDER BY stream"),
+                 (QStringList{QStringLiteral("postgres/source/public.lanes/0 (lane 1 of 2)|5999"),
+                              QStringLiteral("postgres/source/public.lanes/0 (lane 2 of 2)|5999")}));
+        const QByteArray select = "SELECT id::text, name, amount::text, big::text, note, ts::text, flag::text FROM %1 WHERE id >= 0 ORDER BY id";
+        QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.lanes")), rows(m_source, QByteArray(select).replace("%1", src)));
+
+        // From the command line, three connections into an empty table (rows
+        // that cannot exist yet go by COPY in each lane).
+        QVERIFY2(m_target.command(QByteArray("ALTER TABLE public.lanes RENAME TO lanes_two; CREATE TABLE public.lanes ") + tableDdl(), &error),
+                 qPrintable(error));
+        QByteArray err;
+        QCOMPARE(runTape({QStringLiteral("replay"), path, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"), QStringLiteral("700"),
+                          QStringLiteral("--connections"), QStringLiteral("3"), QStringLiteral("--replay-id"), QStringLiteral("lanes3")},
+                         &err),
+                 0);
+        QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.lanes")), rows(m_source, QByteArray(select).replace("%1", src)));
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lanes3' ORDER BY stream"),
+                 (QStringList{QStringLiteral("postgres/source/public.lanes/0 (lane 1 of 3)|5999"),
+                              QStringLiteral("postgres/source/public.lanes/0 (lane 2 of 3)|5999"),
+                              QStringLiteral("postgres/source/public.lanes/0 (lane 3 of 3)|5999")}));
+        QCOMPARE(runTape({QStringLiteral("replay"), path, QStringLiteral("--into"), QStringLiteral("sqlite:/nonexistent/x.db"),
+                          QStringLiteral("--connections"), QStringLiteral("2")},
+                         &err),
+                 2);
+        QVERIFY2(err.contains("--connections is for PostgreSQL targets"), err.constData());
+
+        // A table with a foreign key: every row by the first lane; one without: both.
+        QVERIFY2(m_target.command("CREATE TABLE public.lparent (id bigint PRIMARY KEY); INSERT INTO public.lparent SELECT generate_series(1, 50); "
+                                  "CREATE TABLE public.lchild (id bigint PRIMARY KEY, parent bigint REFERENCES public.lparent); "
+                                  "CREATE TABLE public.lfree (id bigint PRIMARY KEY, parent bigint)",
+                                  &error),
+                 qPrintable(error));
+        PgSink sink(m_targetUri, PgSink::Options{false, true, {}, 2});
+        QVERIFY2(sink.open(QStringLiteral("lanes-fk"), &error), qPrintable(error));
+        QList<SinkOutput> outs;
+        qint64 seq = 0;
+        for (const QString &table : {QStringLiteral("public.lchild"), QStringLiteral("public.lfree")}) {
+            for (int i = 1; i <= 50; ++i) {
+                SinkOutput out;
+                out.seq = ++seq;
+                out.table = table;
+                const SinkField id{QStringLiteral("id"), SinkValue{QByteArray::number(i), QStringLiteral("bigint")}};
+                out.key = {id};
+                out.row = {id, SinkField{QStringLiteral("parent"), SinkValue{QByteArray::number(51 - i), QStringLiteral("bigint")}}};
+                outs.append(out);
+            }
+            QVERIFY2(sink.write(outs, {ReplayPosition{QStringLiteral("s"), seq, seq}}, &error), qPrintable(error));
+            const QList<qint64> n = sink.laneRows();
+            if (table == u"public.lchild")
+                QCOMPARE(n, (QList<qint64>{50, 0}));
+            else
+                QVERIFY2(n[0] > 50 && n[1] > 0 && n[0] + n[1] == 100, qPrintable(QString::number(n[0]) + u' ' + QString::number(n[1])));
+            outs.clear();
+        }
+        QCOMPARE(rows(m_target, "SELECT count(*) FROM public.lchild JOIN public.lparent ON lparent.id = lchild.parent"), QStringList{QStringLiteral("50")});
+    }
+
     void serverStoppedMidReplay()
     {
         const QString bin = QStringLiteral("/usr/lib/postgresql/15/bin/");
@@ -359,7 +497,7 @@ private Q_SLOTS:
             QVERIFY2(c.command(QByteArray("CREATE TABLE public.items ") + tableDdl(), &error), qPrintable(error));
         }
         const QByteArray src = "items_crash_" + m_suffix.toUtf8();
-        const Workload w = makeWorkload(8000, 900, 23, QStringLiteral("items"), src);
+        const Workload w = makeWorkload(20000, 900, 23, QStringLiteral("items"), src);
         QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
         QByteArray script("BEGIN;");
         for (const QByteArray &s : w.sql)
@@ -372,7 +510,21 @@ private Q_SLOTS:
         QProcess p;
         p.start(QStringLiteral(TAPE_EXECUTABLE), args);
         QVERIFY(p.waitForStarted());
-        QThread::msleep(300 + QRandomGenerator::global()->bounded(400));
+        // Stopped once some batches are in, whatever the machine's speed.
+        {
+            PgConnection watch;
+            QVERIFY2(watch.open(uri, PgConnection::Kind::Sql, &error), qPrintable(error));
+            const qint64 at = 1000 + QRandomGenerator::global()->bounded(3000);
+            QElapsedTimer waited;
+            waited.start();
+            qint64 seq = -1;
+            while (seq < at && waited.elapsed() < 30000) {
+                const auto r = watch.exec("SELECT coalesce(max(seq), -1) FROM public.tapedeck_replay_progress WHERE replay_id = 'crash'", {}, &error);
+                seq = r ? PgConnection::value(r, 0, 0).toLongLong() : -1;
+                QThread::msleep(2);
+            }
+            QVERIFY2(seq >= at && seq < qint64(w.events.size()) - 1, qPrintable(QString::number(seq)));
+        }
         QVERIFY(asService(QStringLiteral("pg_ctl"), stop));
         QVERIFY(p.waitForFinished(60000));
         const QByteArray err = p.readAllStandardError();
