@@ -1,5 +1,7 @@
 #include "transform.h"
 
+#include "changerowjson.h"
+
 #include "jsconsole.h"
 #include "jswatchdog.h"
 
@@ -854,7 +856,32 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
         return true; // Begin, Commit, Message, Truncate: nothing to write (replay.md)
     }
     if (!kafkaTopic.isEmpty()) {
-        // Into Kafka a change event becomes key = PK JSON, value = new row JSON (null: delete).
+        // Into Kafka a change event becomes key = PK JSON, value = new row JSON
+        // (null: delete). An update that changed the primary key first writes
+        // a tombstone for the old key, as a delete of it would.
+        if (event.operation == Operation::Update && !event.primaryKey.isEmpty() && event.key) {
+            Row oldKey;
+            for (const QString &name : event.primaryKey) {
+                const Column *found = nullptr;
+                for (const Column &c : event.oldRow) {
+                    if (c.name == name && !c.unchangedToast)
+                        found = &c; // the last, as for the key itself
+                }
+                if (found)
+                    oldKey.append(*found);
+            }
+            if (oldKey.size() == event.primaryKey.size()) {
+                const QByteArray oldJson = changeRowJson(oldKey);
+                if (oldJson != *event.key) {
+                    SinkOutput gone;
+                    gone.kind = SinkOutput::Kind::Kafka;
+                    gone.seq = seq;
+                    gone.topic = kafkaTopic;
+                    gone.kafkaKey = oldJson;
+                    outputs->append(std::move(gone));
+                }
+            }
+        }
         SinkOutput out;
         out.kind = SinkOutput::Kind::Kafka;
         out.seq = seq;

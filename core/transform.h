@@ -93,7 +93,9 @@ private:
 // table without one gets plain inserts; an update that changes the primary
 // key first deletes the old key, as the source did). Begin, Commit, Message and Truncate
 // give no output (false is not returned for them). A Kafka record is copied
-// as is when `kafkaTopic` is set (a Kafka target), and is an error otherwise.
+// as is when `kafkaTopic` is set (a Kafka target), and is an error otherwise;
+// into Kafka a change event becomes its key JSON and new row JSON (null for a
+// delete), after a tombstone for the old key when an update changed the key.
 bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs,
                      QString *error);
 

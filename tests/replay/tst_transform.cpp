@@ -473,6 +473,26 @@ private Q_SLOTS:
         QCOMPARE(error, QStringLiteral("event #4 is a Kafka record: replaying records into SQL needs --transform"));
         QVERIFY(identityOutputs(kafkaEvent(), 5, QStringLiteral("copy"), &out, &error));
         QCOMPARE(out.last().topic, QStringLiteral("copy"));
+
+        // Into Kafka, an update that changed the key: a tombstone for the old
+        // key (as the tape writes keys: JSON numbers stay numbers), then the record.
+        Event moved = changeEvent();
+        moved.oldRow = {Column{QStringLiteral("id"), QStringLiteral("bigint"), QByteArray("41"), false}};
+        out.clear();
+        QVERIFY(identityOutputs(moved, 6, QStringLiteral("k"), &out, &error));
+        QCOMPARE(out.size(), 2);
+        QCOMPARE(out[0].kind, SinkOutput::Kind::Kafka);
+        QCOMPARE(out[0].seq, 6);
+        QCOMPARE(out[0].topic, QStringLiteral("k"));
+        QCOMPARE(out[0].kafkaKey, std::optional<QByteArray>(R"({"id":41})"));
+        QCOMPARE(out[0].kafkaValue, std::nullopt);
+        QCOMPARE(out[1].kafkaKey, moved.key);
+        QCOMPARE(out[1].kafkaValue, moved.value);
+        // The same key in the old row (REPLICA IDENTITY FULL): no tombstone.
+        moved.oldRow = {Column{QStringLiteral("id"), QStringLiteral("bigint"), QByteArray("9223372036854775807"), false}};
+        out.clear();
+        QVERIFY(identityOutputs(moved, 7, QStringLiteral("k"), &out, &error));
+        QCOMPARE(out.size(), 1);
     }
 
     void templates_data()
