@@ -23,6 +23,7 @@ struct ReplayTarget
     KafkaConnection kafka;   // with the typed secrets
     QString kafkaTopic;
     bool createTables = false; // SQL targets: create a missing table from the first output's shape
+    int connections = 1;       // PostgreSQL: connections writing at once (PgSink lanes)
     // With createTables: asked on the sink's thread before each creation, with
     // the table and the exact CREATE TABLE statement; false declines (the
     // replay stops with an error). Unset: create without asking.

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 
 using namespace Qt::StringLiterals;
@@ -60,7 +61,7 @@ const char *const ConsolePrelude =
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
 const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes, wantJson, wantKeyJson) {
-  var io = {i: 0, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
+  var io = {i: 0, finished: -1, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
   var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, isFin = isFinite, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
   function row(nm, S, at, mask) {
@@ -71,9 +72,11 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
   }
   function plain(o) { return o !== null && typeof o === 'object' && !isArray(o); }
   function same(a, b) { if (a.length !== b.length) return false; for (var j = 0; j < a.length; ++j) if (a[j] !== b[j]) return false; return true; }
+  var known = new Map();
   function shapeOf(kn, rn) {
     for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
-    var id = nextShape++; io.newShapes.push(id, kn, rn);
+    var sig = kn.join('\u0001') + '\u0002' + rn.join('\u0001'), id = known.get(sig);
+    if (id === undefined) { id = nextShape++; known.set(sig, id); io.newShapes.push(id, kn, rn); }
     recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
     return id;
   }
@@ -123,7 +126,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       o.headers = h;
       o.op = names_[N[k + 6] | 0];
       if (change) {
-        var sh = N[k + 7], pk = shapes_[(sh % 512 - 1) | 0], os = floor(sh / 512) % 512 - 1, ns = floor(sh / 262144) - 1;
+        var sh = N[k + 7], pk = shapes_[(sh % 65536 - 1) | 0], os = floor(sh / 65536) % 65536 - 1, ns = floor(sh / 4294967296) - 1;
         o.table = topic; o.txid = txid; o.commitLsn = lsn; o.primaryKey = pk[0].slice();
         var types = {}, d, m;
         if (os >= 0) { d = shapes_[os]; m = meta & 8 ? S[s++] : null; o.old = row(d[0], S, s, m); s += d[0].length; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; } else o.old = null;
@@ -138,18 +141,20 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       catch (x) {
         var what; try { what = String(x); } catch (y) { what = 'an exception'; }
         io_.errs.push(i, what, x !== null && typeof x === 'object' && typeof x.lineNumber === 'number' ? x.lineNumber : 0);
+        io_.finished = i;
         continue;
       }
-      if (r === null || r === undefined) continue;
+      if (r === null || r === undefined) { io_.finished = i; continue; }
       if (isArray(r)) {
         for (j = 0; j < r.length; ++j) { v = r[j]; if (v !== null && v !== undefined && !put(i, v, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(v); } }
       } else if (!put(i, r, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(r); }
+      io_.finished = i;
     }
     io.i = i; io.s = s; io.k = k;
     cur.seq = -1;
     return i;
   };
-  io.reset = function () { io.i = 0; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
+  io.reset = function () { io.i = 0; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
   return io;
 }))js";
 
@@ -157,6 +162,10 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
 
 struct Transform::Private
 {
+    // Events per call into the engine at most; with the tables trimmed at
+    // 4096 entries between runs, a run's shapes stay below the 65535 that
+    // encode() packs per id.
+    static constexpr size_t RunEvents = 512;
     QJSEngine engine;
     QJSValue function;
     QJSValue context;
@@ -226,7 +235,7 @@ struct Transform::Private
     // over when large (with a new runner, which holds them).
     void trimTables()
     {
-        if (nameIds.size() < 4096 && shapes.size() < 4096 && !jsNames.isUndefined())
+        if (nameIds.size() < 4096 && shapes.size() < 4096 && outShapes.size() < 4096 && !jsNames.isUndefined())
             return;
         nameIds.clear();
         shapes.clear();
@@ -398,7 +407,7 @@ struct Transform::Private
                 for (const Column &c : row)
                     S.append(c.value && !c.unchangedToast ? QString::fromUtf8(*c.value) : QString());
             }
-            N[k + 7] = double(lastPkShape + 1) + 512.0 * double(rows[0] + 1) + 262144.0 * double(rows[1] + 1);
+            N[k + 7] = double(lastPkShape + 1) + 65536.0 * double(rows[0] + 1) + 4294967296.0 * double(rows[1] + 1);
         }
         N[k + 3] = meta;
     }
@@ -765,12 +774,23 @@ Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutpu
 
 void Transform::runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes)
 {
+    // Runs of at most RunEvents: what one run adds to the name and shape
+    // tables stays far below what encode() can number (trimTables()).
+    for (size_t from = 0; from < events.size(); from += Private::RunEvents) {
+        const size_t n = std::min(Private::RunEvents, events.size() - from);
+        runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n));
+    }
+}
+
+void Transform::runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes)
+{
     const qsizetype n = qsizetype(events.size());
     for (Outcome *o : outcomes)
         *o = Outcome{};
     auto cancelFrom = [&](qsizetype from) {
         for (qsizetype i = from; i < n; ++i) {
             outcomes[size_t(i)]->result = Result::Cancelled;
+            outcomes[size_t(i)]->outputs.clear();
             outcomes[size_t(i)]->error = u"cancelled"_s;
         }
     };
@@ -798,17 +818,27 @@ void Transform::runMany(std::span<const Event *const> events, std::span<const qi
     // Calls return between events after a quarter of the limit, and the
     // watchdog allows 1.25x: an interrupted event ran longer than the limit.
     const int budget = std::max(1, m_timeoutMs / 4);
+    const int limit = int(std::min<qint64>(std::numeric_limits<int>::max(), qint64(m_timeoutMs) + budget));
     const QJSValue jsBudget(budget);
     for (qsizetype done = 0; done < n;) {
-        d->guard.begin(m_timeoutMs + budget);
+        d->guard.begin(limit);
         const QJSValue r = d->runFn.call({QJSValue(int(n)), jsS, jsN, jsBudget});
         const bool fired = d->guard.end();
-        if (d->guard.cancelled())
-            return cancelFrom(done);
+        if (d->guard.cancelled()) {
+            d->collect(seqs, outcomes); // what the events before it returned
+            return cancelFrom(std::max(done, qsizetype(d->io.property(u"i"_s).toInt())));
+        }
+        if (r.isNumber()) {
+            done = r.toInt(); // the call ran to its end (a late watchdog does not count)
+            continue;
+        }
+        // Interrupted (or the runner itself failed) inside event `at`,
+        // unless that event had just finished: it is reported, and the run
+        // goes on after it.
         const qsizetype at = d->io.property(u"i"_s).toInt();
-        if (fired || r.isError()) {
-            // Event `at` ran out of time (or the runner itself failed): it is
-            // reported, and the run goes on after it.
+        if (at >= n)
+            break;
+        if (d->io.property(u"finished"_s).toInt() < at) {
             Outcome &o = *outcomes[size_t(at)];
             if (fired) {
                 o.result = Result::Timeout;
@@ -817,14 +847,12 @@ void Transform::runMany(std::span<const Event *const> events, std::span<const qi
                 o.result = Result::Error;
                 o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(at)]).arg(r.toString());
             }
-            d->io.setProperty(u"i"_s, int(at + 1));
-            d->io.setProperty(u"s"_s, double(d->sStart[size_t(at + 1)]));
-            d->io.setProperty(u"k"_s, double(d->kStart[size_t(at + 1)]));
-            d->cur.setProperty(u"seq"_s, -1);
-            done = at + 1;
-            continue;
         }
-        done = at;
+        d->io.setProperty(u"i"_s, int(at + 1));
+        d->io.setProperty(u"s"_s, double(d->sStart[size_t(at + 1)]));
+        d->io.setProperty(u"k"_s, double(d->kStart[size_t(at + 1)]));
+        d->cur.setProperty(u"seq"_s, -1);
+        done = at + 1;
     }
     d->collect(seqs, outcomes);
 }

@@ -82,6 +82,7 @@ public:
     int lastErrorLine() const { return m_lastErrorLine; }
 
 private:
+    void runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes);
     struct Private;
     std::unique_ptr<Private> d;
     int m_timeoutMs = 1000;

@@ -27,6 +27,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -139,6 +140,19 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_createTables = new QCheckBox(u"Offer to create missing tables from the outputs' shape (asks first)"_s, this);
     m_createTables->setChecked(true);
     m_createTables->setToolTip(u"When the target lacks a table, the replay shows the CREATE TABLE it would run and asks"_s);
+    m_engines = new QSpinBox(this);
+    m_engines->setRange(1, 16);
+    m_engines->setSuffix(u" transform engine(s)"_s);
+    m_engines->setToolTip(u"JavaScript engines on worker threads; events are shared out by key, so each key keeps its order"_s);
+    m_connections = new QSpinBox(this);
+    m_connections->setRange(1, 16);
+    m_connections->setSuffix(u" connection(s)"_s);
+    m_connections->setToolTip(u"PostgreSQL connections writing at once, keys shared out among them (tables with foreign keys, "
+                              "triggers or other unique indexes keep to one); a replay id keeps the number of its first run"_s);
+    auto *parallel = new QHBoxLayout;
+    parallel->addWidget(m_engines);
+    parallel->addWidget(m_connections);
+    parallel->addStretch(1);
     m_replayId = new QLineEdit(this);
     m_replayId->setToolTip(u"Progress is kept per replay id: rerunning with the same id continues after the last committed batch"_s);
     m_onError = new QComboBox(this);
@@ -154,6 +168,7 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     targetForm->addRow(u"Into:"_s, m_targetPicker->kindBox());
     targetForm->addRow(QString(), m_targetPicker);
     targetForm->addRow(QString(), m_createTables);
+    targetForm->addRow(u"In parallel:"_s, parallel);
     targetForm->addRow(u"Replay id:"_s, m_replayId);
     targetForm->addRow(u"On error:"_s, m_onError);
     targetForm->addRow(QString(), m_deadLetter);
@@ -450,6 +465,8 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
 
     t->kind = m_targetPicker->kind();
     t->createTables = m_createTables->isChecked();
+    o->threads = m_engines->value();
+    t->connections = t->kind == ReplayTarget::Kind::Postgres ? m_connections->value() : 1;
     switch (t->kind) {
     case ReplayTarget::Kind::Sqlite:
         t->sqlitePath = sqlitePathEdit()->text().trimmed();
@@ -551,6 +568,8 @@ void ReplayDialog::validate()
     m_deadLetter->setEnabled(m_onError->currentData().toString() == u"skip");
     m_transformFile->setEnabled(TransformChoice(m_transform->currentData().toInt()) == TransformChoice::File);
     m_createTables->setEnabled(t.kind != ReplayTarget::Kind::Kafka);
+    m_engines->setEnabled(TransformChoice(m_transform->currentData().toInt()) != TransformChoice::Identity);
+    m_connections->setEnabled(m_targetPicker->kind() == ReplayTarget::Kind::Postgres);
 }
 
 QString ReplayDialog::problemText() const

@@ -11,6 +11,7 @@
 #include <memory>
 
 class QCheckBox;
+class QSpinBox;
 class QComboBox;
 class QFormLayout;
 class QGroupBox;
@@ -102,6 +103,8 @@ public:
     QLineEdit *kafkaBootstrapEdit() const { return m_kafkaBootstrap; }
     QLineEdit *kafkaTopicEdit() const { return m_kafkaTopic; }
     QCheckBox *createTablesBox() const { return m_createTables; }
+    QSpinBox *enginesBox() const { return m_engines; }
+    QSpinBox *connectionsBox() const { return m_connections; }
     QLineEdit *replayIdEdit() const { return m_replayId; }
     QComboBox *onErrorBox() const { return m_onError; }
     QLineEdit *deadLetterEdit() const { return m_deadLetter; }
@@ -162,6 +165,8 @@ private:
     QList<std::pair<QString, QLineEdit *>> m_kafkaSecrets;
     QList<std::pair<QString, QString>> m_kafkaProperties;
     QCheckBox *m_createTables = nullptr;
+    QSpinBox *m_engines = nullptr;
+    QSpinBox *m_connections = nullptr;
     QLineEdit *m_replayId = nullptr;
     QComboBox *m_onError = nullptr;
     QLineEdit *m_deadLetter = nullptr;

@@ -171,7 +171,7 @@ PgSink::~PgSink() = default;
 
 QString PgSink::describe() const
 {
-    return !m_lanes.empty() && m_lanes[0]->conn.isOpen() ? m_lanes[0]->conn.describe() : u"PostgreSQL"_s;
+    return m_description.isEmpty() ? u"PostgreSQL"_s : m_description; // set by open(): lanes' threads may call this
 }
 
 qint64 PgSink::copiedRows() const
@@ -253,10 +253,12 @@ bool PgSink::open(const QString &replayId, QString *error)
         PQsetNoticeProcessor(lane.conn.handle(), [](void *, const char *) {}, nullptr);
         return bool(lane.conn.command("SET synchronous_commit = on; SET client_min_messages = warning", why));
     };
+    m_description.clear();
     auto first = std::make_unique<Lane>();
     QString why;
     if (!first->conn.open(m_dsn, PgConnection::Kind::Sql, error))
         return false;
+    m_description = first->conn.describe();
     PQsetNoticeProcessor(first->conn.handle(), [](void *, const char *) {}, nullptr);
     if (!first->conn.command("SET synchronous_commit = on; SET client_min_messages = warning; "
                              "CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, "
@@ -290,6 +292,11 @@ bool PgSink::open(const QString &replayId, QString *error)
             p.stream = m.captured(1);
             lane = m.captured(2).toInt() - 1;
             of = m.captured(3).toInt();
+            if (of < 2 || of > 64 || lane < 0 || lane >= of) {
+                *error = u"%1: replay id %2 has a progress row of no valid lane in public.tapedeck_replay_progress: %3"_s.arg(
+                    describe(), replayId, QString::fromUtf8(PgConnection::value(r, i, 0)));
+                return false;
+            }
         }
         if (historyLanes && of != historyLanes) {
             *error = u"%1: replay id %2 has progress rows of %3 and of %4 lanes in public.tapedeck_replay_progress"_s.arg(
@@ -315,8 +322,13 @@ bool PgSink::open(const QString &replayId, QString *error)
     for (int k = 0; k < lanes && lanes > 1; ++k) {
         Lane &lane = *m_lanes[size_t(k)];
         lane.suffix = u" (lane %1 of %2)"_s.arg(k + 1).arg(lanes);
-        // Told apart in pg_stat_activity.
-        if (!lane.conn.command("SET application_name = " + PgConnection::quoteLiteral("tapedeck" + lane.suffix.toUtf8()), &why)) {
+        // Told apart in pg_stat_activity. A lane never waits for another's
+        // rows (keys are split), but should a row still be reached from two
+        // lanes (keys spelt two ways), the wait would pass through this
+        // process, where the server cannot see a deadlock: it times out.
+        if (!lane.conn.command("SET application_name = " + PgConnection::quoteLiteral("tapedeck" + lane.suffix.toUtf8())
+                                   + "; SET lock_timeout = '20s'",
+                               &why)) {
             *error = u"%1: %2"_s.arg(describe(), why);
             m_lanes.clear();
             return false;
@@ -351,7 +363,7 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
     *created = false;
     auto it = m_tables.find(name);
     if (it != m_tables.end())
-        return &*it;
+        return it->get();
     Lane &lane = *m_lanes[0];
     Table t;
     t.quoted = qualified(name);
@@ -402,6 +414,15 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
     }
     for (int i = 0; i < PgConnection::rows(r); ++i)
         t.types.insert(QString::fromUtf8(PgConnection::value(r, i, 0)), QString::fromUtf8(PgConnection::value(r, i, 1)));
+    // Another name of a table already in use ("orders" and "public.orders"): the same state.
+    const auto oid = lane.conn.exec("SELECT to_regclass($1)::oid::text", {t.quoted}, &why);
+    if (!oid)
+        return failed(why);
+    const QString oidKey = u"#oid "_s + QString::fromUtf8(PgConnection::value(oid, 0, 0));
+    if (const auto same = m_tables.constFind(oidKey); same != m_tables.cend()) {
+        m_tables.insert(name, *same);
+        return same->get();
+    }
     if (m_options.copyFastPath) {
         const auto empty = lane.conn.exec("SELECT NOT EXISTS (SELECT 1 FROM " + t.quoted + ")", {}, &why);
         if (!empty)
@@ -420,8 +441,18 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
         if (!single)
             return failed(why);
         t.oneLane = PgConnection::value(single, 0, 0) == "t";
+        const auto pk = lane.conn.exec("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                                       "AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
+                                       {t.quoted}, &why);
+        if (!pk)
+            return failed(why);
+        for (int i = 0; i < PgConnection::rows(pk); ++i)
+            t.primaryKey.append(QString::fromUtf8(PgConnection::value(pk, i, 0)));
     }
-    return &*m_tables.insert(name, std::move(t));
+    auto shared = std::make_shared<Table>(std::move(t));
+    m_tables.insert(oidKey, shared);
+    m_tables.insert(name, shared);
+    return shared.get();
 }
 
 bool PgSink::missingColumn(Lane &lane, const Table &t, const QString &column, qint64 seq, QString *error)
@@ -610,11 +641,13 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
 bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progress, QString *error)
 {
     QString why;
-    if (m_lanes.empty() || !m_lanes[0]->conn.isOpen()) {
+    if (m_lanes.empty()) {
         *error = u"%1: not connected"_s.arg(describe());
         return false;
     }
     Lane &first = *m_lanes[0];
+    if (!first.conn.isOpen())
+        return fail(first, u"not connected"_s, error);
     const int lanes = int(m_lanes.size());
     // The catalog is read, and missing tables created, in lane 1's transaction.
     if (!first.conn.command("BEGIN", &why)) {
@@ -658,35 +691,50 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
     bool created = false;
     for (const QString &name : std::as_const(tableOrder)) {
         PerTable &p = perTable[name];
-        const RowRef &shape = p.order.isEmpty() ? p.inserts.first() : p.order.first();
+        // A missing table is created from the shape of an upsert, else an insert, else a delete.
+        const auto upsert = std::find_if(p.order.cbegin(), p.order.cend(), [](const RowRef &o) { return o.row->op != SqlOp::Delete; });
+        const RowRef &shape = upsert != p.order.cend() ? *upsert : !p.inserts.isEmpty() ? p.inserts.first() : p.order.first();
         bool made = false;
         p.table = table(name, shape.shape(), shape.row->op, &made, error);
         if (!p.table)
             return false;
         created = created || made;
     }
-    // Each lane's share: a key by its lane hash, a whole table where it must
-    // keep to one lane, the whole batch when it created a table (other
-    // connections cannot see it before it commits). Rows a lane committed
-    // in an earlier run are left out.
+    // Each lane's share: a key by its lane hash; a whole table where it must
+    // keep to one lane (see the class comment; also when this batch has
+    // keyless inserts into it, or rows keyed by other columns than its
+    // primary key, which could reach a row another lane holds); the whole
+    // batch when it created a table (other connections cannot see it before
+    // it commits).
     std::vector<QList<Work>> work{size_t(lanes)};
     for (const QString &name : std::as_const(tableOrder)) {
         PerTable &p = perTable[name];
         Table &t = *p.table;
-        const bool one = lanes == 1 || t.oneLane || created;
+        bool one = lanes == 1 || t.oneLane || created || !p.inserts.isEmpty();
+        for (qsizetype i = 0; i < p.order.size() && !one; ++i) {
+            const QList<QString> &key = p.order[i].shape().key;
+            one = key.size() != t.primaryKey.size()
+                  || !std::all_of(key.cbegin(), key.cend(), [&](const QString &c) { return t.primaryKey.contains(c); });
+        }
         std::vector<Work> share(size_t(one ? 1 : lanes));
         for (Work &w : share)
             w.table = &t;
-        auto laneOf = [&](const RowRef &o) {
-            return one ? 0 : int(laneHash(o.keyCells(), o.shape().key.size()) % quint64(lanes));
+        auto hashLane = [&](const RowRef &o) { return int(laneHash(o.keyCells(), o.shape().key.size()) % quint64(lanes)); };
+        // A row an earlier run committed is left out. It went to its hash lane
+        // or to lane 1 then (which one depended on that batch), so it is left
+        // out only when both committed it; writing it again is harmless (the
+        // last operation of its key in that batch, and the later ones follow).
+        // One lane never gets rows it committed: a rerun starts after them.
+        auto pending = [&](const RowRef &o) {
+            if (lanes == 1)
+                return true;
+            const qint64 done = std::min(m_lanes[0]->committedSeq, m_lanes[size_t(hashLane(o))]->committedSeq);
+            return o.row->seq > done;
         };
-        // (One lane never gets rows it committed: a rerun starts after them.)
-        auto pending = [&](const RowRef &o, int k) { return lanes == 1 || o.row->seq > m_lanes[size_t(k)]->committedSeq; };
-        QList<RowRef> copies;
         for (const RowRef &o : std::as_const(p.order)) {
-            const int k = laneOf(o);
-            if (!pending(o, k))
+            if (!pending(o))
                 continue;
+            const int k = one ? 0 : hashLane(o);
             Work &w = share[size_t(k)];
             if (o.row->op == SqlOp::Delete) {
                 w.deletes.append(o);
@@ -706,7 +754,7 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
             w.upserts.append(o);
         }
         for (const RowRef &o : std::as_const(p.inserts)) {
-            if (pending(o, 0))
+            if (lanes == 1 || o.row->seq > m_lanes[0]->committedSeq)
                 share[0].inserts.append(o); // keyless: lane 1, in order
         }
         for (size_t k = 0; k < share.size(); ++k) {
@@ -749,7 +797,11 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
             m_options.beforeCommit(int(k));
         if (!lane->conn.command("COMMIT", &why)) {
             fail(*lane, why, error);
-            rollbackAll(); // lanes before it did commit: a rerun goes on after what each committed
+            if (k > 0)
+                *error += u" (lanes 1-%1 of %2 did commit this batch; a rerun with the same replay id goes on after what each lane committed)"_s
+                              .arg(k)
+                              .arg(lanes);
+            rollbackAll();
             return false;
         }
         lane->committedSeq = std::max(lane->committedSeq, last);

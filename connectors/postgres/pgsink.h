@@ -103,6 +103,7 @@ private:
         // a row by the upsert path, which is always correct.
         QSet<size_t> written;
         bool oneLane = true; // written by lane 1 only (see the class comment)
+        QList<QString> primaryKey; // its columns (lanes: rows keyed otherwise keep to lane 1)
     };
     // One connection and what it writes with.
     struct Lane
@@ -137,7 +138,8 @@ private:
     QString m_replayId;
     std::vector<std::unique_ptr<Lane>> m_lanes; // [0] also reads the catalog and creates tables
     QList<ReplayPosition> m_committed;
-    QHash<QString, Table> m_tables;
+    QHash<QString, std::shared_ptr<Table>> m_tables; // by name as written; names of one table share it
+    QString m_description;
     qint64 m_superseded = 0;
 };
 

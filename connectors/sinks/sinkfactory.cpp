@@ -20,7 +20,8 @@ std::unique_ptr<Sink> createSink(const ReplayTarget &target, QString *error)
     case ReplayTarget::Kind::Postgres:
         if (target.pgDsn.trimmed().isEmpty())
             break;
-        return std::make_unique<PgSink>(target.pgDsn, PgSink::Options{target.createTables, true, target.confirmCreateTable});
+        return std::make_unique<PgSink>(target.pgDsn, PgSink::Options{target.createTables, true, target.confirmCreateTable,
+                                                                     std::max(1, target.connections)});
     case ReplayTarget::Kind::Kafka:
         if (target.kafka.bootstrapServers().isEmpty() || target.kafkaTopic.isEmpty())
             break;

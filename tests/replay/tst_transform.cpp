@@ -8,6 +8,7 @@
 #include <QTest>
 
 using namespace tapedeck;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -447,6 +448,49 @@ private Q_SLOTS:
         t.runMany(ep, seqs, op);
         for (const Transform::Outcome &o : outcomes)
             QCOMPARE(o.result, R::Cancelled);
+    }
+
+    // Thousands of row shapes (column sets) and output shapes: numbered
+    // past what one run holds, and the tables start over between runs.
+    void runManyShapes()
+    {
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) {\n"
+                                          "  const c = Object.keys(e.new)[0];\n"
+                                          "  return {table: 't' + c, key: {k: e.new[c]}, row: e.new, op: e.primaryKey[0] === c ? 'upsert' : 'x'};\n"
+                                          "}\n"),
+                           QStringLiteral("s.js"), {}, &error),
+                 qPrintable(error));
+        const int n = 2500;
+        std::vector<Event> events(n);
+        std::vector<qint64> seqs(n);
+        std::vector<Transform::Outcome> outcomes(n);
+        std::vector<const Event *> ep(n);
+        std::vector<Transform::Outcome *> op(n);
+        for (int i = 0; i < n; ++i) {
+            Event &e = events[size_t(i)];
+            e = changeEvent();
+            const QString c = u"c%1"_s.arg(i);
+            e.primaryKey = {c};
+            e.newRow = {Column{c, QStringLiteral("bigint"), QByteArray::number(i), false},
+                        Column{QStringLiteral("v"), QStringLiteral("text"), "value " + QByteArray::number(i), false}};
+            seqs[size_t(i)] = i;
+            ep[size_t(i)] = &e;
+            op[size_t(i)] = &outcomes[size_t(i)];
+        }
+        t.runMany(ep, seqs, op);
+        for (int i = 0; i < n; ++i) {
+            const Transform::Outcome &o = outcomes[size_t(i)];
+            QVERIFY2(o.result == Transform::Result::Ok, qPrintable(o.error));
+            QCOMPARE(o.outputs.size(), 1);
+            const SinkOutput &out = o.outputs[0];
+            QCOMPARE(out.table, u"tc%1"_s.arg(i));
+            QCOMPARE(out.key, (QList<SinkField>{SinkField{u"k"_s, SinkValue{QByteArray::number(i), u"text"_s}}}));
+            QCOMPARE(out.row, (QList<SinkField>{SinkField{u"k"_s, SinkValue{QByteArray::number(i), u"text"_s}},
+                                                SinkField{u"c%1"_s.arg(i), SinkValue{QByteArray::number(i), u"text"_s}},
+                                                SinkField{u"v"_s, SinkValue{"value " + QByteArray::number(i), u"text"_s}}}));
+        }
     }
 
     void identity()

@@ -24,6 +24,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -236,6 +237,38 @@ private Q_SLOTS:
         QCOMPARE(rows("SELECT count(*) FROM public.orders"), QStringList{u"7"_s});
         QCOMPARE(rows("SELECT count(*), max(seq) FROM tapedeck_replay_progress WHERE replay_id = 'ui-pg'"), QStringList{u"5|69"_s});
         QVERIFY(dialog.summaryText().contains(u"\nResumed after event #69 (committed earlier under this replay id)\n"_s));
+    }
+
+    // Two PostgreSQL connections, chosen in the dialog: the rows as one
+    // connection wrote them, and each connection's progress rows.
+    void postgresConnections()
+    {
+        Settings settings;
+        ReplayDialog dialog(&settings);
+        dialog.setSinkFactory([](const ReplayTarget &t, QString *error) { return createSink(t, error); });
+        dialog.setTape(m_demo);
+        dialog.targetBox()->setCurrentIndex(int(ReplayTarget::Kind::Sqlite));
+        QVERIFY(!dialog.connectionsBox()->isEnabled());
+        QVERIFY(!dialog.enginesBox()->isEnabled()); // the identity has no engines
+        dialog.targetBox()->setCurrentIndex(int(ReplayTarget::Kind::Postgres));
+        QVERIFY(dialog.connectionsBox()->isEnabled());
+        dialog.pgDsnEdit()->setText(m_dbUri);
+        dialog.replayIdEdit()->setText(u"ui-pg-lanes"_s);
+        dialog.connectionsBox()->setValue(2);
+        dialog.changeLanesOnlyBox()->setChecked(true);
+        dialog.setConfirmHandler([](const QString &) { return true; });
+        dialog.setCreateTableHandler([](const QString &) { return true; });
+        QCOMPARE(dialog.problemText(), QString());
+        QCOMPARE(rows("DELETE FROM public.orders"), QStringList());
+        const ReplayReport r = runToEnd(dialog);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(r.stats.written, 24);
+        QCOMPARE(rows("SELECT id, customer, status, amount FROM public.orders ORDER BY id"),
+                 (QStringList{u"1001|ada|shipped|19.99"_s, u"1002|grace|shipped|250.00"_s, u"1003|linus|shipped|7.50"_s,
+                              u"1004|barbara|cancelled|1200.00"_s, u"1005|ken|shipped|42.00"_s, u"1007|dennis|shipped|99.90"_s,
+                              u"1008|frances|shipped|15.00"_s}));
+        QCOMPARE(rows("SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'ui-pg-lanes' AND stream LIKE 'postgres/%' ORDER BY stream"),
+                 (QStringList{u"postgres/shop/public.orders/0 (lane 1 of 2)|53"_s, u"postgres/shop/public.orders/0 (lane 2 of 2)|53"_s}));
     }
 
     // The Kafka records of the demo tape's "orders" lanes, identity into a
