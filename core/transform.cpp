@@ -430,6 +430,19 @@ struct Transform::Private
         return true;
     }
 
+    // A finite number: an integer below 2^53 as a bigint, anything else as
+    // a double (17 digits: it reads back as the same double).
+    static void numberValue(double d, SinkValue *out)
+    {
+        if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+            out->text = QByteArray::number(qint64(d));
+            out->type = u"bigint"_s;
+        } else {
+            out->text = QByteArray::number(d, 'g', 17);
+            out->type = u"double precision"_s;
+        }
+    }
+
     // A value of a flattened output, as sqlValue() converts it.
     static bool variantValue(const QVariant &v, SinkValue *out)
     {
@@ -446,17 +459,9 @@ struct Transform::Private
         case QMetaType::UInt:
         case QMetaType::LongLong:
         case QMetaType::ULongLong:
-        case QMetaType::Double: {
-            const double d = v.toDouble();
-            if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-                out->text = QByteArray::number(qint64(d));
-                out->type = u"bigint"_s;
-            } else {
-                out->text = QByteArray::number(d, 'g', 17);
-                out->type = u"double precision"_s;
-            }
+        case QMetaType::Double:
+            numberValue(v.toDouble(), out);
             return true;
-        }
         case QMetaType::UnknownType:
         case QMetaType::Nullptr:
             out->text = std::nullopt;
@@ -479,13 +484,7 @@ struct Transform::Private
                 *why = u"a number that is not finite"_s;
                 return false;
             }
-            if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-                out->text = QByteArray::number(qint64(d));
-                out->type = u"bigint"_s;
-            } else {
-                out->text = QByteArray::number(d, 'g', 17);
-                out->type = u"double precision"_s;
-            }
+            numberValue(d, out);
         } else if (v.isString()) {
             out->text = v.toString().toUtf8();
             out->type = u"text"_s;
@@ -857,6 +856,27 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     d->collect(seqs, outcomes);
 }
 
+namespace {
+
+// The primary-key columns the old row holds (the last of a name, as for the
+// key itself), in key order; a column the old row lacks is left out.
+Row oldKeyColumns(const Event &event)
+{
+    Row key;
+    for (const QString &name : event.primaryKey) {
+        const Column *found = nullptr;
+        for (const Column &c : event.oldRow) {
+            if (c.name == name && !c.unchangedToast)
+                found = &c;
+        }
+        if (found)
+            key.append(*found);
+    }
+    return key;
+}
+
+} // namespace
+
 bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, QList<SinkOutput> *outputs, QString *error)
 {
     if (!event.isChange()) {
@@ -888,16 +908,7 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
         // (null: delete). An update that changed the primary key first writes
         // a tombstone for the old key, as a delete of it would.
         if (event.operation == Operation::Update && !event.primaryKey.isEmpty() && event.key) {
-            Row oldKey;
-            for (const QString &name : event.primaryKey) {
-                const Column *found = nullptr;
-                for (const Column &c : event.oldRow) {
-                    if (c.name == name && !c.unchangedToast)
-                        found = &c; // the last, as for the key itself
-                }
-                if (found)
-                    oldKey.append(*found);
-            }
+            const Row oldKey = oldKeyColumns(event);
             if (oldKey.size() == event.primaryKey.size()) {
                 const QByteArray oldJson = changeRowJson(oldKey);
                 if (oldJson != *event.key) {
@@ -970,15 +981,8 @@ bool identityOutputs(const Event &event, qint64 seq, const QString &kafkaTopic, 
             gone.seq = seq;
             gone.table = event.topic;
             gone.op = SqlOp::Delete;
-            for (const QString &name : event.primaryKey) {
-                const Column *found = nullptr;
-                for (const Column &c : event.oldRow) {
-                    if (c.name == name && !c.unchangedToast)
-                        found = &c; // the last, as for the key itself
-                }
-                if (found)
-                    gone.key.append(field(*found));
-            }
+            for (const Column &c : oldKeyColumns(event))
+                gone.key.append(field(c));
             if (gone.key.size() == out.key.size() && gone.key != out.key)
                 outputs->append(std::move(gone));
         }

@@ -39,6 +39,15 @@ private:
     QTemporaryDir m_dir;
     PgConnection m_source, m_target;
 
+    // The workload's source table, written by its SQL in one transaction.
+    bool createSource(const QByteArray &src, const Workload &w, QString *error)
+    {
+        QByteArray script("CREATE TABLE " + src + ' ' + tableDdl() + "; BEGIN;");
+        for (const QByteArray &s : w.sql)
+            script += s + ';';
+        return bool(m_source.command(script + "COMMIT", error));
+    }
+
     QStringList rows(PgConnection &c, const QByteArray &sql)
     {
         QString error;
@@ -98,11 +107,7 @@ private Q_SLOTS:
         const QByteArray src = "items_src_" + m_suffix.toUtf8();
         const Workload w = makeWorkload(6000, 700, 11, QStringLiteral("items"), src);
         QString error;
-        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
-        QByteArray script("BEGIN;");
-        for (const QByteArray &s : w.sql)
-            script += s + ';';
-        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        QVERIFY2(createSource(src, w, &error), qPrintable(error));
         QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.items ") + tableDdl(), &error), qPrintable(error));
         const QString tape = m_dir.filePath(QStringLiteral("items.tape"));
         QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
@@ -332,11 +337,7 @@ private Q_SLOTS:
         const QByteArray src = "lanes_src_" + m_suffix.toUtf8();
         const Workload w = makeWorkload(6000, 500, 29, QStringLiteral("lanes"), src);
         QString error;
-        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
-        QByteArray script("BEGIN;");
-        for (const QByteArray &s : w.sql)
-            script += s + ';';
-        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        QVERIFY2(createSource(src, w, &error), qPrintable(error));
         // Populated, so that every row goes by statements (no rebuild path).
         QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.lanes ") + tableDdl() + "; INSERT INTO public.lanes (id) VALUES (-1)", &error),
                  qPrintable(error));
@@ -543,11 +544,7 @@ private Q_SLOTS:
         }
         const QByteArray src = "items_crash_" + m_suffix.toUtf8();
         const Workload w = makeWorkload(20000, 900, 23, QStringLiteral("items"), src);
-        QVERIFY2(m_source.command("CREATE TABLE " + src + ' ' + tableDdl(), &error), qPrintable(error));
-        QByteArray script("BEGIN;");
-        for (const QByteArray &s : w.sql)
-            script += s + ';';
-        QVERIFY2(m_source.command(script + "COMMIT", &error), qPrintable(error));
+        QVERIFY2(createSource(src, w, &error), qPrintable(error));
         const QString tape = m_dir.filePath(QStringLiteral("crash.tape"));
         QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
         const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--into"), uri, QStringLiteral("--batch"), QStringLiteral("10"),
