@@ -583,6 +583,50 @@ private Q_SLOTS:
         QCOMPARE(rows(c, QByteArray(select).replace("%1", "public.items")), rows(m_source, QByteArray(select).replace("%1", src)));
     }
 
+    // SIGKILL of a replay writing with two connections, three times at
+    // random points, then a rerun: the table equals the source.
+    void killDashNineLanes()
+    {
+        const QByteArray src = "lkill_src_" + m_suffix.toUtf8();
+        const Workload w = makeWorkload(20000, 900, 31, QStringLiteral("lkill"), src);
+        QString error;
+        QVERIFY2(createSource(src, w, &error), qPrintable(error));
+        QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.lkill ") + tableDdl() + "; INSERT INTO public.lkill (id) VALUES (-1)", &error),
+                 qPrintable(error));
+        const QString tape = m_dir.filePath(QStringLiteral("lkill.tape"));
+        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+        const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"),
+                               QStringLiteral("20"), QStringLiteral("--connections"), QStringLiteral("2"), QStringLiteral("--replay-id"),
+                               QStringLiteral("lkill")};
+        qint64 reached = -1;
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            QProcess p;
+            p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+            QVERIFY(p.waitForStarted());
+            // Killed once some more batches are in, whatever the machine's speed.
+            const qint64 at = reached + 500 + QRandomGenerator::global()->bounded(4000);
+            QElapsedTimer waited;
+            waited.start();
+            while (reached < at && waited.elapsed() < 30000 && p.state() == QProcess::Running) {
+                const QStringList seq = rows(m_target, "SELECT coalesce(max(seq), -1) FROM tapedeck_replay_progress WHERE replay_id = 'lkill'");
+                reached = seq.value(0).toLongLong();
+                QThread::msleep(1);
+            }
+            p.kill();
+            p.waitForFinished();
+            qInfo() << "SIGKILL" << attempt << "at about event" << reached;
+            QVERIFY2(reached < qint64(w.events.size()) - 1, "the replay ended before the kill");
+        }
+        QByteArray err;
+        QCOMPARE(runTape(args, &err), 0);
+        QVERIFY2(err.contains("resumed after event #"), err.constData());
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lkill' ORDER BY stream"),
+                 (QStringList{QStringLiteral("postgres/source/public.lkill/0 (lane 1 of 2)|19999"),
+                              QStringLiteral("postgres/source/public.lkill/0 (lane 2 of 2)|19999")}));
+        const QByteArray select = "SELECT id::text, name, amount::text, big::text, note, ts::text, flag::text FROM %1 WHERE id >= 0 ORDER BY id";
+        QCOMPARE(rows(m_target, QByteArray(select).replace("%1", "public.lkill")), rows(m_source, QByteArray(select).replace("%1", src)));
+    }
+
     void killDashNineAppendOnly()
     {
         const Workload w = makeWorkload(5000, 5000, 5, QStringLiteral("items"), "unused");
