@@ -319,6 +319,8 @@ bool PgSink::open(const QString &replayId, QString *error)
         }
         m_lanes.push_back(std::move(lane));
     }
+    if (lanes > 1)
+        m_description += u" (%1 connections)"_s.arg(lanes);
     for (int k = 0; k < lanes && lanes > 1; ++k) {
         Lane &lane = *m_lanes[size_t(k)];
         lane.suffix = u" (lane %1 of %2)"_s.arg(k + 1).arg(lanes);

@@ -620,6 +620,7 @@ private Q_SLOTS:
         QByteArray err;
         QCOMPARE(runTape(args, &err), 0);
         QVERIFY2(err.contains("resumed after event #"), err.constData());
+        QVERIFY2(err.contains(QByteArray(" written to " + m_targetUri.toUtf8() + " (2 connections) in ")), err.constData());
         QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lkill' ORDER BY stream"),
                  (QStringList{QStringLiteral("postgres/source/public.lkill/0 (lane 1 of 2)|19999"),
                               QStringLiteral("postgres/source/public.lkill/0 (lane 2 of 2)|19999")}));
