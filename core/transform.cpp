@@ -7,7 +7,6 @@
 
 #include <QDateTime>
 #include <QJSEngine>
-#include <QJSValueIterator>
 
 #include <array>
 #include <cmath>
@@ -170,6 +169,7 @@ struct Transform::Private
     QJSValue function;
     QJSValue context;
     QJSValue jsonStringify;
+    QJSValue objectKeys;
     QJSValue cur;  // {seq}: the event being transformed, for console lines
     QJSValue io;   // the BatchRunner's state and results
     QJSValue runFn, resetFn;
@@ -501,6 +501,13 @@ struct Transform::Private
         return true;
     }
 
+    // An object's own enumerable property names, in Object.keys() order (as
+    // the script's fast path reads outputs, and JSON.stringify would).
+    QStringList ownKeys(const QJSValue &object)
+    {
+        return engine.fromScriptValue<QStringList>(objectKeys.call({object}));
+    }
+
     bool fields(const QJSValue &object, const char *what, QList<SinkField> *out, QString *why)
     {
         if (object.isUndefined() || object.isNull())
@@ -509,13 +516,12 @@ struct Transform::Private
             *why = u"\"%1\" must be an object of column: value"_s.arg(QLatin1StringView(what));
             return false;
         }
-        QJSValueIterator it(object);
-        out->reserve(out->size() + 8); // most outputs have a handful of columns: no regrowing per field
-        while (it.hasNext()) {
-            it.next();
+        const QStringList names = ownKeys(object);
+        out->reserve(out->size() + names.size());
+        for (const QString &name : names) {
             SinkField f;
-            f.name = it.name();
-            if (!sqlValue(it.value(), &f.value, why)) {
+            f.name = name;
+            if (!sqlValue(object.property(name), &f.value, why)) {
                 *why = u"\"%1.%2\" is %3"_s.arg(QLatin1StringView(what), f.name, *why);
                 return false;
             }
@@ -677,11 +683,8 @@ struct Transform::Private
             out->kafkaValue = bytes(v.property(u"value"_s));
             const QJSValue headers = v.property(u"headers"_s);
             if (headers.isObject()) {
-                QJSValueIterator it(headers);
-                while (it.hasNext()) {
-                    it.next();
-                    out->headers.append(Header{it.name().toUtf8(), bytes(it.value())});
-                }
+                for (const QString &name : ownKeys(headers))
+                    out->headers.append(Header{name.toUtf8(), bytes(headers.property(name))});
             }
             return true;
         }
@@ -718,6 +721,7 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
         return false;
     }
     d->jsonStringify = global.property(u"JSON"_s).property(u"stringify"_s);
+    d->objectKeys = global.property(u"Object"_s).property(u"keys"_s);
     d->context = d->engine.newObject();
     d->context.setProperty(u"replayId"_s, context.replayId);
     d->context.setProperty(u"target"_s, context.target);

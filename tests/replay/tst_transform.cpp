@@ -359,7 +359,9 @@ private Q_SLOTS:
                                "  if (n === 4) return [{table: 'a', key: {id: 1}, row: {x: 1}}, null, {topic: 'k', key: 'x', value: {v: 1}}];\n"
                                "  if (n === 5) return [{table: 'a', key: {id: 1}, row: {x: 1}}, {table: 'a', op: 'merge', key: {id: 1}}];\n"
                                "  if (n === 6) throw 'plain';\n"
-                               "  if (n === 7) return {table: 'a', op: 'insert', row: {'2': 'two', d: new Date(0), o: {a: [1]}, big: 9007199254740993, f: 0.1, '1': -0}};\n"
+                               "  if (n === 7) { const row = {'2': 'two', d: new Date(0), o: {a: [1]}, big: 9007199254740993, f: 0.1, '1': -0};\n"
+                               "    Object.defineProperty(row, 'hidden', {value: 1, enumerable: false});\n"
+                               "    return {table: 'a', op: 'insert', row: row}; }\n"
                                "  return {table: 'p', op: 'delete', key: {id: e.position, n: 2 ** 60}};\n"
                                "}\n"),
                            QStringLiteral("m.js"), {}, &error),
