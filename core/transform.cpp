@@ -60,7 +60,7 @@ const char *const ConsolePrelude =
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
 const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes, wantJson, wantKeyJson) {
-  var io = {i: 0, finished: -1, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
+  var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
   var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, isFin = isFinite, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
   function row(nm, S, at, mask) {
@@ -75,7 +75,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
   function shapeOf(kn, rn) {
     for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
     var sig = kn.join('\u0001') + '\u0002' + rn.join('\u0001'), id = known.get(sig);
-    if (id === undefined) { id = nextShape++; known.set(sig, id); io.newShapes.push(id, kn, rn); }
+    if (id === undefined) { id = nextShape++; io.newShapes.push(id, kn, rn); known.set(sig, id); } // told before known: an interrupt between the two costs an id, never a shape
     recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
     return id;
   }
@@ -104,7 +104,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     var N = new Float64Array(buf), first = io.i, i = first, s = io.s, k = io.k, t0 = now(), names_ = names, shapes_ = shapes, cur_ = cur, io_ = io, out = io.out, vals = io.vals;
     for (; i < n; ++i) {
       if (i !== first && now() - t0 > budget) break;
-      io_.i = i;
+      io_.running = i;
       cur_.seq = N[k];
       var meta = N[k + 3], change = meta & 1, nh = floor(meta / 1024), v;
       var topic = names_[N[k + 4] | 0], pos, tsUs, txid, lsn, key = null, value = null;
@@ -150,10 +150,11 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       io_.finished = i;
     }
     io.i = i; io.s = s; io.k = k;
+    io.running = -1;
     cur.seq = -1;
     return i;
   };
-  io.reset = function () { io.i = 0; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
+  io.reset = function () { io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
   return io;
 }))js";
 
@@ -827,18 +828,26 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         d->guard.begin(limit);
         const QJSValue r = d->runFn.call({QJSValue(int(n)), jsS, jsN, jsBudget});
         const bool fired = d->guard.end();
-        if (d->guard.cancelled()) {
-            d->collect(seqs, outcomes); // what the events before it returned
-            return cancelFrom(std::max(done, qsizetype(d->io.property(u"i"_s).toInt())));
-        }
+        if (d->guard.cancelled())
+            return cancelFrom(0); // the engine stays interrupted: nothing more is read from it
         if (r.isNumber()) {
             done = r.toInt(); // the call ran to its end (a late watchdog does not count)
             continue;
         }
         // Interrupted (or the runner itself failed) inside event `at`,
         // unless that event had just finished: it is reported, and the run
-        // goes on after it.
-        const qsizetype at = d->io.property(u"i"_s).toInt();
+        // goes on after it. Between events (`running` is -1) it goes on
+        // where the loop stopped.
+        const qsizetype running = d->io.property(u"running"_s).toInt();
+        if (running < 0) {
+            done = d->io.property(u"i"_s).toInt();
+            if (done < n) {
+                d->io.setProperty(u"s"_s, double(d->sStart[size_t(done)]));
+                d->io.setProperty(u"k"_s, double(d->kStart[size_t(done)]));
+            }
+            continue;
+        }
+        const qsizetype at = running;
         if (at >= n)
             break;
         if (d->io.property(u"finished"_s).toInt() < at) {
@@ -854,10 +863,13 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         d->io.setProperty(u"i"_s, int(at + 1));
         d->io.setProperty(u"s"_s, double(d->sStart[size_t(at + 1)]));
         d->io.setProperty(u"k"_s, double(d->kStart[size_t(at + 1)]));
+        d->io.setProperty(u"running"_s, -1);
         d->cur.setProperty(u"seq"_s, -1);
         done = at + 1;
     }
     d->collect(seqs, outcomes);
+    if (d->guard.cancelled())
+        cancelFrom(0); // cancelled while the outputs were read: they may be incomplete
 }
 
 namespace {

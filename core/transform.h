@@ -61,8 +61,9 @@ public:
     // run() for many events at once, in order, with one call into the engine
     // per run of events rather than one per event (the replay's way: much
     // faster). Each event keeps its own time limit; a timeout or an error is
-    // that event's outcome and the others go on. After cancel(), the events
-    // not yet transformed are Cancelled. The spans have one element per event.
+    // that event's outcome and the others go on. A cancel() during the call
+    // makes every event of its run (up to 512) Cancelled, with no outputs.
+    // The spans have one element per event.
     void runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes);
 
     // Thread-safe: stops the running call and every later one.

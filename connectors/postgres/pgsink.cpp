@@ -329,7 +329,7 @@ bool PgSink::open(const QString &replayId, QString *error)
         // lanes (keys spelt two ways), the wait would pass through this
         // process, where the server cannot see a deadlock: it times out.
         if (!lane.conn.command("SET application_name = " + PgConnection::quoteLiteral("tapedeck" + lane.suffix.toUtf8())
-                                   + "; SET lock_timeout = '20s'",
+                                   + "; SET lock_timeout = " + QByteArray::number(std::max(1, m_options.laneLockTimeoutMs)),
                                &why)) {
             *error = u"%1: %2"_s.arg(describe(), why);
             m_lanes.clear();
@@ -643,6 +643,22 @@ bool PgSink::write(const QList<SinkOutput> &outputs, const QList<ReplayPosition>
 bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progress, QString *error)
 {
     QString why;
+    if (writeBatch(batch, progress, false, &why))
+        return true;
+    if (m_lanes.size() < 2 || !why.contains(u"lock timeout"_s)) {
+        *error = why;
+        return false;
+    }
+    // A lane waited too long for a lock: another lane's row (a key spelt two
+    // ways), or a session outside the replay. The batch goes again, all of it
+    // by lane 1, which waits as long as it takes (the other lanes write only
+    // their progress rows).
+    return writeBatch(batch, progress, true, error);
+}
+
+bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &progress, bool single, QString *error)
+{
+    QString why;
     if (m_lanes.empty()) {
         *error = u"%1: not connected"_s.arg(describe());
         return false;
@@ -652,10 +668,37 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
         return fail(first, u"not connected"_s, error);
     const int lanes = int(m_lanes.size());
     // The catalog is read, and missing tables created, in lane 1's transaction.
-    if (!first.conn.command("BEGIN", &why)) {
+    if (!first.conn.command(single ? "BEGIN; SET LOCAL lock_timeout = 0" : "BEGIN", &why)) {
         fail(first, why, error);
         rollbackAll();
         return false;
+    }
+    // The tables, each found (or created) once, from the shape of its first
+    // upsert, else insert, else delete; two names of one table ("orders",
+    // "public.orders") are one table from here on.
+    QHash<QString, RowRef> shapeOf;
+    QList<QString> names;
+    for (const SqlRows &rows : batch) {
+        for (const SqlRows::Row &r : rows.rows()) {
+            auto it = shapeOf.find(rows.table());
+            if (it == shapeOf.end()) {
+                names.append(rows.table());
+                shapeOf.insert(rows.table(), RowRef{&rows, &r});
+            } else if (it->row->op != SqlOp::Upsert && (r.op == SqlOp::Upsert || (r.op == SqlOp::Insert && it->row->op == SqlOp::Delete))) {
+                *it = RowRef{&rows, &r};
+            }
+        }
+    }
+    bool created = false;
+    QHash<QString, Table *> tableOf;
+    for (const QString &name : std::as_const(names)) {
+        const RowRef &shape = shapeOf[name];
+        bool made = false;
+        Table *t = table(name, shape.shape(), shape.row->op, &made, error);
+        if (!t)
+            return false;
+        tableOf.insert(name, t);
+        created = created || made;
     }
     // Last operation per table and key; inserts keep their order.
     struct PerTable
@@ -665,13 +708,17 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
         QList<RowRef> inserts;
         Table *table = nullptr;
     };
-    QHash<QString, PerTable> perTable;
-    QList<QString> tableOrder;
+    QHash<Table *, PerTable> perTable;
+    QList<Table *> tableOrder;
     for (const SqlRows &rows : batch) {
-        auto it = perTable.find(rows.table());
+        Table *t = tableOf.value(rows.table());
+        if (!t)
+            continue; // no rows
+        auto it = perTable.find(t);
         if (it == perTable.end()) {
-            tableOrder.append(rows.table());
-            it = perTable.insert(rows.table(), PerTable{});
+            tableOrder.append(t);
+            it = perTable.insert(t, PerTable{});
+            it->table = t;
         }
         PerTable &p = *it;
         p.last.reserve(p.last.size() + rows.size());
@@ -690,18 +737,6 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
             }
         }
     }
-    bool created = false;
-    for (const QString &name : std::as_const(tableOrder)) {
-        PerTable &p = perTable[name];
-        // A missing table is created from the shape of an upsert, else an insert, else a delete.
-        const auto upsert = std::find_if(p.order.cbegin(), p.order.cend(), [](const RowRef &o) { return o.row->op != SqlOp::Delete; });
-        const RowRef &shape = upsert != p.order.cend() ? *upsert : !p.inserts.isEmpty() ? p.inserts.first() : p.order.first();
-        bool made = false;
-        p.table = table(name, shape.shape(), shape.row->op, &made, error);
-        if (!p.table)
-            return false;
-        created = created || made;
-    }
     // Each lane's share: a key by its lane hash; a whole table where it must
     // keep to one lane (see the class comment; also when this batch has
     // keyless inserts into it, or rows keyed by other columns than its
@@ -709,10 +744,10 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
     // batch when it created a table (other connections cannot see it before
     // it commits).
     std::vector<QList<Work>> work{size_t(lanes)};
-    for (const QString &name : std::as_const(tableOrder)) {
-        PerTable &p = perTable[name];
+    for (Table *table : std::as_const(tableOrder)) {
+        PerTable &p = perTable[table];
         Table &t = *p.table;
-        bool one = lanes == 1 || t.oneLane || created || !p.inserts.isEmpty();
+        bool one = lanes == 1 || single || t.oneLane || created || !p.inserts.isEmpty();
         for (qsizetype i = 0; i < p.order.size() && !one; ++i) {
             const QList<QString> &key = p.order[i].shape().key;
             one = key.size() != t.primaryKey.size()
@@ -727,10 +762,14 @@ bool PgSink::writeRows(const SqlBatch &batch, const QList<ReplayPosition> &progr
         // out only when both committed it; writing it again is harmless (the
         // last operation of its key in that batch, and the later ones follow).
         // One lane never gets rows it committed: a rerun starts after them.
+        // A table that always keeps to lane 1 (t.oneLane: triggers, foreign
+        // keys, …) went there then too, and is not written again (its
+        // triggers would fire again); unless its catalog changed meanwhile.
         auto pending = [&](const RowRef &o) {
             if (lanes == 1)
                 return true;
-            const qint64 done = std::min(m_lanes[0]->committedSeq, m_lanes[size_t(hashLane(o))]->committedSeq);
+            const qint64 done = t.oneLane ? m_lanes[0]->committedSeq
+                                          : std::min(m_lanes[0]->committedSeq, m_lanes[size_t(hashLane(o))]->committedSeq);
             return o.row->seq > done;
         };
         for (const RowRef &o : std::as_const(p.order)) {

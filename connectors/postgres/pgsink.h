@@ -57,6 +57,8 @@ public:
         std::function<bool(const QString &table, const QString &statement)> confirmCreate;
         // Connections writing at once (lanes); the first run of a replay id fixes it.
         int connections = 1;
+        // How long a lane waits for a lock before its batch goes again by lane 1 alone.
+        int laneLockTimeoutMs = 20000;
         // Failure injection for tests: called before lane `lane` (0-based) commits a batch.
         std::function<void(int lane)> beforeCommit;
     };
@@ -122,6 +124,7 @@ private:
         QList<RowRef> deletes, upserts, inserts;
     };
     Table *table(const QString &name, const SqlRows::Shape &shape, SqlOp op, bool *created, QString *error);
+    bool writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &progress, bool single, QString *error);
     bool writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error);
     bool writeTable(Lane &lane, Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts,
                     const QList<RowRef> &inserts, QString *error);

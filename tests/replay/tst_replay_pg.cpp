@@ -12,6 +12,8 @@
 #include <libpq-fe.h>
 
 #include <array>
+#include <thread>
+#include <future>
 
 #include <QProcess>
 #include <QRandomGenerator>
@@ -46,6 +48,13 @@ private:
         for (const QByteArray &s : w.sql)
             script += s + ';';
         return bool(m_source.command(script + "COMMIT", error));
+    }
+
+    // A target table with one row (id -1) that no event touches: populated,
+    // so that every row goes by statements (not the rebuild's COPY path).
+    bool createPopulated(const QByteArray &table, QString *error)
+    {
+        return bool(m_target.command("CREATE TABLE " + table + ' ' + tableDdl() + "; INSERT INTO " + table + " (id) VALUES (-1)", error));
     }
 
     QStringList rows(PgConnection &c, const QByteArray &sql)
@@ -324,8 +333,6 @@ private Q_SLOTS:
                  QStringList{QStringLiteral("bigint")});
     }
 
-    // A second, throwaway server (initdb in a temp dir, as user tapedeck when
-    // we are root) that the test stops with -m immediate mid-replay.
     // Two connections (lanes): a run whose second lane loses its connection
     // just before committing the third batch (the first lane committed it)
     // is caught up by a rerun, which leaves out exactly the rows the first
@@ -338,9 +345,7 @@ private Q_SLOTS:
         const Workload w = makeWorkload(6000, 500, 29, QStringLiteral("lanes"), src);
         QString error;
         QVERIFY2(createSource(src, w, &error), qPrintable(error));
-        // Populated, so that every row goes by statements (no rebuild path).
-        QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.lanes ") + tableDdl() + "; INSERT INTO public.lanes (id) VALUES (-1)", &error),
-                 qPrintable(error));
+        QVERIFY2(createPopulated("public.lanes", &error), qPrintable(error));
         const QString path = m_dir.filePath(QStringLiteral("lanes.tape"));
         QVERIFY2(writeTape(path, w.events, &error), qPrintable(error));
         const auto tape = Tape::open(path, &error);
@@ -484,6 +489,10 @@ private Q_SLOTS:
             QCOMPARE(rows(m_target, "SELECT id, v FROM public.ledges ORDER BY id"), QStringList{QStringLiteral("2|20")});
             QVERIFY2(sink.write({upsert("lalias", 3, 5, 1), upsert("public.lalias", 4, 5, 2)}, {}, &error), qPrintable(error));
             QCOMPARE(rows(m_target, "SELECT id, v FROM public.lalias"), QStringList{QStringLiteral("5|2")});
+            // One key by both names and back again: the last write wins.
+            QVERIFY2(sink.write({upsert("lalias", 5, 6, 1), upsert("public.lalias", 6, 6, 2), upsert("lalias", 7, 6, 3)}, {}, &error),
+                     qPrintable(error));
+            QCOMPARE(rows(m_target, "SELECT id, v FROM public.lalias ORDER BY id"), (QStringList{QStringLiteral("5|2"), QStringLiteral("6|3")}));
         }
         PgSink sink(m_targetUri, PgSink::Options{false, true, {}, 2});
         QVERIFY2(sink.open(QStringLiteral("edges-lanes"), &error), qPrintable(error));
@@ -499,8 +508,70 @@ private Q_SLOTS:
         QVERIFY2(sink.write(outs, {ReplayPosition{QStringLiteral("s"), 60, 60}}, &error), qPrintable(error));
         QCOMPARE(sink.laneRows(), (QList<qint64>{41, 0}));
         QCOMPARE(rows(m_target, "SELECT count(*) FROM public.ledges"), QStringList{QStringLiteral("42")});
+        // Keyless inserts under one name keep the other name's rows of that table to lane 1 as well.
+        outs.clear();
+        for (int i = 0; i < 40; ++i)
+            outs.append(upsert(i % 2 ? "public.ledges" : "ledges", 61 + i, 100 + i, 1000 + i));
+        keyless.seq = 101;
+        keyless.table = QStringLiteral("public.ledges");
+        keyless.row = {field("id", "998"), field("v", "8")};
+        outs.append(keyless);
+        QVERIFY2(sink.write(outs, {ReplayPosition{QStringLiteral("s"), 101, 101}}, &error), qPrintable(error));
+        QCOMPARE(sink.laneRows(), (QList<qint64>{82, 0}));
+        QCOMPARE(rows(m_target, "SELECT count(*), sum(v) FROM public.ledges WHERE id BETWEEN 100 AND 139"),
+                 QStringList{QStringLiteral("40|40780")});
     }
 
+    // A lane that waits too long for a lock (here a session outside the
+    // replay holds a row) rolls the batch back, and the batch goes again by
+    // lane 1 alone, which waits for the lock.
+    void laneLockTimeout()
+    {
+        QString error;
+        QVERIFY2(m_target.command("CREATE TABLE public.llock (id bigint PRIMARY KEY, v bigint); INSERT INTO public.llock SELECT g, 0 FROM generate_series(1, 40) g",
+                                  &error),
+                 qPrintable(error));
+        std::promise<void> locked;
+        std::thread holder([&] {
+            PgConnection c;
+            QString why;
+            if (!c.open(m_targetUri, PgConnection::Kind::Sql, &why) || !c.command("BEGIN; SELECT * FROM public.llock FOR UPDATE", &why)) {
+                locked.set_value();
+                return;
+            }
+            locked.set_value();
+            QThread::msleep(1500);
+            c.command("COMMIT", &why);
+        });
+        locked.get_future().wait();
+        PgSink::Options options{false, true, {}, 2};
+        options.laneLockTimeoutMs = 200;
+        PgSink sink(m_targetUri, options);
+        QVERIFY2(sink.open(QStringLiteral("llock"), &error), qPrintable(error));
+        QList<SinkOutput> outs;
+        for (int i = 1; i <= 40; ++i) {
+            SinkOutput o;
+            o.seq = i;
+            o.table = QStringLiteral("public.llock");
+            const SinkField id{QStringLiteral("id"), SinkValue{QByteArray::number(i), QStringLiteral("bigint")}};
+            o.key = {id};
+            o.row = {id, SinkField{QStringLiteral("v"), SinkValue{QByteArray::number(i * 10), QStringLiteral("bigint")}}};
+            outs.append(o);
+        }
+        QElapsedTimer timer;
+        timer.start();
+        const bool ok = sink.write(outs, {ReplayPosition{QStringLiteral("s"), 40, 40}}, &error);
+        const qint64 took = timer.elapsed();
+        holder.join();
+        QVERIFY2(ok, qPrintable(error));
+        QVERIFY2(took >= 1000, qPrintable(QString::number(took))); // waited for the holder's commit
+        QCOMPARE(rows(m_target, "SELECT count(*), sum(v) FROM public.llock"), QStringList{QStringLiteral("40|8200")});
+        QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'llock' ORDER BY stream"),
+                 (QStringList{QStringLiteral("s (lane 1 of 2)|40"), QStringLiteral("s (lane 2 of 2)|40")}));
+    }
+
+    // A second, throwaway server (initdb in a temp dir, as user tapedeck when
+    // we are root) that the test stops with -m immediate mid-replay.
     void serverStoppedMidReplay()
     {
         const QString bin = QStringLiteral("/usr/lib/postgresql/15/bin/");
@@ -591,8 +662,7 @@ private Q_SLOTS:
         const Workload w = makeWorkload(20000, 900, 31, QStringLiteral("lkill"), src);
         QString error;
         QVERIFY2(createSource(src, w, &error), qPrintable(error));
-        QVERIFY2(m_target.command(QByteArray("CREATE TABLE public.lkill ") + tableDdl() + "; INSERT INTO public.lkill (id) VALUES (-1)", &error),
-                 qPrintable(error));
+        QVERIFY2(createPopulated("public.lkill", &error), qPrintable(error));
         const QString tape = m_dir.filePath(QStringLiteral("lkill.tape"));
         QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
         const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"),
@@ -607,20 +677,23 @@ private Q_SLOTS:
             const qint64 at = reached + 500 + QRandomGenerator::global()->bounded(4000);
             QElapsedTimer waited;
             waited.start();
-            while (reached < at && waited.elapsed() < 30000 && p.state() == QProcess::Running) {
+            bool ended = false;
+            while (reached < at && waited.elapsed() < 30000 && !(ended = p.waitForFinished(1))) {
                 const QStringList seq = rows(m_target, "SELECT coalesce(max(seq), -1) FROM tapedeck_replay_progress WHERE replay_id = 'lkill'");
                 reached = seq.value(0).toLongLong();
-                QThread::msleep(1);
             }
+            QVERIFY2(!ended, p.readAllStandardError().constData());
+            QVERIFY2(reached >= at, qPrintable(QString::number(reached)));
             p.kill();
-            p.waitForFinished();
+            QVERIFY(p.waitForFinished());
+            QCOMPARE(p.exitStatus(), QProcess::CrashExit);
             qInfo() << "SIGKILL" << attempt << "at about event" << reached;
             QVERIFY2(reached < qint64(w.events.size()) - 1, "the replay ended before the kill");
         }
         QByteArray err;
         QCOMPARE(runTape(args, &err), 0);
         QVERIFY2(err.contains("resumed after event #"), err.constData());
-        QVERIFY2(err.contains(QByteArray(" written to " + m_targetUri.toUtf8() + " (2 connections) in ")), err.constData());
+        QVERIFY2(err.contains(" (2 connections) in "), err.constData());
         QCOMPARE(rows(m_target, "SELECT stream, seq FROM tapedeck_replay_progress WHERE replay_id = 'lkill' ORDER BY stream"),
                  (QStringList{QStringLiteral("postgres/source/public.lkill/0 (lane 1 of 2)|19999"),
                               QStringLiteral("postgres/source/public.lkill/0 (lane 2 of 2)|19999")}));
