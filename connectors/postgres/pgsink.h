@@ -36,10 +36,11 @@ namespace tapedeck {
 // a stable hash of their key to one of N connections, which write their
 // share of a batch at the same time, each in its own transaction with its
 // own progress rows ("STREAM (lane K of N)"); they commit in lane order
-// once all have succeeded, and all roll back otherwise. A rerun resumes at
-// the batch every lane committed, and a lane leaves out the rows it had
-// already committed, so a key is never written twice and never out of
-// order (replay.md, "Lanes"). Tables with foreign keys (either way),
+// once all have succeeded, and all roll back otherwise (a lane that waits
+// too long for a lock sends the batch again by lane 1 alone). A rerun
+// resumes at the batch every lane committed and leaves out the rows the
+// lanes had committed, so every key's versions arrive in order (replay.md,
+// "Lanes"). Tables with foreign keys (either way),
 // triggers, other unique indexes or exclusion constraints, keyless inserts,
 // and every row of a batch that creates a table go by lane 1 only. A
 // replay id keeps the lanes of its first run.
