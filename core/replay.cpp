@@ -504,28 +504,19 @@ struct ReplayEngine::Pool
                     break;
                 seen = generation;
             }
-            // This worker's events, a run of them per call into its engine.
+            // This worker's events (runMany() calls into the engine once per run of them).
             const int n = int(events->size());
             std::vector<const Event *> mine;
             std::vector<qint64> mySeqs;
             std::vector<EventResult *> myResults;
-            auto flush = [&] {
-                transform.runMany(mine, mySeqs, myResults);
-                mine.clear();
-                mySeqs.clear();
-                myResults.clear();
-            };
             for (int i = 0; i < n; ++i) {
                 if ((*shard)[size_t(i)] != index)
                     continue;
                 mine.push_back(&(*events)[size_t(i)]);
                 mySeqs.push_back((*seqs)[size_t(i)]);
                 myResults.push_back(&(*results)[size_t(i)]);
-                if (mine.size() == 512)
-                    flush();
             }
-            if (!mine.empty())
-                flush();
+            transform.runMany(mine, mySeqs, myResults);
             {
                 std::lock_guard lock(mutex);
                 ++finished;

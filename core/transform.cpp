@@ -12,7 +12,6 @@
 #include <cmath>
 #include <limits>
 
-
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
@@ -52,10 +51,11 @@ const char *const ConsolePrelude =
 // (event index, op 0..2, shape id, start in vals) and `vals` the table then
 // the key then the row values; a new shape of key and row names goes to
 // `newShapes`. Anything else goes whole to `slow` (out: index, 3, slow index,
-// 0), for C++ to check and
-// convert as before. A throw goes to `errs` (index, text, line).
+// 0), for C++ to check and convert as before. A throw goes to `errs` (index,
+// text, line).
 //
-// Time limits: `io.i` is the event being transformed. The call returns
+// Time limits: `io.running` is the event being transformed (-1 between
+// events), `io.finished` the last one that ran to its end. The call returns
 // between events once `budget` ms have passed, so an event the watchdog
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
@@ -791,15 +791,15 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     const qsizetype n = qsizetype(events.size());
     for (Outcome *o : outcomes)
         *o = Outcome{};
-    auto cancelFrom = [&](qsizetype from) {
-        for (qsizetype i = from; i < n; ++i) {
+    auto cancelAll = [&] {
+        for (qsizetype i = 0; i < n; ++i) {
             outcomes[size_t(i)]->result = Result::Cancelled;
             outcomes[size_t(i)]->outputs.clear();
             outcomes[size_t(i)]->error = u"cancelled"_s;
         }
     };
     if (d->guard.cancelled())
-        return cancelFrom(0);
+        return cancelAll();
     d->trimTables();
     if (!d->ensureRunner()) {
         for (qsizetype i = 0; i < n; ++i) {
@@ -824,12 +824,20 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     const int budget = std::max(1, m_timeoutMs / 4);
     const int limit = int(std::min<qint64>(std::numeric_limits<int>::max(), qint64(m_timeoutMs) + budget));
     const QJSValue jsBudget(budget);
+    // The next call starts at event i (its strings and numbers from where encode() put them).
+    auto resumeAt = [&](qsizetype i) {
+        d->io.setProperty(u"i"_s, int(i));
+        d->io.setProperty(u"s"_s, double(d->sStart[size_t(i)]));
+        d->io.setProperty(u"k"_s, double(d->kStart[size_t(i)]));
+        d->io.setProperty(u"running"_s, -1);
+        d->cur.setProperty(u"seq"_s, -1);
+    };
     for (qsizetype done = 0; done < n;) {
         d->guard.begin(limit);
         const QJSValue r = d->runFn.call({QJSValue(int(n)), jsS, jsN, jsBudget});
         const bool fired = d->guard.end();
         if (d->guard.cancelled())
-            return cancelFrom(0); // the engine stays interrupted: nothing more is read from it
+            return cancelAll(); // the engine stays interrupted: nothing more is read from it
         if (r.isNumber()) {
             done = r.toInt(); // the call ran to its end (a late watchdog does not count)
             continue;
@@ -838,18 +846,13 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         // unless that event had just finished: it is reported, and the run
         // goes on after it. Between events (`running` is -1) it goes on
         // where the loop stopped.
-        const qsizetype running = d->io.property(u"running"_s).toInt();
-        if (running < 0) {
+        const qsizetype at = d->io.property(u"running"_s).toInt();
+        if (at < 0) {
             done = d->io.property(u"i"_s).toInt();
-            if (done < n) {
-                d->io.setProperty(u"s"_s, double(d->sStart[size_t(done)]));
-                d->io.setProperty(u"k"_s, double(d->kStart[size_t(done)]));
-            }
+            if (done < n)
+                resumeAt(done);
             continue;
         }
-        const qsizetype at = running;
-        if (at >= n)
-            break;
         if (d->io.property(u"finished"_s).toInt() < at) {
             Outcome &o = *outcomes[size_t(at)];
             if (fired) {
@@ -860,16 +863,12 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
                 o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(at)]).arg(r.toString());
             }
         }
-        d->io.setProperty(u"i"_s, int(at + 1));
-        d->io.setProperty(u"s"_s, double(d->sStart[size_t(at + 1)]));
-        d->io.setProperty(u"k"_s, double(d->kStart[size_t(at + 1)]));
-        d->io.setProperty(u"running"_s, -1);
-        d->cur.setProperty(u"seq"_s, -1);
         done = at + 1;
+        resumeAt(done); // sStart/kStart have an entry for the end too
     }
     d->collect(seqs, outcomes);
     if (d->guard.cancelled())
-        cancelFrom(0); // cancelled while the outputs were read: they may be incomplete
+        cancelAll(); // cancelled while the outputs were read: they may be incomplete
 }
 
 namespace {

@@ -107,7 +107,9 @@ int replay(const QStringList &args)
     if (!ok1 || !ok2 || !ok3 || !ok4 || o.batchEvents < 1 || o.threads < 1 || o.threads > 64 || o.timeoutMs < 1 || lanes < 1
         || lanes > 64)
         return usage(u"--batch, --threads, --connections and --timeout-ms take positive numbers"_s);
-    if (parser.isSet(connections) && !(parser.value(into).startsWith(u"postgresql://") || parser.value(into).startsWith(u"postgres://")))
+    const QString target = parser.value(into);
+    const bool toPostgres = target.startsWith(u"postgresql://") || target.startsWith(u"postgres://");
+    if (parser.isSet(connections) && !toPostgres)
         return usage(u"--connections is for PostgreSQL targets"_s);
     if (parser.isSet(from) && !parseBound(parser.value(from), true, &o))
         return usage(u"--from takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
@@ -134,9 +136,8 @@ int replay(const QStringList &args)
     o.replayId = parser.isSet(replayId) ? parser.value(replayId) : QFileInfo(tapePath).fileName();
 
     std::unique_ptr<Sink> sink;
-    const QString target = parser.value(into);
     if (!target.isEmpty()) {
-        if (target.startsWith(u"postgresql://") || target.startsWith(u"postgres://")) {
+        if (toPostgres) {
             o.target = u"postgresql"_s;
             sink = std::make_unique<PgSink>(target, PgSink::Options{parser.isSet(createTables), true, {}, lanes});
         } else if (target.startsWith(u"sqlite:")) {

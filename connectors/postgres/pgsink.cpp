@@ -245,29 +245,28 @@ bool PgSink::open(const QString &replayId, QString *error)
     m_committed.clear();
     m_tables.clear();
     m_lanes.clear();
-    auto connect = [&](Lane &lane, QString *why) -> bool {
+    // Every lane's session; `then` runs after the settings in the same round trip.
+    auto connect = [&](Lane &lane, const QByteArray &then, QString *why) -> bool {
         if (!lane.conn.open(m_dsn, PgConnection::Kind::Sql, why))
             return false;
         // Server notices (e.g. "terminating connection due to immediate shutdown")
         // would go straight to stderr; errors reach the caller as values instead.
         PQsetNoticeProcessor(lane.conn.handle(), [](void *, const char *) {}, nullptr);
-        return bool(lane.conn.command("SET synchronous_commit = on; SET client_min_messages = warning", why));
+        if (lane.conn.command("SET synchronous_commit = on; SET client_min_messages = warning" + then, why))
+            return true;
+        *why = u"%1: %2"_s.arg(lane.conn.describe(), *why);
+        return false;
     };
     m_description.clear();
     auto first = std::make_unique<Lane>();
     QString why;
-    if (!first->conn.open(m_dsn, PgConnection::Kind::Sql, error))
+    if (!connect(*first,
+                 "; CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, "
+                 "stream text NOT NULL, position bigint NOT NULL, seq bigint NOT NULL, "
+                 "updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
+                 error))
         return false;
     m_description = first->conn.describe();
-    PQsetNoticeProcessor(first->conn.handle(), [](void *, const char *) {}, nullptr);
-    if (!first->conn.command("SET synchronous_commit = on; SET client_min_messages = warning; "
-                             "CREATE TABLE IF NOT EXISTS public.tapedeck_replay_progress (replay_id text NOT NULL, "
-                             "stream text NOT NULL, position bigint NOT NULL, seq bigint NOT NULL, "
-                             "updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (replay_id, stream))",
-                             &why)) {
-        *error = u"%1: %2"_s.arg(first->conn.describe(), why);
-        return false;
-    }
     const auto r = first->conn.exec("SELECT stream, position, seq FROM public.tapedeck_replay_progress WHERE replay_id = $1",
                                     {replayId.toUtf8()}, &why);
     if (!r) {
@@ -312,7 +311,7 @@ bool PgSink::open(const QString &replayId, QString *error)
     m_lanes.push_back(std::move(first));
     for (int k = 1; k < lanes; ++k) {
         auto lane = std::make_unique<Lane>();
-        if (!connect(*lane, &why)) {
+        if (!connect(*lane, {}, &why)) {
             *error = u"%1: lane %2 of %3: %4"_s.arg(describe()).arg(k + 1).arg(lanes).arg(why);
             m_lanes.clear();
             return false;
@@ -371,7 +370,7 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
     t.quoted = qualified(name);
     QString why;
     auto columns = [&] {
-        return lane.conn.exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        return lane.conn.exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attrelid::oid::text FROM pg_attribute a "
                               "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
                               {t.quoted}, &why);
     };
@@ -417,10 +416,7 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
     for (int i = 0; i < PgConnection::rows(r); ++i)
         t.types.insert(QString::fromUtf8(PgConnection::value(r, i, 0)), QString::fromUtf8(PgConnection::value(r, i, 1)));
     // Another name of a table already in use ("orders" and "public.orders"): the same state.
-    const auto oid = lane.conn.exec("SELECT to_regclass($1)::oid::text", {t.quoted}, &why);
-    if (!oid)
-        return failed(why);
-    const QString oidKey = u"#oid "_s + QString::fromUtf8(PgConnection::value(oid, 0, 0));
+    const QString oidKey = u"#oid "_s + QString::fromUtf8(PgConnection::value(r, 0, 2));
     if (const auto same = m_tables.constFind(oidKey); same != m_tables.cend()) {
         m_tables.insert(name, *same);
         return same->get();
@@ -599,19 +595,14 @@ bool PgSink::remove(Lane &lane, Table &t, const QList<RowRef> &rows, QString *er
     return true;
 }
 
-bool PgSink::writeTable(Lane &lane, Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts,
-                        const QList<RowRef> &inserts, QString *error)
-{
-    // Upserts of keys that cannot exist yet were told apart in writeRows():
-    // they come here as inserts after the deletes, the others as upserts.
-    return (deletes.isEmpty() || remove(lane, t, deletes, error)) && (upserts.isEmpty() || upsert(lane, t, upserts, error))
-           && (inserts.isEmpty() || copy(lane, t, inserts, error));
-}
-
 bool PgSink::writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error)
 {
+    // Per table: deletes, upserts, then inserts (keyless ones, and upserts of
+    // keys that cannot exist yet, told apart in writeBatch()) by COPY.
     for (const Work &w : work) {
-        if (!writeTable(lane, *w.table, w.deletes, w.upserts, w.inserts, error))
+        Table &t = *w.table;
+        if ((!w.deletes.isEmpty() && !remove(lane, t, w.deletes, error)) || (!w.upserts.isEmpty() && !upsert(lane, t, w.upserts, error))
+            || (!w.inserts.isEmpty() && !copy(lane, t, w.inserts, error)))
             return false;
     }
     if (progress.isEmpty())
@@ -706,7 +697,6 @@ bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &prog
         QHash<KeyRef, qsizetype> last; // 1 + index in `order`
         QList<RowRef> order;
         QList<RowRef> inserts;
-        Table *table = nullptr;
     };
     QHash<Table *, PerTable> perTable;
     QList<Table *> tableOrder;
@@ -718,7 +708,6 @@ bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &prog
         if (it == perTable.end()) {
             tableOrder.append(t);
             it = perTable.insert(t, PerTable{});
-            it->table = t;
         }
         PerTable &p = *it;
         p.last.reserve(p.last.size() + rows.size());
@@ -744,9 +733,10 @@ bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &prog
     // batch when it created a table (other connections cannot see it before
     // it commits).
     std::vector<QList<Work>> work{size_t(lanes)};
+    qint64 superseded = 0; // counted once the batch commits (it may go twice)
     for (Table *table : std::as_const(tableOrder)) {
-        PerTable &p = perTable[table];
-        Table &t = *p.table;
+        const PerTable &p = perTable[table];
+        Table &t = *table;
         bool one = lanes == 1 || single || t.oneLane || created || !p.inserts.isEmpty();
         for (qsizetype i = 0; i < p.order.size() && !one; ++i) {
             const QList<QString> &key = p.order[i].shape().key;
@@ -784,7 +774,7 @@ bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &prog
                 continue;
             }
             if (t.fastPath && o.row->superseded) {
-                ++m_superseded; // a later row of the replay writes this key (replay.md, "Rebuilds")
+                ++superseded; // a later row of the replay writes this key (replay.md, "Rebuilds")
                 continue;
             }
             if (t.fastPath && !t.written.contains(o.row->keyHash)) {
@@ -847,6 +837,7 @@ bool PgSink::writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &prog
         }
         lane->committedSeq = std::max(lane->committedSeq, last);
     }
+    m_superseded += superseded;
     return true;
 }
 

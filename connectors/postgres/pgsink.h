@@ -127,8 +127,6 @@ private:
     Table *table(const QString &name, const SqlRows::Shape &shape, SqlOp op, bool *created, QString *error);
     bool writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &progress, bool single, QString *error);
     bool writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error);
-    bool writeTable(Lane &lane, Table &t, const QList<RowRef> &deletes, const QList<RowRef> &upserts,
-                    const QList<RowRef> &inserts, QString *error);
     bool copy(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
     bool upsert(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
     bool remove(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
