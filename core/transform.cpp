@@ -46,20 +46,26 @@ const char *const ConsolePrelude =
 // Transform::Private::encode(), which this must match. The event object has
 // the same properties, in the same order, as the contract in the README.
 //
+// Event objects are object literals (row objects too, from a function made
+// once per row shape): building them property by property costs twice as
+// much in this engine.
+//
 // Outputs come back flattened where that is plain (an SQL output whose key and
 // row hold only strings, finite numbers, booleans and nulls): `out` gets
 // (event index, op 0..2, shape id, start in vals) and `vals` the table then
-// the key then the row values; a new shape of key and row names goes to
-// `newShapes`. Anything else goes whole to `slow` (out: index, 3, slow index,
-// 0), for C++ to check and convert as before. A throw goes to `errs` (index,
-// text, line).
+// the key then the row values, which pack() hands over as numbers and one
+// string; a new shape of key and row names goes to `newShapes`. Anything else
+// goes whole to `slow` (out: index, 3, slow index, 0), for C++ to check and
+// convert as before. A throw goes to `errs` (index, text, line). Every step
+// adds to these with one push: a call interrupted in the middle leaves
+// nothing half-written that an `out` entry points at.
 //
 // Time limits: `io.running` is the event being transformed (-1 between
 // events), `io.finished` the last one that ran to its end. The call returns
 // between events once `budget` ms have passed, so an event the watchdog
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
-const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes, wantJson, wantKeyJson) {
+const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes) {
   var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
   var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, isFin = isFinite, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
@@ -72,6 +78,39 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
   function plain(o) { return o !== null && typeof o === 'object' && !isArray(o); }
   function same(a, b) { if (a.length !== b.length) return false; for (var j = 0; j < a.length; ++j) if (a[j] !== b[j]) return false; return true; }
   var known = new Map();
+  // Per row shape id: a function building its row objects from an object
+  // literal (far cheaper than one property store at a time), or null for
+  // names a literal cannot hold. Per packed (key, old, new) shape number:
+  // the primaryKey to copy and a function building the types object (each
+  // event gets objects of its own).
+  var builders = [], pairs = new Map(), stringify = JSON.stringify;
+  function builder(id) {
+    var b = builders[id];
+    if (b !== undefined) return b;
+    var nm = shapes[id][0], parts = [];
+    for (var j = 0; j < nm.length; ++j) { if (nm[j] === '__proto__') { builders[id] = null; return null; } parts.push(stringify(nm[j]) + ':S[at+' + j + ']'); }
+    b = new Function('S', 'at', 'return {' + parts.join(',') + '};');
+    builders[id] = b;
+    return b;
+  }
+  function newRow(id, S, at, mask) {
+    if (mask === null) { var b = builder(id); if (b !== null) return b(S, at); }
+    return row(shapes[id][0], S, at, mask);
+  }
+  function pairOf(sh, pkId, os, ns) {
+    var p = pairs.get(sh);
+    if (p !== undefined) return p;
+    var types = {}, j, d;
+    if (os >= 0) { d = shapes[os]; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; }
+    if (ns >= 0) { d = shapes[ns]; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; }
+    var tn = keysOf(types), parts = [], literal = true;
+    for (j = 0; j < tn.length; ++j) { if (tn[j] === '__proto__') literal = false; parts.push(stringify(tn[j]) + ':' + stringify(types[tn[j]])); }
+    p = {pk: shapes[pkId][0], types: literal ? new Function('return {' + parts.join(',') + '};') : function () { var t = {}; for (var c in types) t[c] = types[c]; return t; }};
+    pairs.set(sh, p);
+    return p;
+  }
+  // Number to text, remembered while it repeats (a transaction's events share txid, LSN and time).
+  var lastTs = NaN, lastTsText = '', lastTx = NaN, lastTxText = '', lastLsn = NaN, lastLsnText = '';
   function shapeOf(kn, rn) {
     for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
     var sig = kn.join('\u0001') + '\u0002' + rn.join('\u0001'), id = known.get(sig);
@@ -87,7 +126,9 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     return true;
   }
   function put(i, item, out, vals) {
-    if (!plain(item) || typeof item.table !== 'string' || item.table === '') return false;
+    if (!plain(item)) return false;
+    var table = item.table;
+    if (typeof table !== 'string' || table === '') return false;
     var op = item.op, code;
     if (op === undefined || op === 'upsert') code = 0; else if (op === 'insert') code = 1; else if (op === 'delete') code = 2; else return false;
     var key = item.key, row = item.row;
@@ -95,7 +136,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     var kn = key === undefined || key === null ? EMPTY : keysOf(key), rn = row === undefined || row === null ? EMPTY : keysOf(row);
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
     var at = vals.length;
-    vals.push(item.table);
+    vals.push(table);
     if (!fields(key, kn, vals) || !fields(row, rn, vals)) { vals.length = at; return false; }
     out.push(i, code, shapeOf(kn, rn), at);
     return true;
@@ -107,32 +148,32 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       io_.running = i;
       cur_.seq = N[k];
       var meta = N[k + 3], change = meta & 1, nh = floor(meta / 1024), v;
-      var topic = names_[N[k + 4] | 0], pos, tsUs, txid, lsn, key = null, value = null;
+      var topic = names_[N[k + 4] | 0], pos, tsUs, txid, lsn, key = null, value = null, x;
       pos = meta & 32 ? S[s++] : '' + N[k + 8];
-      tsUs = meta & 64 ? S[s++] : '' + N[k + 9];
-      if (change) { txid = meta & 128 ? S[s++] : '' + N[k + 10]; lsn = meta & 256 ? S[s++] : '' + N[k + 11]; }
+      if (meta & 64) tsUs = S[s++]; else { x = N[k + 9]; if (x !== lastTs) { lastTs = x; lastTsText = '' + x; } tsUs = lastTsText; }
+      if (change) {
+        if (meta & 128) txid = S[s++]; else { x = N[k + 10]; if (x !== lastTx) { lastTx = x; lastTxText = '' + x; } txid = lastTxText; }
+        if (meta & 256) lsn = S[s++]; else { x = N[k + 11]; if (x !== lastLsn) { lastLsn = x; lastLsnText = '' + x; } lsn = lastLsnText; }
+      }
       if (meta & 2) key = S[s++];
       if (meta & 4) value = S[s++];
-      var o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
-               timestampUs: tsUs, key: key, value: value};
-      if (wantJson) o.json = parse(value);
-      if (wantKeyJson) o.keyJson = parse(key);
       var h = {};
       if (nh > 0) {
         var hm = meta & 512 ? S[s++] : null;
         for (var j = 0; j < nh; ++j) { h[S[s]] = hm !== null && hm.charCodeAt(j) === 110 ? null : S[s + 1]; s += 2; }
       }
-      o.headers = h;
-      o.op = names_[N[k + 6] | 0];
+      var o;
       if (change) {
-        var sh = N[k + 7], pk = shapes_[(sh % 65536 - 1) | 0], os = floor(sh / 65536) % 65536 - 1, ns = floor(sh / 4294967296) - 1;
-        o.table = topic; o.txid = txid; o.commitLsn = lsn; o.primaryKey = pk[0].slice();
-        var types = {}, d, m;
-        if (os >= 0) { d = shapes_[os]; m = meta & 8 ? S[s++] : null; o.old = row(d[0], S, s, m); s += d[0].length; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; } else o.old = null;
-        if (ns >= 0) { d = shapes_[ns]; m = meta & 16 ? S[s++] : null; o.new = row(d[0], S, s, m); s += d[0].length; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; } else o.new = null;
-        o.types = types;
+        var sh = N[k + 7], os = floor(sh / 65536) % 65536 - 1, ns = floor(sh / 4294967296) - 1, p = pairOf(sh, (sh % 65536 - 1) | 0, os, ns), d, m, was = null, nw = null;
+        if (os >= 0) { d = shapes_[os][0]; m = meta & 8 ? S[s++] : null; was = newRow(os, S, s, m); s += d.length; }
+        if (ns >= 0) { d = shapes_[ns][0]; m = meta & 16 ? S[s++] : null; nw = newRow(ns, S, s, m); s += d.length; }
+        o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0],
+             table: topic, txid: txid, commitLsn: lsn, primaryKey: p.pk.slice(), old: was, new: nw, types: p.types()};
         k += 12;
       } else {
+        o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0]};
         k += 10;
       }
       var r;
@@ -154,6 +195,21 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     cur.seq = -1;
     return i;
   };
+  // What collect() reads: `out` as numbers, and per value of `vals` two
+  // numbers: a string's length and where it starts in the third item, all
+  // strings joined; -1 and 0 for null or undefined, -2 true, -3 false, -4 and
+  // the number.
+  io.pack = function () {
+    var vals = io.vals, n = vals.length, d = new Float64Array(2 * n), strs = [], at = 0, j, v, t;
+    for (j = 0; j < n; ++j) {
+      v = vals[j]; t = typeof v;
+      if (t === 'string') { strs.push(v); d[2 * j] = v.length; d[2 * j + 1] = at; at += v.length; }
+      else if (t === 'number') { d[2 * j] = -4; d[2 * j + 1] = v; }
+      else if (t === 'boolean') d[2 * j] = v ? -2 : -3;
+      else d[2 * j] = -1;
+    }
+    return [new Float64Array(io.out).buffer, d.buffer, strs.join('')];
+  };
   io.reset = function () { io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
   return io;
 }))js";
@@ -173,8 +229,10 @@ struct Transform::Private
     QJSValue objectKeys;
     QJSValue cur;  // {seq}: the event being transformed, for console lines
     QJSValue io;   // the BatchRunner's state and results
-    QJSValue runFn, resetFn;
+    QJSValue runFn, resetFn, packFn;
     QString fileName;
+    int lineOffset = 0; // script line = engine line - lineOffset (see compile())
+    int line(int engineLine) const { return engineLine > lineOffset ? engineLine - lineOffset : 0; }
     JsConsole console;
     Transform::ConsoleCallback consoleCallback;
     bool wantJson = true;
@@ -421,12 +479,20 @@ struct Transform::Private
             jsNames = engine.newArray();
         if (jsShapes.isUndefined())
             jsShapes = engine.newArray();
-        io = engine.evaluate(QString::fromLatin1(BatchRunner))
-                 .call({function, context, cur, jsNames, jsShapes, wantJson, wantKeyJson});
+        // The event literals get `json` and `keyJson` only when the script uses them.
+        QString runner = QString::fromLatin1(BatchRunner);
+        runner.replace(u"/*JSON*/"_s, QString(wantJson ? u"json: parse(value), "_s : QString())
+                                          + (wantKeyJson ? u"keyJson: parse(key), "_s : QString()));
+        // Compiled by the Function constructor: QJSEngine::evaluate() compiles
+        // without property lookup caches, which makes every `o.name` a slow,
+        // generic lookup.
+        const QJSValue make = engine.globalObject().property(u"Function"_s).callAsConstructor({QJSValue(u"return "_s + runner + u";"_s)});
+        io = make.call().call({function, context, cur, jsNames, jsShapes});
         if (io.isError())
             return false;
         runFn = io.property(u"run"_s);
         resetFn = io.property(u"reset"_s);
+        packFn = io.property(u"pack"_s);
         outShapes.clear();
         return true;
     }
@@ -441,34 +507,6 @@ struct Transform::Private
         } else {
             out->text = QByteArray::number(d, 'g', 17);
             out->type = u"double precision"_s;
-        }
-    }
-
-    // A value of a flattened output, as sqlValue() converts it.
-    static bool variantValue(const QVariant &v, SinkValue *out)
-    {
-        switch (v.typeId()) {
-        case QMetaType::QString:
-            out->text = v.toString().toUtf8();
-            out->type = u"text"_s;
-            return true;
-        case QMetaType::Bool:
-            out->text = v.toBool() ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
-            out->type = u"boolean"_s;
-            return true;
-        case QMetaType::Int:
-        case QMetaType::UInt:
-        case QMetaType::LongLong:
-        case QMetaType::ULongLong:
-        case QMetaType::Double:
-            numberValue(v.toDouble(), out);
-            return true;
-        case QMetaType::UnknownType:
-        case QMetaType::Nullptr:
-            out->text = std::nullopt;
-            return true;
-        default:
-            return false;
         }
     }
 
@@ -560,20 +598,41 @@ struct Transform::Private
                 continue;
             Transform::Outcome &o = *outcomes[size_t(i)];
             o.result = Result::Error;
-            o.errorLine = errs[j + 2].toInt();
+            o.errorLine = line(errs[j + 2].toInt());
             o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(i)]).arg(errs[j + 1].toString());
             if (o.errorLine > 0)
                 o.error += u" (%1:%2)"_s.arg(fileName).arg(o.errorLine);
         }
-        const QVariantList out = io.property(u"out"_s).toVariant().toList();
-        const QVariantList vals = io.property(u"vals"_s).toVariant().toList();
+        const QJSValue packed = packFn.call();
+        const QByteArray outBytes = engine.fromScriptValue<QByteArray>(packed.property(0));
+        const QByteArray dvBytes = engine.fromScriptValue<QByteArray>(packed.property(1));
+        const QString strings = packed.property(2).toString();
         const QJSValue slow = io.property(u"slow"_s);
-
-        for (qsizetype j = 0; j + 3 < out.size(); j += 4) {
-            const qsizetype i = out[j].toInt();
-            const int code = out[j + 1].toInt();
-            const int id = out[j + 2].toInt();
-            qsizetype at = out[j + 3].toInt();
+        const double *out = reinterpret_cast<const double *>(outBytes.constData());
+        const qsizetype outCount = outBytes.size() / qsizetype(sizeof(double));
+        const double *dv = reinterpret_cast<const double *>(dvBytes.constData());
+        const qsizetype valueCount = dvBytes.size() / qsizetype(2 * sizeof(double));
+        // Value `at`, as sqlValue() converts it (see pack() in BatchRunner).
+        auto value = [&](qsizetype at, SinkValue *v) {
+            const double d = at < valueCount ? dv[2 * at] : -1;
+            if (d >= 0) {
+                v->text = QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(d)).toUtf8();
+                v->type = u"text"_s;
+            } else if (d == -2 || d == -3) {
+                v->text = d == -2 ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+                v->type = u"boolean"_s;
+            } else if (d == -4) {
+                numberValue(dv[2 * at + 1], v);
+            } else {
+                v->text = std::nullopt;
+            }
+        };
+        QString table; // shared between the outputs that name the same table
+        for (qsizetype j = 0; j + 3 < outCount; j += 4) {
+            const qsizetype i = qsizetype(out[j]);
+            const int code = int(out[j + 1]);
+            const int id = int(out[j + 2]);
+            qsizetype at = qsizetype(out[j + 3]);
             if (i < 0 || i >= n)
                 continue;
             Transform::Outcome &o = *outcomes[size_t(i)];
@@ -590,17 +649,23 @@ struct Transform::Private
             } else {
                 const OutShape &shape = outShapes.at(size_t(id));
                 so.seq = seq;
-                so.table = vals.value(at++).toString();
+                const QStringView name = at < valueCount && dv[2 * at] >= 0
+                                             ? QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at]))
+                                             : QStringView();
+                ++at;
+                if (table != name)
+                    table = name.toString();
+                so.table = table;
                 so.op = code == 0 ? SqlOp::Upsert : code == 1 ? SqlOp::Insert : SqlOp::Delete;
                 so.key.resize(shape.key.size());
                 for (qsizetype c = 0; c < shape.key.size(); ++c) {
                     so.key[c].name = shape.key[c];
-                    variantValue(vals.value(at++), &so.key[c].value);
+                    value(at++, &so.key[c].value);
                 }
                 so.row.resize(shape.row.size());
                 for (qsizetype c = 0; c < shape.row.size(); ++c) {
                     so.row[c].name = shape.row[c];
-                    variantValue(vals.value(at++), &so.row[c].value);
+                    value(at++, &so.row[c].value);
                 }
                 keyIntoRow(&so);
             }
@@ -709,14 +774,30 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     d->cur.setProperty(u"seq"_s, -1);
     d->engine.globalObject().setProperty(
         u"console"_s, d->engine.evaluate(QString::fromLatin1(ConsolePrelude)).call({d->engine.newQObject(&d->console), d->cur}));
-    const QJSValue result = d->engine.evaluate(source, fileName);
+    // The script runs as the body of a function made by the Function
+    // constructor: QJSEngine::evaluate() compiles without property lookup
+    // caches, and every `event.name` in a transform would be a slow generic
+    // lookup (twice the time per event). Its line L is the function's line
+    // L + 1 ("function anonymous(\n){" comes first). The constructor reports
+    // a syntax error without its line: evaluate() then gives the message
+    // (and, should it accept what the constructor did not, the transform).
+    QJSValue global = d->engine.globalObject();
+    d->lineOffset = 1;
+    const QJSValue body = global.property(u"Function"_s)
+                              .callAsConstructor({QJSValue(source + u"\n;return typeof transform === 'function' ? transform : undefined;"_s)});
+    QJSValue result = body.isError() ? body : body.call();
+    if (body.isError()) {
+        d->lineOffset = 0;
+        result = d->engine.evaluate(source, fileName);
+        if (!result.isError())
+            result = global.property(u"transform"_s);
+    }
     if (result.isError()) {
-        m_lastErrorLine = result.property(u"lineNumber"_s).toInt();
+        m_lastErrorLine = d->line(result.property(u"lineNumber"_s).toInt());
         *error = u"%1:%2: %3"_s.arg(fileName).arg(m_lastErrorLine).arg(result.toString());
         return false;
     }
-    QJSValue global = d->engine.globalObject();
-    d->function = global.property(u"transform"_s);
+    d->function = result;
     if (!d->function.isCallable()) {
         *error = u"%1: defines no function transform(event, ctx)"_s.arg(fileName);
         return false;
