@@ -441,6 +441,59 @@ private:
 
 } // namespace
 
+// A batch's transform outputs on the rows path, one SqlRows per table (in
+// tape order within it: the sink keeps the last operation of a key).
+class TableRows
+{
+public:
+    explicit TableRows(int workers) : m_shapes(size_t(workers)) {}
+
+    SqlRows &forTable(const QString &table)
+    {
+        if (m_last >= 0 && sameName(m_batch[size_t(m_last)].table(), table))
+            return m_batch[size_t(m_last)];
+        auto it = m_index.constFind(table);
+        if (it == m_index.constEnd()) {
+            it = m_index.insert(table, int(m_batch.size()));
+            m_batch.emplace_back(table);
+        }
+        m_last = *it;
+        return m_batch[size_t(m_last)];
+    }
+
+    // Output k of a worker's rows, as event `seq`'s.
+    void add(int worker, const Transform::Rows &rows, size_t k, qint64 seq)
+    {
+        const Transform::Rows::Output &o = rows.outputs[k];
+        SqlRows &table = forTable(rows.tables[o.table]);
+        // The worker's shape in this table's SqlRows, looked up once.
+        std::vector<std::pair<int, quint16>> &cache = m_shapes[size_t(worker)];
+        if (cache.size() <= o.shape)
+            cache.resize(size_t(o.shape) + 1, {-1, 0});
+        std::pair<int, quint16> &shape = cache[o.shape];
+        if (shape.first != m_last) {
+            const Transform::Rows::Shape &sh = rows.shapes[o.shape];
+            shape = {m_last, table.shapeFor(sh.nameViews.data(), sh.typeViews.data(), sh.columns, sh.keys)};
+        }
+        table.appendRow(seq, o.op, shape.second, rows.cells.data() + o.firstCell, rows.owners[o.owner]);
+    }
+
+    SqlBatch take()
+    {
+        m_index.clear();
+        m_last = -1;
+        for (auto &cache : m_shapes)
+            cache.clear();
+        return std::exchange(m_batch, {});
+    }
+
+private:
+    SqlBatch m_batch;
+    QHash<QString, int> m_index; // table -> index in m_batch
+    int m_last = -1;             // the table of the last call
+    std::vector<std::vector<std::pair<int, quint16>>> m_shapes; // per worker, per shape: (table, shape there)
+};
+
 // Transform engines on worker threads. Each QJSEngine is created, used and
 // destroyed on its own thread; a batch's events are sharded by stream and key,
 // so per key (and per partition) order is kept inside a shard, and outputs
@@ -464,10 +517,14 @@ struct ReplayEngine::Pool
     const std::vector<qint64> *seqs = nullptr;
     const std::vector<int> *shard = nullptr;
     std::vector<EventResult> *results = nullptr;
+    bool asRows = false;
+    // Per worker: the plain SQL outputs of its last events when asRows.
+    std::vector<Transform::Rows> rows;
 
     bool start(int n, const ReplayOptions &options, QString *error)
     {
         workers.resize(size_t(n));
+        rows.resize(size_t(n));
         for (int i = 0; i < n; ++i) {
             workers[size_t(i)].thread = std::thread([this, i, options] { loop(i, options); });
         }
@@ -516,7 +573,7 @@ struct ReplayEngine::Pool
                 mySeqs.push_back((*seqs)[size_t(i)]);
                 myResults.push_back(&(*results)[size_t(i)]);
             }
-            transform.runMany(mine, mySeqs, myResults);
+            transform.runMany(mine, mySeqs, myResults, asRows ? &rows[size_t(index)] : nullptr);
             {
                 std::lock_guard lock(mutex);
                 ++finished;
@@ -528,9 +585,10 @@ struct ReplayEngine::Pool
     }
 
     void process(const std::vector<Event> &e, const std::vector<qint64> &s, const std::vector<int> &sh,
-                 std::vector<EventResult> &r)
+                 std::vector<EventResult> &r, bool wantRows)
     {
         std::unique_lock lock(mutex);
+        asRows = wantRows;
         events = &e;
         seqs = &s;
         shard = &sh;
@@ -633,7 +691,10 @@ bool ReplayEngine::run(Sink *sink, QString *error)
     const bool identityIntoSql = !useTransform && o.kafkaTopic.isEmpty();
     // The identity into a SQL sink that takes rows: straight from the chunks.
     const bool fastRows = identityIntoSql && sink && !o.dryRun && !m_observer && sink->acceptsRows();
+    // A transform's plain SQL outputs into such a sink: as rows too (replay.md, "Rows").
+    const bool transformRows = useTransform && sink && !o.dryRun && !m_observer && sink->acceptsRows();
     RowsBuilder rowsBuilder(*m_tape);
+    TableRows tableRows(shards);
     std::vector<Event> events;
     std::vector<qint64> seqs;
     std::vector<int> shard;
@@ -831,12 +892,12 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     }
                 });
                 if (useTransform)
-                    m_pool->process(events, seqs, shard, results);
+                    m_pool->process(events, seqs, shard, results, transformRows);
             }
             if (haveNext) {
                 const size_t n = sources.size();
                 QList<SinkOutput> &outputs = next.data;
-                next.rowsMode = fastRows;
+                next.rowsMode = fastRows || transformRows;
                 qint64 rowCount = 0;
                 if (!fastRows)
                     outputs.reserve(qsizetype(n));
@@ -905,7 +966,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                             deadLetter.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
                         }
                     } else {
-                        if (r.outputs.isEmpty())
+                        if (r.outputs.isEmpty() && r.rowCount == 0)
                             ++next.dropped;
                         for (SinkOutput &out : r.outputs) {
                             if (sink && out.kind != sink->accepts()) {
@@ -916,9 +977,19 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                             if (fastRows) {
                                 rowsBuilder.rowsFor(streamIds[i]).append(out);
                                 ++rowCount;
+                            } else if (transformRows) {
+                                tableRows.forTable(out.table).append(out);
+                                ++rowCount;
                             } else {
                                 outputs.append(std::move(out));
                             }
+                        }
+                        if (r.rowCount > 0 && stopError.isEmpty()) {
+                            const int worker = shard[i];
+                            const Transform::Rows &rows = m_pool->rows[size_t(worker)];
+                            for (qint32 k = r.firstRow; k < r.firstRow + r.rowCount; ++k)
+                                tableRows.add(worker, rows, size_t(k), seqs[i]);
+                            rowCount += r.rowCount;
                         }
                         if (!stopError.isEmpty()) {
                             stopBefore(i);
@@ -928,9 +999,11 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     advance(i, event.position);
                 }
                 sources.clear();
-                next.outputs = fastRows ? rowCount : outputs.size();
+                next.outputs = fastRows || transformRows ? rowCount : outputs.size();
                 if (fastRows)
                     next.rows = rowsBuilder.take();
+                else if (transformRows)
+                    next.rows = tableRows.take();
                 next.progress = advanced.values();
                 if (!cancelled) {
                     if (m_observer) {

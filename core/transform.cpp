@@ -9,6 +9,7 @@
 #include <QJSEngine>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -494,6 +495,7 @@ struct Transform::Private
         resetFn = io.property(u"reset"_s);
         packFn = io.property(u"pack"_s);
         outShapes.clear();
+        rowsShapes.clear();
         return true;
     }
 
@@ -579,7 +581,7 @@ struct Transform::Private
     }
 
     // Reads what the runner's calls of one runMany() left in `io`.
-    void collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes)
+    void collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, Transform::Rows *rows)
     {
         const QJSValue shapesIn = io.property(u"newShapes"_s);
         const int shapeCount = shapesIn.property(u"length"_s).toInt();
@@ -628,6 +630,19 @@ struct Transform::Private
             }
         };
         QString table; // shared between the outputs that name the same table
+        // With rows: an event with an output that is not plain keeps all its
+        // outputs as SinkOutputs, in their order.
+        std::vector<char> mixed;
+        RowsBuild build;
+        if (rows) {
+            mixed.assign(size_t(n), 0);
+            for (qsizetype j = 0; j + 3 < outCount; j += 4) {
+                const qsizetype i = qsizetype(out[j]);
+                if (i >= 0 && i < n && int(out[j + 1]) == 3)
+                    mixed[size_t(i)] = 1;
+            }
+            build.begin(rows, strings);
+        }
         for (qsizetype j = 0; j + 3 < outCount; j += 4) {
             const qsizetype i = qsizetype(out[j]);
             const int code = int(out[j + 1]);
@@ -638,6 +653,14 @@ struct Transform::Private
             Transform::Outcome &o = *outcomes[size_t(i)];
             if (o.result != Result::Ok)
                 continue; // a timeout or an invalid output: none of the event's outputs count
+            if (rows && code != 3 && !mixed[size_t(i)]) {
+                if (o.rowCount == 0)
+                    o.firstRow = qint32(rows->outputs.size());
+                ++o.rowCount;
+                addRow(build, id, code == 0 ? SqlOp::Upsert : code == 1 ? SqlOp::Insert : SqlOp::Delete, at,
+                       dv, valueCount, strings);
+                continue;
+            }
             SinkOutput so;
             const qint64 seq = seqs[size_t(i)];
             if (code == 3) {
@@ -670,6 +693,154 @@ struct Transform::Private
                 keyIntoRow(&so);
             }
             o.outputs.append(std::move(so));
+        }
+        if (rows)
+            build.end();
+    }
+
+    // Per output shape id and op (index id * 2 + upsert): its shape in the
+    // current Rows and where each cell's value is (from the output's first
+    // value, its table); -1 none yet.
+    struct RowsShape
+    {
+        int shape = -1;
+        std::vector<int> sources; // per cell: value offset
+    };
+    std::vector<RowsShape> rowsShapes;
+
+    // One collect()'s rows: cells first get offsets into `bytes` (or point
+    // at static text), made pointers by end() once `bytes` is final.
+    struct RowsBuild
+    {
+        Transform::Rows *rows = nullptr;
+        QByteArray bytes;
+        bool ascii = false; // all strings ASCII: the joined string's UTF-8 has the same offsets
+        size_t firstCell = 0;
+        std::vector<qsizetype> offsets; // per cell since firstCell; -1: data already set (or NULL)
+
+        void begin(Transform::Rows *r, const QString &strings)
+        {
+            rows = r;
+            bytes = strings.toUtf8();
+            ascii = bytes.size() == strings.size();
+            if (!ascii)
+                bytes.clear();
+            firstCell = rows->cells.size();
+            offsets.clear();
+        }
+        void end()
+        {
+            auto owner = std::make_shared<const QByteArray>(std::move(bytes));
+            const char *base = owner->constData();
+            for (size_t k = 0; k < offsets.size(); ++k) {
+                if (offsets[k] >= 0)
+                    rows->cells[firstCell + k].data = base + offsets[k];
+            }
+            rows->owners.push_back(std::move(owner));
+        }
+    };
+
+    // Appends the plain output whose values start at `at` (its table) to build.rows.
+    void addRow(RowsBuild &build, int id, SqlOp op, qsizetype at, const double *dv, qsizetype valueCount, const QString &strings)
+    {
+        const OutShape &shape = outShapes.at(size_t(id));
+        Transform::Rows &rows = *build.rows;
+        const qsizetype keys = shape.key.size();
+        auto kind = [&](qsizetype v) { return v < valueCount ? dv[2 * v] : -1.0; };
+        // The table.
+        const QStringView name = kind(at) >= 0 ? QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at])) : QStringView();
+        qsizetype t = rows.tables.isEmpty() ? -1 : rows.tables.size() - 1;
+        if (t < 0 || rows.tables[t] != name) {
+            t = rows.tables.indexOf(name);
+            if (t < 0) {
+                rows.tables.append(name.toString());
+                t = rows.tables.size() - 1;
+            }
+        }
+        // The shape.
+        const size_t slot = size_t(id) * 2 + (op == SqlOp::Upsert ? 1 : 0);
+        if (rowsShapes.size() <= slot)
+            rowsShapes.resize(slot + 1);
+        RowsShape &rs = rowsShapes[slot];
+        if (rs.shape < 0) {
+            Transform::Rows::Shape sh;
+            rs.sources.clear();
+            auto typeOf = [&](qsizetype v) {
+                const double d = kind(v);
+                if (d >= 0)
+                    return QByteArrayLiteral("text");
+                if (d == -2 || d == -3)
+                    return QByteArrayLiteral("boolean");
+                if (d == -4) {
+                    SinkValue value;
+                    numberValue(dv[2 * v + 1], &value);
+                    return value.type.toUtf8();
+                }
+                return QByteArray();
+            };
+            auto column = [&](const QString &n, qsizetype source) {
+                sh.names.push_back(n.toUtf8());
+                sh.types.push_back(typeOf(at + source));
+                rs.sources.push_back(int(source));
+            };
+            // As keyIntoRow(): key columns the row lacks, each put first.
+            if (op == SqlOp::Upsert) {
+                for (qsizetype k = keys - 1; k >= 0; --k) {
+                    bool inRow = false;
+                    for (qsizetype c = 0; c < shape.row.size() && !inRow; ++c)
+                        inRow = shape.row[c] == shape.key[k];
+                    if (!inRow)
+                        column(shape.key[k], 1 + k); // (names of an object's keys are distinct)
+                }
+            }
+            for (qsizetype c = 0; c < shape.row.size(); ++c)
+                column(shape.row[c], 1 + keys + c);
+            sh.columns = int(sh.names.size());
+            for (qsizetype k = 0; k < keys; ++k)
+                column(shape.key[k], 1 + k);
+            sh.keys = int(keys);
+            for (size_t c = 0; c < sh.names.size(); ++c) {
+                sh.nameViews.push_back(sh.names[c]);
+                sh.typeViews.push_back(sh.types[c]);
+            }
+            rs.shape = int(rows.shapes.size());
+            rows.shapes.push_back(std::move(sh));
+        }
+        rows.outputs.push_back(Transform::Rows::Output{quint32(rows.cells.size()), quint32(rows.owners.size()), quint16(t),
+                                                       quint16(rs.shape), op});
+        for (const int source : rs.sources) {
+            const qsizetype v = at + source;
+            const double d = kind(v);
+            SqlCell cell;
+            qsizetype offset = -1;
+            if (d >= 0) {
+                const qsizetype from = qsizetype(dv[2 * v + 1]), len = qsizetype(d);
+                if (build.ascii) {
+                    offset = from;
+                    cell.size = qint32(len);
+                } else {
+                    offset = build.bytes.size();
+                    build.bytes += QStringView(strings).mid(from, len).toUtf8();
+                    cell.size = qint32(build.bytes.size() - offset);
+                }
+            } else if (d == -2 || d == -3) {
+                static const char yes[] = "true", no[] = "false";
+                cell.data = d == -2 ? yes : no;
+                cell.size = d == -2 ? 4 : 5;
+            } else if (d == -4) {
+                const double x = dv[2 * v + 1];
+                offset = build.bytes.size();
+                if (x == std::floor(x) && std::fabs(x) < 9007199254740992.0) {
+                    char text[24];
+                    const auto r = std::to_chars(text, text + sizeof text, qint64(x));
+                    build.bytes.append(text, r.ptr - text);
+                } else {
+                    build.bytes += QByteArray::number(x, 'g', 17);
+                }
+                cell.size = qint32(build.bytes.size() - offset);
+            }
+            rows.cells.push_back(cell);
+            build.offsets.push_back(offset);
         }
     }
 
@@ -857,17 +1028,47 @@ Transform::Result Transform::run(const Event &event, qint64 seq, QList<SinkOutpu
     return outcome.result;
 }
 
-void Transform::runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes)
+void Transform::Rows::clear()
 {
+    outputs.clear();
+    cells.clear();
+    owners.clear();
+    tables.clear();
+    shapes.clear();
+}
+
+SinkOutput Transform::Rows::output(size_t k, qint64 seq) const
+{
+    const Output &o = outputs.at(k);
+    const Shape &sh = shapes.at(o.shape);
+    SinkOutput out;
+    out.seq = seq;
+    out.table = tables.at(o.table);
+    out.op = o.op;
+    const SqlCell *c = cells.data() + o.firstCell;
+    for (int i = 0; i < sh.columns + sh.keys; ++i) {
+        SinkField f{QString::fromUtf8(sh.names[size_t(i)]), SinkValue{c[i].toByteArray(), QString::fromUtf8(sh.types[size_t(i)])}};
+        (i < sh.columns ? out.row : out.key).append(std::move(f));
+    }
+    return out;
+}
+
+void Transform::runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
+                        Rows *rows)
+{
+    if (rows)
+        rows->clear();
+    d->rowsShapes.clear(); // they point into the Rows
     // Runs of at most RunEvents: what one run adds to the name and shape
     // tables stays far below what encode() can number (trimTables()).
     for (size_t from = 0; from < events.size(); from += Private::RunEvents) {
         const size_t n = std::min(Private::RunEvents, events.size() - from);
-        runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n));
+        runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n), rows);
     }
 }
 
-void Transform::runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes)
+void Transform::runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
+                       Rows *rows)
 {
     const qsizetype n = qsizetype(events.size());
     for (Outcome *o : outcomes)
@@ -876,6 +1077,7 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         for (qsizetype i = 0; i < n; ++i) {
             outcomes[size_t(i)]->result = Result::Cancelled;
             outcomes[size_t(i)]->outputs.clear();
+            outcomes[size_t(i)]->rowCount = 0;
             outcomes[size_t(i)]->error = u"cancelled"_s;
         }
     };
@@ -947,7 +1149,7 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         done = at + 1;
         resumeAt(done); // sStart/kStart have an entry for the end too
     }
-    d->collect(seqs, outcomes);
+    d->collect(seqs, outcomes, rows);
     if (d->guard.cancelled())
         cancelAll(); // cancelled while the outputs were read: they may be incomplete
 }

@@ -2,6 +2,7 @@
 
 #include "event.h"
 #include "sink.h"
+#include "sqlrows.h"
 
 #include <QString>
 
@@ -57,6 +58,41 @@ public:
         QList<SinkOutput> outputs;
         QString error;     // as run() gives it
         int errorLine = 0; // as lastErrorLine()
+        // With runMany(..., rows): the event's outputs are instead
+        // rows->outputs[firstRow .. firstRow + rowCount) (when rowCount > 0,
+        // `outputs` is empty).
+        qint32 firstRow = 0;
+        qint32 rowCount = 0;
+    };
+    // The plain SQL outputs of a runMany() as rows of cells, for a sink that
+    // takes SqlRows (the replay's rows path): no SinkOutput is built, and the
+    // values are converted to UTF-8 once, into memory the rows share. An
+    // output's cells are its shape's columns (for an upsert, key columns the
+    // row lacks come first, as SinkOutputs get them), then its key columns.
+    struct Rows
+    {
+        struct Output
+        {
+            quint32 firstCell = 0;
+            quint32 owner = 0; // in owners
+            quint16 table = 0; // in tables
+            quint16 shape = 0; // in shapes
+            SqlOp op = SqlOp::Upsert;
+        };
+        struct Shape
+        {
+            std::vector<QByteArray> names, types; // columns then key; types of its first output's values
+            std::vector<QByteArrayView> nameViews, typeViews;
+            int columns = 0, keys = 0;
+        };
+        std::vector<Output> outputs;
+        std::vector<SqlCell> cells;
+        std::vector<std::shared_ptr<const void>> owners; // what cells point into
+        QList<QString> tables;
+        std::vector<Shape> shapes;
+        void clear();
+        // Output k as a SinkOutput (what the sink gets without a rows path).
+        SinkOutput output(size_t k, qint64 seq) const;
     };
     // run() for many events at once, in order, with one call into the engine
     // per run of events rather than one per event (the replay's way: much
@@ -64,7 +100,10 @@ public:
     // that event's outcome and the others go on. A cancel() during the call
     // makes every event of its run (up to 512) Cancelled, with no outputs.
     // The spans have one element per event.
-    void runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes);
+    // With `rows`, an event whose outputs are all plain SQL outputs (strings,
+    // numbers, booleans and nulls as values) gets them there (cleared first).
+    void runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
+                 Rows *rows = nullptr);
 
     // Thread-safe: stops the running call and every later one.
     void cancel();
@@ -83,7 +122,7 @@ public:
     int lastErrorLine() const { return m_lastErrorLine; }
 
 private:
-    void runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes);
+    void runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes, Rows *rows);
     struct Private;
     std::unique_ptr<Private> d;
     int m_timeoutMs = 1000;

@@ -100,23 +100,27 @@ int main(int argc, char **argv)
         std::vector<Transform::Outcome *> optrs;
         for (auto &o : outcomes)
             optrs.push_back(&o);
-        qint64 outs = 0, errors = 0;
-        double us = 1e9;
-        for (int round = 0; round < Rounds; ++round) {
-            outs = errors = 0;
-            const double t0 = cpuNow();
-            for (qint64 from = 0; from < n; from += batch) {
-                const size_t m = size_t(std::min<qint64>(batch, n - from));
-                t.runMany({ptrs.data() + from, m}, {seqs.data() + from, m}, {optrs.data(), m});
-                for (size_t i = 0; i < m; ++i) {
-                    outs += outcomes[i].outputs.size();
-                    errors += outcomes[i].result != Transform::Result::Ok;
+        // As SinkOutputs, then as rows (the replay's way into PostgreSQL).
+        for (const bool asRows : {false, true}) {
+            Transform::Rows rows;
+            qint64 outs = 0, errors = 0;
+            double us = 1e9;
+            for (int round = 0; round < Rounds; ++round) {
+                outs = errors = 0;
+                const double t0 = cpuNow();
+                for (qint64 from = 0; from < n; from += batch) {
+                    const size_t m = size_t(std::min<qint64>(batch, n - from));
+                    t.runMany({ptrs.data() + from, m}, {seqs.data() + from, m}, {optrs.data(), m}, asRows ? &rows : nullptr);
+                    for (size_t i = 0; i < m; ++i) {
+                        outs += outcomes[i].outputs.size() + outcomes[i].rowCount;
+                        errors += outcomes[i].result != Transform::Result::Ok;
+                    }
                 }
+                us = std::min(us, (cpuNow() - t0) * 1e6 / double(n));
             }
-            us = std::min(us, (cpuNow() - t0) * 1e6 / double(n));
+            std::printf("%-6s %-5s %6.2f us/event  %5.1fx the identity mapping  (%lld outputs, %lld errors)\n", c.name,
+                        asRows ? "rows" : "", us, us / identityUs, outs, errors);
         }
-        std::printf("%-6s %6.2f us/event  %5.1fx the identity mapping  (%lld outputs, %lld errors)\n", c.name, us, us / identityUs, outs,
-                    errors);
     }
     return 0;
 }
