@@ -110,7 +110,9 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     pairs.set(sh, p);
     return p;
   }
-  // Number to text, remembered while it repeats (a transaction's events share txid, LSN and time).
+  // The texts of time, txid and LSN, which come in S only when they differ
+  // from the last event's (a transaction's events share them); C++ tracks
+  // the same, and sets them when a call resumes after an interrupted event.
   var lastTs = NaN, lastTsText = '', lastTx = NaN, lastTxText = '', lastLsn = NaN, lastLsnText = '';
   function shapeOf(kn, rn) {
     for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
@@ -150,11 +152,11 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       cur_.seq = N[k];
       var meta = N[k + 3], change = meta & 1, nh = floor(meta / 1024), v;
       var topic = names_[N[k + 4] | 0], pos, tsUs, txid, lsn, key = null, value = null, x;
-      pos = meta & 32 ? S[s++] : '' + N[k + 8];
-      if (meta & 64) tsUs = S[s++]; else { x = N[k + 9]; if (x !== lastTs) { lastTs = x; lastTsText = '' + x; } tsUs = lastTsText; }
+      pos = S[s++];
+      if (meta & 64) { tsUs = S[s++]; lastTs = NaN; } else { x = N[k + 9]; if (x !== lastTs) { lastTs = x; lastTsText = S[s++]; } tsUs = lastTsText; }
       if (change) {
-        if (meta & 128) txid = S[s++]; else { x = N[k + 10]; if (x !== lastTx) { lastTx = x; lastTxText = '' + x; } txid = lastTxText; }
-        if (meta & 256) lsn = S[s++]; else { x = N[k + 11]; if (x !== lastLsn) { lastLsn = x; lastLsnText = '' + x; } lsn = lastLsnText; }
+        if (meta & 128) { txid = S[s++]; lastTx = NaN; } else { x = N[k + 10]; if (x !== lastTx) { lastTx = x; lastTxText = S[s++]; } txid = lastTxText; }
+        if (meta & 256) { lsn = S[s++]; lastLsn = NaN; } else { x = N[k + 11]; if (x !== lastLsn) { lastLsn = x; lastLsnText = S[s++]; } lsn = lastLsnText; }
       }
       if (meta & 2) key = S[s++];
       if (meta & 4) value = S[s++];
@@ -211,7 +213,8 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     }
     return [new Float64Array(io.out).buffer, d.buffer, strs.join('')];
   };
-  io.reset = function () { io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
+  io.setLast = function (a, b, c, d, e, f) { lastTs = a; lastTsText = b; lastTx = c; lastTxText = d; lastLsn = e; lastLsnText = f; };
+  io.reset = function () { lastTs = lastTx = lastLsn = NaN; io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
   return io;
 }))js";
 
@@ -230,7 +233,7 @@ struct Transform::Private
     QJSValue objectKeys;
     QJSValue cur;  // {seq}: the event being transformed, for console lines
     QJSValue io;   // the BatchRunner's state and results
-    QJSValue runFn, resetFn, packFn;
+    QJSValue runFn, resetFn, packFn, setLastFn;
     QString fileName;
     int lineOffset = 0; // script line = engine line - lineOffset (see compile())
     int line(int engineLine) const { return engineLine > lineOffset ? engineLine - lineOffset : 0; }
@@ -383,25 +386,60 @@ struct Transform::Private
     }
 
     // The encoding BatchRunner reads: per event 10 numbers (12 for a change
-    // event) in N, its strings in S. 64-bit numbers go as numbers below 2^53
-    // and as text (meta bits 32..256) beyond; a row or header list with NULLs
-    // or unchanged TOAST values gets a mask string ('v', 'n' NULL, 'u' left out).
+    // event) in N, its strings in S. The position goes as text; time, txid
+    // and LSN as numbers below 2^53 (with their text when it changed, see
+    // num() below) and as text only beyond (meta bits 64..256), as the
+    // engine's own number-to-text conversion costs more than a string from
+    // here; a row or header list with NULLs or unchanged TOAST values gets a
+    // mask string ('v', 'n' NULL, 'u' left out).
     QStringList S;
     std::vector<double> N;
     std::vector<qsizetype> sStart, kStart;
     QStringList lastPk;
     int lastPkShape = -1;
+    struct Last
+    {
+        bool have = false;
+        qint64 value = 0;
+    };
+    Last lastTs, lastTx, lastLsn; // of the last event encoded, as the runner's lastTs, lastTx, lastLsn
+
+    // The runner's lastTs .. lastLsnText as they are after events[0 .. i) of this run.
+    void setLast(std::span<const Event *const> events, size_t i)
+    {
+        auto value = [](bool have, qint64 v) { return have ? QJSValue(double(v)) : QJSValue(std::nan("")); };
+        auto text = [](bool have, qint64 v) { return have ? QJSValue(QString::number(v)) : QJSValue(QString()); };
+        constexpr double Safe = 9007199254740992.0;
+        auto small = [&](qint64 v) { return double(v) < Safe && double(v) > -Safe; };
+        const bool ts = i > 0 && small(events[i - 1]->timestampUs);
+        const qint64 tsValue = i > 0 ? events[i - 1]->timestampUs : 0;
+        const Event *change = nullptr;
+        for (size_t j = i; j > 0 && !change; --j)
+            change = events[j - 1]->isChange() ? events[j - 1] : nullptr;
+        const bool tx = change && small(change->transactionId), lsn = change && small(change->commitLsn);
+        setLastFn.call({value(ts, tsValue), text(ts, tsValue), value(tx, tx ? change->transactionId : 0), text(tx, tx ? change->transactionId : 0),
+                        value(lsn, lsn ? change->commitLsn : 0), text(lsn, lsn ? change->commitLsn : 0)});
+    }
 
     void encode(const Event &e, qint64 seq)
     {
         sStart.push_back(S.size());
         kStart.push_back(qsizetype(N.size()));
         constexpr double Safe = 9007199254740992.0;
-        auto num = [&](qint64 v, int bit, double *meta) {
-            if (double(v) < Safe && double(v) > -Safe)
+        // Time, txid and LSN: as a number, with the text in S when it differs
+        // from the last event's (as the runner tracks them); beyond 2^53 as
+        // text only (meta bit).
+        auto num = [&](qint64 v, int bit, double *meta, Last *last) {
+            if (double(v) < Safe && double(v) > -Safe) {
+                if (!last->have || last->value != v) {
+                    S.append(QString::number(v));
+                    *last = Last{true, v};
+                }
                 return double(v);
+            }
             *meta += bit;
             S.append(QString::number(v));
+            last->have = false;
             return std::nan("");
         };
         double meta = e.isChange() ? 1 : 0;
@@ -413,11 +451,11 @@ struct Transform::Private
         N[k + 4] = nameId(e.topic);
         N[k + 5] = nameId(toString(e.kind));
         N[k + 6] = nameId(toString(e.operation));
-        N[k + 8] = num(e.position, 32, &meta);
-        N[k + 9] = num(e.timestampUs, 64, &meta);
+        S.append(QString::number(e.position)); // (N[k + 8] is not used)
+        N[k + 9] = num(e.timestampUs, 64, &meta, &lastTs);
         if (e.isChange()) {
-            N[k + 10] = num(e.transactionId, 128, &meta);
-            N[k + 11] = num(e.commitLsn, 256, &meta);
+            N[k + 10] = num(e.transactionId, 128, &meta, &lastTx);
+            N[k + 11] = num(e.commitLsn, 256, &meta, &lastLsn);
         }
         if (e.key) {
             meta += 2;
@@ -494,6 +532,7 @@ struct Transform::Private
         runFn = io.property(u"run"_s);
         resetFn = io.property(u"reset"_s);
         packFn = io.property(u"pack"_s);
+        setLastFn = io.property(u"setLast"_s);
         outShapes.clear();
         rowsShapes.clear();
         return true;
@@ -1093,6 +1132,7 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     }
     d->S.clear();
     d->N.clear();
+    d->lastTs = d->lastTx = d->lastLsn = Private::Last{};
     d->sStart.clear();
     d->kStart.clear();
     for (qsizetype i = 0; i < n; ++i)
@@ -1114,6 +1154,7 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         d->io.setProperty(u"k"_s, double(d->kStart[size_t(i)]));
         d->io.setProperty(u"running"_s, -1);
         d->cur.setProperty(u"seq"_s, -1);
+        d->setLast(events, size_t(i));
     };
     for (qsizetype done = 0; done < n;) {
         d->guard.begin(limit);

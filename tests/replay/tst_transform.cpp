@@ -452,6 +452,129 @@ private Q_SLOTS:
             QCOMPARE(o.result, R::Cancelled);
     }
 
+    // Time, txid and LSN reach the script as text only when they change
+    // from one event to the next: the texts stay right across a
+    // transaction, numbers beyond 2^53, records between change events, and
+    // a call resumed after an event that timed out.
+    void runManyRepeatedTexts()
+    {
+        Transform t;
+        t.setTimeoutMs(100);
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) {\n"
+                                          "  if (e.position === '3') { while (true) {} }\n"
+                                          "  return {table: 't', op: 'insert', row: {pos: e.position, ts: e.timestampUs, tx: e.txid === undefined ? null : e.txid,\n"
+                                          "          lsn: e.commitLsn === undefined ? null : e.commitLsn}};\n"
+                                          "}\n"),
+                           QStringLiteral("r.js"), {}, &error),
+                 qPrintable(error));
+        const qint64 big = Q_INT64_C(9007199254740993); // 2^53 + 1
+        // (position, kind: c change / k record, timestampUs, txid, lsn)
+        const struct
+        {
+            qint64 position;
+            char kind;
+            qint64 ts, tx, lsn;
+        } spec[] = {{1, 'c', 10, 7, 100}, {2, 'c', 10, 7, 100}, {3, 'c', 10, 7, 100}, {4, 'c', 10, 7, 100}, {5, 'k', 10, 0, 0},
+                    {6, 'c', 10, 7, 100},  {7, 'c', big, big, big}, {8, 'c', big, big, big}, {9, 'c', 11, 8, 200}, {10, 'k', 11, 0, 0},
+                    {11, 'c', 11, 8, 200}, {12, 'c', 12, 8, 300}};
+        std::vector<Event> events;
+        std::vector<qint64> seqs;
+        for (const auto &x : spec) {
+            Event e = x.kind == 'c' ? changeEvent() : kafkaEvent();
+            e.position = x.position;
+            e.timestampUs = x.ts;
+            if (x.kind == 'c') {
+                e.transactionId = x.tx;
+                e.commitLsn = x.lsn;
+            }
+            events.push_back(e);
+            seqs.push_back(x.position);
+        }
+        std::vector<Transform::Outcome> outcomes(events.size());
+        std::vector<const Event *> ep;
+        std::vector<Transform::Outcome *> op;
+        for (size_t i = 0; i < events.size(); ++i) {
+            ep.push_back(&events[i]);
+            op.push_back(&outcomes[i]);
+        }
+        for (const bool asRows : {false, true}) {
+            Transform::Rows rows;
+            t.runMany(ep, seqs, op, asRows ? &rows : nullptr);
+            for (size_t i = 0; i < events.size(); ++i) {
+                const auto &x = spec[i];
+                if (x.position == 3) {
+                    QCOMPARE(outcomes[i].result, Transform::Result::Timeout);
+                    continue;
+                }
+                QCOMPARE(outcomes[i].result, Transform::Result::Ok);
+                QCOMPARE(outcomes[i].outputs.size() + outcomes[i].rowCount, 1);
+                const SinkOutput out = asRows ? rows.output(size_t(outcomes[i].firstRow), seqs[i]) : outcomes[i].outputs[0];
+                QCOMPARE(out.seq, seqs[i]);
+                const QByteArray text = QByteArray::number(x.position) + ' ' + QByteArray::number(x.ts) + ' '
+                                        + (x.kind == 'c' ? QByteArray::number(x.tx) + ' ' + QByteArray::number(x.lsn) : QByteArray("- -"));
+                QByteArray got;
+                for (const SinkField &f : out.row)
+                    got += (got.isEmpty() ? "" : " ") + f.value.text.value_or("-");
+                QCOMPARE(got, text);
+            }
+        }
+    }
+
+    // The rows of runMany(..., rows) are the SinkOutputs it gives without
+    // them; an event with an output that is not plain keeps SinkOutputs.
+    void runManyRows()
+    {
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) {\n"
+                                          "  const n = Number(e.position);\n"
+                                          "  if (n % 4 === 0) return null;\n"
+                                          "  if (n % 4 === 1) return [{table: 'a', key: {id: e.position, k2: 'x'}, row: {v: 'é' + n, id: e.position}},\n"
+                                          "                           {table: 'b', op: 'delete', key: {id: n}}];\n"
+                                          "  if (n % 4 === 2) return [{table: 'a', op: 'insert', row: {v: n / 3, f: false, t: true, z: null}},\n"
+                                          "                           {table: 'c', row: {d: new Date(0)}, key: {id: 1}}];\n"
+                                          "  return {table: 'b', key: {id: n}, row: {w: 'w' + n}};\n"
+                                          "}\n"),
+                           QStringLiteral("r.js"), {}, &error),
+                 qPrintable(error));
+        std::vector<Event> events;
+        std::vector<qint64> seqs;
+        for (int i = 0; i < 1100; ++i) { // past one run of 512
+            Event e = kafkaEvent();
+            e.position = i;
+            events.push_back(e);
+            seqs.push_back(i);
+        }
+        std::vector<Transform::Outcome> plain(events.size()), asRows(events.size());
+        std::vector<const Event *> ep;
+        std::vector<Transform::Outcome *> pp, rp;
+        for (size_t i = 0; i < events.size(); ++i) {
+            ep.push_back(&events[i]);
+            pp.push_back(&plain[i]);
+            rp.push_back(&asRows[i]);
+        }
+        t.runMany(ep, seqs, pp);
+        Transform::Rows rows;
+        t.runMany(ep, seqs, rp, &rows);
+        qint64 rowCount = 0;
+        for (size_t i = 0; i < events.size(); ++i) {
+            QCOMPARE(asRows[i].result, Transform::Result::Ok);
+            QList<SinkOutput> got = asRows[i].outputs;
+            for (qint32 k = 0; k < asRows[i].rowCount; ++k)
+                got.append(rows.output(size_t(asRows[i].firstRow + k), seqs[i]));
+            QCOMPARE(got, plain[i].outputs);
+            QCOMPARE(asRows[i].rowCount > 0, i % 4 == 1 || i % 4 == 3);
+            QCOMPARE(asRows[i].outputs.isEmpty(), i % 4 != 2);
+            rowCount += asRows[i].rowCount;
+        }
+        QCOMPARE(qint64(rows.outputs.size()), rowCount);
+        QCOMPARE(rowCount, 275 * 2 + 275);
+        QCOMPARE(rows.tables, (QList<QString>{QStringLiteral("a"), QStringLiteral("b")}));
+        // An upsert's key columns the row lacks come first, as keyIntoRow() puts them.
+        QCOMPARE(plain[1].outputs[0].row.value(0).name, QStringLiteral("k2"));
+    }
+
     // Thousands of row shapes (column sets) and output shapes: numbered
     // past what one run holds, and the tables start over between runs.
     void runManyShapes()
