@@ -1,4 +1,4 @@
-// `bench_transform TAPE [N] [CASE]`: the transform's own cost per event, without a
+// `bench_transform TAPE [N] [CASE [outputs|rows]]`: the transform's own cost per event, without a
 // target: N change events of TAPE (default 200 000) decoded once, then run
 // through Transform::runMany with scripts of growing work, against the
 // identity mapping in C++ (identityOutputs) in the same process.
@@ -102,6 +102,8 @@ int main(int argc, char **argv)
             optrs.push_back(&o);
         // As SinkOutputs, then as rows (the replay's way into PostgreSQL).
         for (const bool asRows : {false, true}) {
+            if (argc > 4 && QByteArray(argv[4]) != (asRows ? "rows" : "outputs"))
+                continue;
             Transform::Rows rows;
             qint64 outs = 0, errors = 0;
             double us = 1e9;
