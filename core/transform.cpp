@@ -128,6 +128,26 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     }
     return true;
   }
+  // Per output shape id: a function reading its key and row values by name
+  // (cached lookups rather than a generic one per value) and pushing them,
+  // with the table, in one push; false (nothing pushed) when a value is not
+  // plain. null for names it cannot use.
+  var readers = [], identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+  function reader(kn, rn) {
+    var reads = [], j, nm;
+    function access(o, name) { return identifier.test(name) ? o + '.' + name : o + '[' + stringify(name) + ']'; }
+    for (j = 0; j < kn.length; ++j) { if (kn[j] === '__proto__') return null; reads.push(access('k', kn[j])); }
+    for (j = 0; j < rn.length; ++j) { if (rn[j] === '__proto__') return null; reads.push(access('r', rn[j])); }
+    var src = '', list = 'table';
+    for (j = 0; j < reads.length; ++j) {
+      var v = 'v' + j;
+      src += 'var ' + v + ' = ' + reads[j] + ', t' + j + ' = typeof ' + v + ';\n' +
+             'if (t' + j + " !== 'string' && " + v + ' !== null && t' + j + " !== 'undefined' && t" + j + " !== 'boolean' && (t" + j +
+             " !== 'number' || !isFin(" + v + '))) return false;\n';
+      list += ', ' + v;
+    }
+    return new Function('k', 'r', 'vals', 'table', 'isFin', src + 'vals.push(' + list + ');\nreturn true;');
+  }
   function put(i, item, out, vals) {
     if (!plain(item)) return false;
     var table = item.table;
@@ -138,10 +158,11 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     if ((key !== undefined && key !== null && !plain(key)) || (row !== undefined && row !== null && !plain(row))) return false;
     var kn = key === undefined || key === null ? EMPTY : keysOf(key), rn = row === undefined || row === null ? EMPTY : keysOf(row);
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
-    var at = vals.length;
-    vals.push(table);
-    if (!fields(key, kn, vals) || !fields(row, rn, vals)) { vals.length = at; return false; }
-    out.push(i, code, shapeOf(kn, rn), at);
+    var id = shapeOf(kn, rn), rd = readers[id], at = vals.length;
+    if (rd === undefined) rd = readers[id] = reader(kn, rn);
+    if (rd !== null) { if (!rd(key, row, vals, table, isFin)) return false; }
+    else { vals.push(table); if (!fields(key, kn, vals) || !fields(row, rn, vals)) { vals.length = at; return false; } }
+    out.push(i, code, id, at);
     return true;
   }
   io.run = function (n, S, buf, budget) {
