@@ -115,7 +115,9 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
   // the same, and sets them when a call resumes after an interrupted event.
   var lastTs = NaN, lastTsText = '', lastTx = NaN, lastTxText = '', lastLsn = NaN, lastLsnText = '';
   function shapeOf(kn, rn) {
-    for (var j = 0; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
+    var r0 = recent[0];
+    if (r0 !== undefined && r0.kn.length === kn.length && r0.rn.length === rn.length && same(r0.kn, kn) && same(r0.rn, rn)) return r0.id;
+    for (var j = 1; j < recent.length; ++j) { var r = recent[j]; if (same(r.kn, kn) && same(r.rn, rn)) return r.id; }
     var sig = kn.join('\u0001') + '\u0002' + rn.join('\u0001'), id = known.get(sig);
     if (id === undefined) { id = nextShape++; io.newShapes.push(id, kn, rn); known.set(sig, id); } // told before known: an interrupt between the two costs an id, never a shape
     recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
@@ -149,14 +151,14 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     return new Function('k', 'r', 'vals', 'table', 'isFin', src + 'vals.push(' + list + ');\nreturn true;');
   }
   function put(i, item, out, vals) {
-    if (!plain(item)) return false;
+    if (item === null || typeof item !== 'object' || isArray(item)) return false;
     var table = item.table;
     if (typeof table !== 'string' || table === '') return false;
     var op = item.op, code;
-    if (op === undefined || op === 'upsert') code = 0; else if (op === 'insert') code = 1; else if (op === 'delete') code = 2; else return false;
-    var key = item.key, row = item.row;
-    if ((key !== undefined && key !== null && !plain(key)) || (row !== undefined && row !== null && !plain(row))) return false;
-    var kn = key === undefined || key === null ? EMPTY : keysOf(key), rn = row === undefined || row === null ? EMPTY : keysOf(row);
+    if (op === undefined) code = 0; else if (op === 'upsert') code = 0; else if (op === 'insert') code = 1; else if (op === 'delete') code = 2; else return false;
+    var key = item.key, row = item.row, kn = EMPTY, rn = EMPTY;
+    if (key !== undefined && key !== null) { if (typeof key !== 'object' || isArray(key)) return false; kn = keysOf(key); }
+    if (row !== undefined && row !== null) { if (typeof row !== 'object' || isArray(row)) return false; rn = keysOf(row); }
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
     var id = shapeOf(kn, rn), rd = readers[id], at = vals.length;
     if (rd === undefined) rd = readers[id] = reader(kn, rn);

@@ -5,6 +5,7 @@
 //   drop      returns null: building the event objects
 //   const     returns one constant output: + reading outputs back
 //   small     the small transform of bench_replay (case C)
+//   built     its work without returning the output
 #include <replay.h>
 #include <tape.h>
 #include <transform.h>
@@ -84,6 +85,14 @@ int main(int argc, char **argv)
                   "  const r = e.new;\n"
                   "  return {table: e.table, key: {id: r.id}, row: {id: r.id, name: r.name.toUpperCase(), amount: r.amount, big: r.big,\n"
                   "          note: r.note, ts: r.ts, flag: r.flag}};\n"
+                  "}\n"},
+        // The small transform's work, but its output dropped: what reading outputs back costs is small - this.
+        {"built", "function transform(e, ctx) {\n"
+                  "  if (e.op !== 'insert' && e.op !== 'update') return null;\n"
+                  "  const r = e.new;\n"
+                  "  const out = {table: e.table, key: {id: r.id}, row: {id: r.id, name: r.name.toUpperCase(), amount: r.amount, big: r.big,\n"
+                  "          note: r.note, ts: r.ts, flag: r.flag}};\n"
+                  "  return out.table === '' ? out : null;\n"
                   "}\n"},
     };
     const int batch = 20000;
