@@ -51,15 +51,18 @@ const char *const ConsolePrelude =
 // once per row shape): building them property by property costs twice as
 // much in this engine.
 //
-// Outputs come back flattened where that is plain (an SQL output whose key and
-// row hold only strings, finite numbers, booleans and nulls): `out` gets
-// (event index, op 0..2, shape id, start in vals) and `vals` the table then
-// the key then the row values, which pack() hands over as numbers and one
-// string; a new shape of key and row names goes to `newShapes`. Anything else
-// goes whole to `slow` (out: index, 3, slow index, 0), for C++ to check and
-// convert as before. A throw goes to `errs` (index, text, line). Every step
-// adds to these with one push: a call interrupted in the middle leaves
-// nothing half-written that an `out` entry points at.
+// Outputs come back flattened where that looks plain (an SQL output, an
+// object with key and row objects): `out` gets (event index, op 0..2, shape
+// id, start in vals, index in items) and `vals` the table then the key then
+// the row values; the output itself goes to `items`. A new shape of key and
+// row names goes to `newShapes`. C++ reads `vals` in one conversion and takes
+// an output with a value that is not a string, finite number, boolean, null
+// or undefined from `items` instead, as it takes anything else the script
+// did not flatten (out: index, 3, 0, 0, index in items): through output(),
+// which checks and converts it. A throw goes to `errs` (index, text, line).
+// Every step adds to these with one push, `items` before `out`: a call
+// interrupted in the middle leaves nothing half-written that an `out` entry
+// points at.
 //
 // Time limits: `io.running` is the event being transformed (-1 between
 // events), `io.finished` the last one that ran to its end. The call returns
@@ -67,8 +70,8 @@ const char *const ConsolePrelude =
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
 const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes) {
-  var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], slow: [], errs: [], newShapes: []};
-  var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, isFin = isFinite, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
+  var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], items: [], errs: [], newShapes: []};
+  var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
   function row(nm, S, at, mask) {
     var o = {}, i;
@@ -76,7 +79,6 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     else { for (i = 0; i < nm.length; ++i) { var m = mask.charCodeAt(i); if (m !== 117) o[nm[i]] = m === 110 ? null : S[at + i]; } }
     return o;
   }
-  function plain(o) { return o !== null && typeof o === 'object' && !isArray(o); }
   function same(a, b) { if (a.length !== b.length) return false; for (var j = 0; j < a.length; ++j) if (a[j] !== b[j]) return false; return true; }
   var known = new Map();
   // Per row shape id: a function building its row objects from an object
@@ -123,34 +125,20 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
     return id;
   }
-  function fields(o, nm, vals) {
-    for (var j = 0; j < nm.length; ++j) {
-      var v = o[nm[j]], t = typeof v;
-      if (t === 'string' || t === 'boolean' || v === null || v === undefined || (t === 'number' && isFin(v))) vals.push(v); else return false;
-    }
-    return true;
-  }
+  function fields(o, nm, vals) { for (var j = 0; j < nm.length; ++j) vals.push(o[nm[j]]); }
   // Per output shape id: a function reading its key and row values by name
   // (cached lookups rather than a generic one per value) and pushing them,
-  // with the table, in one push; false (nothing pushed) when a value is not
-  // plain. null for names it cannot use.
+  // with the table, in one push (C++ checks their types). null for names it
+  // cannot use.
   var readers = [], identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   function reader(kn, rn) {
-    var reads = [], j, nm;
+    var reads = ['table'], j;
     function access(o, name) { return identifier.test(name) ? o + '.' + name : o + '[' + stringify(name) + ']'; }
     for (j = 0; j < kn.length; ++j) { if (kn[j] === '__proto__') return null; reads.push(access('k', kn[j])); }
     for (j = 0; j < rn.length; ++j) { if (rn[j] === '__proto__') return null; reads.push(access('r', rn[j])); }
-    var src = '', list = 'table';
-    for (j = 0; j < reads.length; ++j) {
-      var v = 'v' + j;
-      src += 'var ' + v + ' = ' + reads[j] + ', t' + j + ' = typeof ' + v + ';\n' +
-             'if (t' + j + " !== 'string' && " + v + ' !== null && t' + j + " !== 'undefined' && t" + j + " !== 'boolean' && (t" + j +
-             " !== 'number' || !isFin(" + v + '))) return false;\n';
-      list += ', ' + v;
-    }
-    return new Function('k', 'r', 'vals', 'table', 'isFin', src + 'vals.push(' + list + ');\nreturn true;');
+    return new Function('k', 'r', 'vals', 'table', 'vals.push(' + reads.join(', ') + ');');
   }
-  function put(i, item, out, vals) {
+  function put(i, item, out, vals, items) {
     if (item === null || typeof item !== 'object' || isArray(item)) return false;
     var table = item.table;
     if (typeof table !== 'string' || table === '') return false;
@@ -162,13 +150,14 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
     var id = shapeOf(kn, rn), rd = readers[id], at = vals.length;
     if (rd === undefined) rd = readers[id] = reader(kn, rn);
-    if (rd !== null) { if (!rd(key, row, vals, table, isFin)) return false; }
-    else { vals.push(table); if (!fields(key, kn, vals) || !fields(row, rn, vals)) { vals.length = at; return false; } }
-    out.push(i, code, id, at);
+    if (rd !== null) rd(key, row, vals, table);
+    else { vals.push(table); fields(key, kn, vals); fields(row, rn, vals); }
+    items.push(item);
+    out.push(i, code, id, at, items.length - 1);
     return true;
   }
   io.run = function (n, S, buf, budget) {
-    var N = new Float64Array(buf), first = io.i, i = first, s = io.s, k = io.k, t0 = now(), names_ = names, shapes_ = shapes, cur_ = cur, io_ = io, out = io.out, vals = io.vals;
+    var N = new Float64Array(buf), first = io.i, i = first, s = io.s, k = io.k, t0 = now(), names_ = names, shapes_ = shapes, cur_ = cur, io_ = io, out = io.out, vals = io.vals, items = io.items;
     for (; i < n; ++i) {
       if (i !== first && now() - t0 > budget) break;
       io_.running = i;
@@ -212,8 +201,8 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
       }
       if (r === null || r === undefined) { io_.finished = i; continue; }
       if (isArray(r)) {
-        for (j = 0; j < r.length; ++j) { v = r[j]; if (v !== null && v !== undefined && !put(i, v, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(v); } }
-      } else if (!put(i, r, out, vals)) { out.push(i, 3, io_.slow.length, 0); io_.slow.push(r); }
+        for (j = 0; j < r.length; ++j) { v = r[j]; if (v !== null && v !== undefined && !put(i, v, out, vals, items)) { items.push(v); out.push(i, 3, 0, 0, items.length - 1); } }
+      } else if (!put(i, r, out, vals, items)) { items.push(r); out.push(i, 3, 0, 0, items.length - 1); }
       io_.finished = i;
     }
     io.i = i; io.s = s; io.k = k;
@@ -221,23 +210,10 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     cur.seq = -1;
     return i;
   };
-  // What collect() reads: `out` as numbers, and per value of `vals` two
-  // numbers: a string's length and where it starts in the third item, all
-  // strings joined; -1 and 0 for null or undefined, -2 true, -3 false, -4 and
-  // the number.
-  io.pack = function () {
-    var vals = io.vals, n = vals.length, d = new Float64Array(2 * n), strs = [], at = 0, j, v, t;
-    for (j = 0; j < n; ++j) {
-      v = vals[j]; t = typeof v;
-      if (t === 'string') { strs.push(v); d[2 * j] = v.length; d[2 * j + 1] = at; at += v.length; }
-      else if (t === 'number') { d[2 * j] = -4; d[2 * j + 1] = v; }
-      else if (t === 'boolean') d[2 * j] = v ? -2 : -3;
-      else d[2 * j] = -1;
-    }
-    return [new Float64Array(io.out).buffer, d.buffer, strs.join('')];
-  };
+  // What collect() reads besides `vals`: `out` as numbers.
+  io.pack = function () { return new Float64Array(io.out).buffer; };
   io.setLast = function (a, b, c, d, e, f) { lastTs = a; lastTsText = b; lastTx = c; lastTxText = d; lastLsn = e; lastLsnText = f; };
-  io.reset = function () { lastTs = lastTx = lastLsn = NaN; io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.slow = []; io.errs = []; io.newShapes = []; };
+  io.reset = function () { lastTs = lastTx = lastLsn = NaN; io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.items = []; io.errs = []; io.newShapes = []; };
   return io;
 }))js";
 
@@ -667,16 +643,69 @@ struct Transform::Private
             if (o.errorLine > 0)
                 o.error += u" (%1:%2)"_s.arg(fileName).arg(o.errorLine);
         }
-        const QJSValue packed = packFn.call();
-        const QByteArray outBytes = engine.fromScriptValue<QByteArray>(packed.property(0));
-        const QByteArray dvBytes = engine.fromScriptValue<QByteArray>(packed.property(1));
-        const QString strings = packed.property(2).toString();
-        const QJSValue slow = io.property(u"slow"_s);
-        const double *out = reinterpret_cast<const double *>(outBytes.constData());
-        const qsizetype outCount = outBytes.size() / qsizetype(sizeof(double));
-        const double *dv = reinterpret_cast<const double *>(dvBytes.constData());
-        const qsizetype valueCount = dvBytes.size() / qsizetype(2 * sizeof(double));
-        // Value `at`, as sqlValue() converts it (see pack() in BatchRunner).
+        const QByteArray outBytes = engine.fromScriptValue<QByteArray>(packFn.call());
+        const QJSValue items = io.property(u"items"_s);
+        std::vector<double> outNumbers(reinterpret_cast<const double *>(outBytes.constData()),
+                                       reinterpret_cast<const double *>(outBytes.constData()) + outBytes.size() / qsizetype(sizeof(double)));
+        double *out = outNumbers.data();
+        const qsizetype outCount = qsizetype(outNumbers.size());
+        // The values: per value two numbers (a string's length and where it
+        // starts in `strings`; -1 null or undefined, -2 true, -3 false, -4
+        // and the number).
+        const QVariantList values = io.property(u"vals"_s).toVariant().toList();
+        std::vector<double> descriptors(size_t(2 * values.size()));
+        QString strings;
+        for (qsizetype j = 0; j < values.size(); ++j) {
+            const QVariant &v = values[j];
+            double *d = descriptors.data() + 2 * j;
+            switch (v.typeId()) {
+            case QMetaType::QString: {
+                const QString &text = *static_cast<const QString *>(v.constData());
+                d[0] = double(text.size());
+                d[1] = double(strings.size());
+                strings += text;
+                break;
+            }
+            case QMetaType::Bool:
+                d[0] = v.toBool() ? -2 : -3;
+                break;
+            case QMetaType::Int:
+            case QMetaType::UInt:
+            case QMetaType::LongLong:
+            case QMetaType::ULongLong:
+            case QMetaType::Double:
+                d[0] = -4;
+                d[1] = v.toDouble();
+                break;
+            case QMetaType::UnknownType: // undefined
+            case QMetaType::Nullptr:
+                d[0] = -1;
+                break;
+            default:
+                d[0] = -5; // not plain: the output goes by output()
+            }
+            if (d[0] == -4 && !std::isfinite(d[1]))
+                d[0] = -5;
+        }
+        const double *dv = descriptors.data();
+        const qsizetype valueCount = values.size();
+        // An output with a value that is not plain goes by output() (code 3), as one the script did not flatten.
+        for (qsizetype j = 0; j + 4 < outCount; j += 5) {
+            const int code = int(out[j + 1]);
+            if (code == 3)
+                continue;
+            const int id = int(out[j + 2]);
+            const qsizetype at = qsizetype(out[j + 3]);
+            const qsizetype end = id >= 0 && size_t(id) < outShapes.size()
+                                      ? at + 1 + outShapes[size_t(id)].key.size() + outShapes[size_t(id)].row.size()
+                                      : valueCount + 1;
+            bool plain = end <= valueCount;
+            for (qsizetype v = at; v < end && plain; ++v)
+                plain = dv[2 * v] != -5;
+            if (!plain)
+                out[j + 1] = 3;
+        }
+        // Value `at`, as sqlValue() converts it.
         auto value = [&](qsizetype at, SinkValue *v) {
             const double d = at < valueCount ? dv[2 * at] : -1;
             if (d >= 0) {
@@ -698,14 +727,14 @@ struct Transform::Private
         RowsBuild build;
         if (rows) {
             mixed.assign(size_t(n), 0);
-            for (qsizetype j = 0; j + 3 < outCount; j += 4) {
+            for (qsizetype j = 0; j + 4 < outCount; j += 5) {
                 const qsizetype i = qsizetype(out[j]);
                 if (i >= 0 && i < n && int(out[j + 1]) == 3)
                     mixed[size_t(i)] = 1;
             }
             build.begin(rows, strings);
         }
-        for (qsizetype j = 0; j + 3 < outCount; j += 4) {
+        for (qsizetype j = 0; j + 4 < outCount; j += 5) {
             const qsizetype i = qsizetype(out[j]);
             const int code = int(out[j + 1]);
             const int id = int(out[j + 2]);
@@ -726,7 +755,7 @@ struct Transform::Private
             SinkOutput so;
             const qint64 seq = seqs[size_t(i)];
             if (code == 3) {
-                if (!output(slow.property(quint32(id)), seq, &so, &o.error)) {
+                if (!output(items.property(quint32(out[j + 4])), seq, &so, &o.error)) {
                     o.result = Result::Error;
                     o.outputs.clear();
                     continue;
