@@ -7,6 +7,7 @@
 
 #include <QDateTime>
 #include <QJSEngine>
+#include <QStringEncoder>
 
 #include <array>
 #include <charconv>
@@ -649,21 +650,31 @@ struct Transform::Private
                                        reinterpret_cast<const double *>(outBytes.constData()) + outBytes.size() / qsizetype(sizeof(double)));
         double *out = outNumbers.data();
         const qsizetype outCount = qsizetype(outNumbers.size());
-        // The values: per value two numbers (a string's length and where it
-        // starts in `strings`; -1 null or undefined, -2 true, -3 false, -4
-        // and the number).
+        // The values: per value two numbers (a string's UTF-8 length and where
+        // it starts in build.bytes; -1 null or undefined, -2 true, -3 false,
+        // -4 and the number, -5 anything else).
         const QVariantList values = io.property(u"vals"_s).toVariant().toList();
         std::vector<double> descriptors(size_t(2 * values.size()));
-        QString strings;
+        // The strings' UTF-8, one after the other (numbers' text goes after them, see addRow()).
+        qsizetype bound = 0;
+        for (const QVariant &v : values) {
+            if (v.typeId() == QMetaType::QString)
+                bound += 3 * static_cast<const QString *>(v.constData())->size();
+        }
+        RowsBuild build;
+        build.bytes.resize(bound);
+        char *const utf8 = build.bytes.data();
+        char *w = utf8;
+        QStringEncoder encoder(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
         for (qsizetype j = 0; j < values.size(); ++j) {
             const QVariant &v = values[j];
             double *d = descriptors.data() + 2 * j;
             switch (v.typeId()) {
             case QMetaType::QString: {
-                const QString &text = *static_cast<const QString *>(v.constData());
-                d[0] = double(text.size());
-                d[1] = double(strings.size());
-                strings += text;
+                char *const start = w;
+                w = encoder.appendToBuffer(w, *static_cast<const QString *>(v.constData()));
+                d[0] = double(w - start);
+                d[1] = double(start - utf8);
                 break;
             }
             case QMetaType::Bool:
@@ -687,6 +698,7 @@ struct Transform::Private
             if (d[0] == -4 && !std::isfinite(d[1]))
                 d[0] = -5;
         }
+        build.bytes.resize(w - utf8);
         const double *dv = descriptors.data();
         const qsizetype valueCount = values.size();
         // An output with a value that is not plain goes by output() (code 3), as one the script did not flatten.
@@ -709,7 +721,7 @@ struct Transform::Private
         auto value = [&](qsizetype at, SinkValue *v) {
             const double d = at < valueCount ? dv[2 * at] : -1;
             if (d >= 0) {
-                v->text = QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(d)).toUtf8();
+                v->text = QByteArray(build.bytes.constData() + qsizetype(dv[2 * at + 1]), qsizetype(d));
                 v->type = u"text"_s;
             } else if (d == -2 || d == -3) {
                 v->text = d == -2 ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
@@ -721,10 +733,10 @@ struct Transform::Private
             }
         };
         QString table; // shared between the outputs that name the same table
+        QByteArray tableUtf8;
         // With rows: an event with an output that is not plain keeps all its
         // outputs as SinkOutputs, in their order.
         std::vector<char> mixed;
-        RowsBuild build;
         if (rows) {
             mixed.assign(size_t(n), 0);
             for (qsizetype j = 0; j + 4 < outCount; j += 5) {
@@ -732,7 +744,7 @@ struct Transform::Private
                 if (i >= 0 && i < n && int(out[j + 1]) == 3)
                     mixed[size_t(i)] = 1;
             }
-            build.begin(rows, strings);
+            build.begin(rows);
         }
         for (qsizetype j = 0; j + 4 < outCount; j += 5) {
             const qsizetype i = qsizetype(out[j]);
@@ -749,7 +761,7 @@ struct Transform::Private
                     o.firstRow = qint32(rows->outputs.size());
                 ++o.rowCount;
                 addRow(build, id, code == 0 ? SqlOp::Upsert : code == 1 ? SqlOp::Insert : SqlOp::Delete, at,
-                       dv, valueCount, strings);
+                       dv, valueCount);
                 continue;
             }
             SinkOutput so;
@@ -763,12 +775,14 @@ struct Transform::Private
             } else {
                 const OutShape &shape = outShapes.at(size_t(id));
                 so.seq = seq;
-                const QStringView name = at < valueCount && dv[2 * at] >= 0
-                                             ? QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at]))
-                                             : QStringView();
+                const QByteArrayView name = at < valueCount && dv[2 * at] >= 0
+                                                ? QByteArrayView(build.bytes.constData() + qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at]))
+                                                : QByteArrayView();
                 ++at;
-                if (table != name)
-                    table = name.toString();
+                if (tableUtf8 != name) {
+                    tableUtf8 = name.toByteArray();
+                    table = QString::fromUtf8(name);
+                }
                 so.table = table;
                 so.op = code == 0 ? SqlOp::Upsert : code == 1 ? SqlOp::Insert : SqlOp::Delete;
                 so.key.resize(shape.key.size());
@@ -798,24 +812,20 @@ struct Transform::Private
         std::vector<int> sources; // per cell: value offset
     };
     std::vector<RowsShape> rowsShapes;
+    std::vector<QByteArray> tablesUtf8; // the current Rows' tables, UTF-8
 
     // One collect()'s rows: cells first get offsets into `bytes` (or point
     // at static text), made pointers by end() once `bytes` is final.
     struct RowsBuild
     {
         Transform::Rows *rows = nullptr;
-        QByteArray bytes;
-        bool ascii = false; // all strings ASCII: the joined string's UTF-8 has the same offsets
+        QByteArray bytes; // the strings' UTF-8 (collect()), then numbers' text
         size_t firstCell = 0;
         std::vector<qsizetype> offsets; // per cell since firstCell; -1: data already set (or NULL)
 
-        void begin(Transform::Rows *r, const QString &strings)
+        void begin(Transform::Rows *r)
         {
             rows = r;
-            bytes = strings.toUtf8();
-            ascii = bytes.size() == strings.size();
-            if (!ascii)
-                bytes.clear();
             firstCell = rows->cells.size();
             offsets.clear();
         }
@@ -832,20 +842,21 @@ struct Transform::Private
     };
 
     // Appends the plain output whose values start at `at` (its table) to build.rows.
-    void addRow(RowsBuild &build, int id, SqlOp op, qsizetype at, const double *dv, qsizetype valueCount, const QString &strings)
+    void addRow(RowsBuild &build, int id, SqlOp op, qsizetype at, const double *dv, qsizetype valueCount)
     {
         const OutShape &shape = outShapes.at(size_t(id));
         Transform::Rows &rows = *build.rows;
         const qsizetype keys = shape.key.size();
         auto kind = [&](qsizetype v) { return v < valueCount ? dv[2 * v] : -1.0; };
         // The table.
-        const QStringView name = kind(at) >= 0 ? QStringView(strings).mid(qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at])) : QStringView();
-        qsizetype t = rows.tables.isEmpty() ? -1 : rows.tables.size() - 1;
-        if (t < 0 || rows.tables[t] != name) {
-            t = rows.tables.indexOf(name);
-            if (t < 0) {
-                rows.tables.append(name.toString());
-                t = rows.tables.size() - 1;
+        const QByteArrayView name = kind(at) >= 0 ? QByteArrayView(build.bytes.constData() + qsizetype(dv[2 * at + 1]), qsizetype(dv[2 * at]))
+                                                  : QByteArrayView();
+        qsizetype t = tablesUtf8.empty() ? -1 : qsizetype(tablesUtf8.size()) - 1;
+        if (t < 0 || tablesUtf8[size_t(t)] != name) {
+            t = std::find(tablesUtf8.begin(), tablesUtf8.end(), name) - tablesUtf8.begin();
+            if (t == qsizetype(tablesUtf8.size())) {
+                tablesUtf8.push_back(name.toByteArray());
+                rows.tables.append(QString::fromUtf8(name));
             }
         }
         // The shape.
@@ -905,15 +916,8 @@ struct Transform::Private
             SqlCell cell;
             qsizetype offset = -1;
             if (d >= 0) {
-                const qsizetype from = qsizetype(dv[2 * v + 1]), len = qsizetype(d);
-                if (build.ascii) {
-                    offset = from;
-                    cell.size = qint32(len);
-                } else {
-                    offset = build.bytes.size();
-                    build.bytes += QStringView(strings).mid(from, len).toUtf8();
-                    cell.size = qint32(build.bytes.size() - offset);
-                }
+                offset = qsizetype(dv[2 * v + 1]);
+                cell.size = qint32(d);
             } else if (d == -2 || d == -3) {
                 static const char yes[] = "true", no[] = "false";
                 cell.data = d == -2 ? yes : no;
@@ -1150,6 +1154,7 @@ void Transform::runMany(std::span<const Event *const> events, std::span<const qi
     if (rows)
         rows->clear();
     d->rowsShapes.clear(); // they point into the Rows
+    d->tablesUtf8.clear();
     // Runs of at most RunEvents: what one run adds to the name and shape
     // tables stays far below what encode() can number (trimTables()).
     for (size_t from = 0; from < events.size(); from += Private::RunEvents) {
