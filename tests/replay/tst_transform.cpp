@@ -92,6 +92,31 @@ SinkOutput sampleOutput(const QString &name)
 
 } // namespace
 
+// Events with their numbers and outcomes, as Transform::runMany() takes them.
+struct Batch
+{
+    std::vector<Event> events;
+    std::vector<qint64> seqs;
+    std::vector<Transform::Outcome> outcomes;
+
+    void add(const Event &e, qint64 seq)
+    {
+        events.push_back(e);
+        seqs.push_back(seq);
+    }
+    void run(Transform &t, Transform::Rows *rows = nullptr)
+    {
+        outcomes.assign(events.size(), {});
+        std::vector<const Event *> ep;
+        std::vector<Transform::Outcome *> op;
+        for (size_t i = 0; i < events.size(); ++i) {
+            ep.push_back(&events[i]);
+            op.push_back(&outcomes[i]);
+        }
+        t.runMany(ep, seqs, op, rows);
+    }
+};
+
 class TestTransform : public QObject
 {
     Q_OBJECT
@@ -366,25 +391,19 @@ private Q_SLOTS:
                                "}\n"),
                            QStringLiteral("m.js"), {}, &error),
                  qPrintable(error));
-        std::vector<Event> events;
-        std::vector<qint64> seqs;
+        Batch batch;
         for (int i = 0; i < 9; ++i) {
             Event e = kafkaEvent();
             e.position = 900 + i; // 900 % 9 == 0
             e.headers.append(Header{QByteArray("gone"), std::nullopt});
-            events.push_back(e);
-            seqs.push_back(100 + i);
+            batch.add(e, 100 + i);
         }
-        std::vector<Transform::Outcome> outcomes(events.size());
-        std::vector<const Event *> ep;
-        std::vector<Transform::Outcome *> op;
-        for (size_t i = 0; i < events.size(); ++i) {
-            ep.push_back(&events[i]);
-            op.push_back(&outcomes[i]);
-        }
+        const std::vector<Event> &events = batch.events;
+        const std::vector<qint64> &seqs = batch.seqs;
+        const std::vector<Transform::Outcome> &outcomes = batch.outcomes;
         QElapsedTimer timer;
         timer.start();
-        t.runMany(ep, seqs, op);
+        batch.run(t);
         QVERIFY(timer.elapsed() < 900); // the runaway was cut, not waited for
         using R = Transform::Result;
         auto field = [](const char *name, const char *text, const char *type) {
@@ -447,7 +466,7 @@ private Q_SLOTS:
         }
         // After cancel(), nothing more runs.
         t.cancel();
-        t.runMany(ep, seqs, op);
+        batch.run(t);
         for (const Transform::Outcome &o : outcomes)
             QCOMPARE(o.result, R::Cancelled);
     }
@@ -478,8 +497,7 @@ private Q_SLOTS:
         } spec[] = {{1, 'c', 10, 7, 100}, {2, 'c', 10, 7, 100}, {3, 'c', 10, 7, 100}, {4, 'c', 10, 7, 100}, {5, 'k', 10, 0, 0},
                     {6, 'c', 10, 7, 100},  {7, 'c', big, big, big}, {8, 'c', big, big, big}, {9, 'c', 11, 8, 200}, {10, 'k', 11, 0, 0},
                     {11, 'c', 11, 8, 200}, {12, 'c', 12, 8, 300}};
-        std::vector<Event> events;
-        std::vector<qint64> seqs;
+        Batch batch;
         for (const auto &x : spec) {
             Event e = x.kind == 'c' ? changeEvent() : kafkaEvent();
             e.position = x.position;
@@ -488,19 +506,14 @@ private Q_SLOTS:
                 e.transactionId = x.tx;
                 e.commitLsn = x.lsn;
             }
-            events.push_back(e);
-            seqs.push_back(x.position);
+            batch.add(e, x.position);
         }
-        std::vector<Transform::Outcome> outcomes(events.size());
-        std::vector<const Event *> ep;
-        std::vector<Transform::Outcome *> op;
-        for (size_t i = 0; i < events.size(); ++i) {
-            ep.push_back(&events[i]);
-            op.push_back(&outcomes[i]);
-        }
+        const std::vector<Event> &events = batch.events;
+        const std::vector<qint64> &seqs = batch.seqs;
+        const std::vector<Transform::Outcome> &outcomes = batch.outcomes;
         for (const bool asRows : {false, true}) {
             Transform::Rows rows;
-            t.runMany(ep, seqs, op, asRows ? &rows : nullptr);
+            batch.run(t, asRows ? &rows : nullptr);
             for (size_t i = 0; i < events.size(); ++i) {
                 const auto &x = spec[i];
                 if (x.position == 3) {
@@ -538,25 +551,19 @@ private Q_SLOTS:
                                           "}\n"),
                            QStringLiteral("r.js"), {}, &error),
                  qPrintable(error));
-        std::vector<Event> events;
-        std::vector<qint64> seqs;
+        Batch batch;
         for (int i = 0; i < 1100; ++i) { // past one run of 512
             Event e = kafkaEvent();
             e.position = i;
-            events.push_back(e);
-            seqs.push_back(i);
+            batch.add(e, i);
         }
-        std::vector<Transform::Outcome> plain(events.size()), asRows(events.size());
-        std::vector<const Event *> ep;
-        std::vector<Transform::Outcome *> pp, rp;
-        for (size_t i = 0; i < events.size(); ++i) {
-            ep.push_back(&events[i]);
-            pp.push_back(&plain[i]);
-            rp.push_back(&asRows[i]);
-        }
-        t.runMany(ep, seqs, pp);
+        const std::vector<Event> &events = batch.events;
+        const std::vector<qint64> &seqs = batch.seqs;
+        batch.run(t);
+        const std::vector<Transform::Outcome> plain = batch.outcomes;
         Transform::Rows rows;
-        t.runMany(ep, seqs, rp, &rows);
+        batch.run(t, &rows);
+        const std::vector<Transform::Outcome> &asRows = batch.outcomes;
         qint64 rowCount = 0;
         for (size_t i = 0; i < events.size(); ++i) {
             QCOMPARE(asRows[i].result, Transform::Result::Ok);
