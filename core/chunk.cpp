@@ -167,7 +167,7 @@ QList<Header> Chunk::headers(int i) const
     return out;
 }
 
-void Chunk::fill(int i, Event *e, bool payload) const
+void Chunk::fill(int i, Event *e, bool payload, bool change) const
 {
     e->position = m_position[i];
     e->timestampUs = m_timestampUs[i];
@@ -188,7 +188,7 @@ void Chunk::fill(int i, Event *e, bool payload) const
     e->oldRow.clear();
     e->newRow.clear();
     e->primaryKey.clear();
-    if (m_extSize[i] > 0)
+    if (change && m_extSize[i] > 0)
         ChunkEncoder::decodeExtension(QByteArrayView(m_raw.constData() + m_extOffset[i], m_extSize[i]), e);
 }
 

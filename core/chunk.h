@@ -40,8 +40,10 @@ public:
     // Fills all fields that are stored per event; kind/cluster/topic/partition
     // come from the stream table (Tape::event() fills those). Without
     // `payload`, key, value and headers are left empty (the identity mapping
-    // into SQL reads only the change-event fields).
-    void fill(int i, Event *event, bool payload = true) const;
+    // into SQL reads only the change-event fields). Without `change`, the
+    // change fields (rows, key names, txid, LSN, commit time) are left empty
+    // too: a transform reads them from extension(i) itself.
+    void fill(int i, Event *event, bool payload = true, bool change = true) const;
 
 private:
     int m_count = 0;

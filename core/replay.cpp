@@ -517,6 +517,7 @@ struct ReplayEngine::Pool
     const std::vector<qint64> *seqs = nullptr;
     const std::vector<int> *shard = nullptr;
     std::vector<EventResult> *results = nullptr;
+    const std::vector<QByteArrayView> *extensions = nullptr; // per event, see Transform::runMany()
     bool asRows = false;
     // Per worker: the plain SQL outputs of its last events when asRows.
     std::vector<Transform::Rows> rows;
@@ -566,14 +567,16 @@ struct ReplayEngine::Pool
             std::vector<const Event *> mine;
             std::vector<qint64> mySeqs;
             std::vector<EventResult *> myResults;
+            std::vector<QByteArrayView> myExtensions;
             for (int i = 0; i < n; ++i) {
                 if ((*shard)[size_t(i)] != index)
                     continue;
                 mine.push_back(&(*events)[size_t(i)]);
                 mySeqs.push_back((*seqs)[size_t(i)]);
                 myResults.push_back(&(*results)[size_t(i)]);
+                myExtensions.push_back((*extensions)[size_t(i)]);
             }
-            transform.runMany(mine, mySeqs, myResults, asRows ? &rows[size_t(index)] : nullptr);
+            transform.runMany(mine, mySeqs, myResults, asRows ? &rows[size_t(index)] : nullptr, myExtensions);
             {
                 std::lock_guard lock(mutex);
                 ++finished;
@@ -585,10 +588,11 @@ struct ReplayEngine::Pool
     }
 
     void process(const std::vector<Event> &e, const std::vector<qint64> &s, const std::vector<int> &sh,
-                 std::vector<EventResult> &r, bool wantRows)
+                 std::vector<EventResult> &r, const std::vector<QByteArrayView> &x, bool wantRows)
     {
         std::unique_lock lock(mutex);
         asRows = wantRows;
+        extensions = &x;
         events = &e;
         seqs = &s;
         shard = &sh;
@@ -699,6 +703,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
     std::vector<qint64> seqs;
     std::vector<int> shard;
     std::vector<EventResult> results;
+    std::vector<QByteArrayView> extensions;
     std::vector<quint32> streamIds;
     struct Source
     {
@@ -868,6 +873,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                 // events are built, and mapped by the identity, on the thread pool.
                 const int n = int(sources.size());
                 events.resize(size_t(n));
+                extensions.assign(size_t(n), QByteArrayView());
                 results.assign(size_t(n), EventResult{});
                 shard.assign(size_t(n), 0);
                 QList<int> indexes(n);
@@ -878,7 +884,11 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     // The identity into SQL needs no key, value or headers
                     // (unless the event fails and goes to the dead-letter file).
                     const bool payload = !identityIntoSql || src.chunk->operation(src.index) == Operation::Record;
-                    src.chunk->fill(src.index, &e, payload);
+                    // A transform reads the change fields from the stored bytes
+                    // itself (Transform::runMany()); the chunk outlives the batch.
+                    src.chunk->fill(src.index, &e, payload, !useTransform);
+                    if (useTransform)
+                        extensions[size_t(i)] = src.chunk->extension(src.index);
                     setStream(&e, m_tape->streamKey(streamIds[size_t(i)]));
                     if (shards > 1)
                         shard[size_t(i)] = int(::qHash(e.key.value_or(QByteArray()), size_t(streamIds[size_t(i)])) % uint(shards));
@@ -892,7 +902,7 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     }
                 });
                 if (useTransform)
-                    m_pool->process(events, seqs, shard, results, transformRows);
+                    m_pool->process(events, seqs, shard, results, extensions, transformRows);
             }
             if (haveNext) {
                 const size_t n = sources.size();

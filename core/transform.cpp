@@ -1,6 +1,7 @@
 #include "transform.h"
 
 #include "changerowjson.h"
+#include "chunkencoder.h"
 
 #include "jsconsole.h"
 #include "jswatchdog.h"
@@ -305,6 +306,7 @@ struct Transform::Private
         lastPkShape = -1;
         recentNames = {};
         recentRows = {};
+        recentCells = {};
         jsNames = engine.newArray();
         jsShapes = engine.newArray();
         runFn = QJSValue();
@@ -396,6 +398,7 @@ struct Transform::Private
     std::vector<double> N;
     std::vector<qsizetype> sStart, kStart;
     QStringList lastPk;
+    std::vector<QByteArray> lastPkUtf8; // lastPk in UTF-8
     int lastPkShape = -1;
     struct Last
     {
@@ -405,23 +408,32 @@ struct Transform::Private
     Last lastTs, lastTx, lastLsn; // of the last event encoded, as the runner's lastTs, lastTx, lastLsn
 
     // The runner's lastTs .. lastLsnText as they are after events[0 .. i) of this run.
-    void setLast(std::span<const Event *const> events, size_t i)
+    void setLast(size_t i)
     {
         auto value = [](bool have, qint64 v) { return have ? QJSValue(double(v)) : QJSValue(std::nan("")); };
         auto text = [](bool have, qint64 v) { return have ? QJSValue(QString::number(v)) : QJSValue(QString()); };
         constexpr double Safe = 9007199254740992.0;
         auto small = [&](qint64 v) { return double(v) < Safe && double(v) > -Safe; };
-        const bool ts = i > 0 && small(events[i - 1]->timestampUs);
-        const qint64 tsValue = i > 0 ? events[i - 1]->timestampUs : 0;
-        const Event *change = nullptr;
+        const bool ts = i > 0 && small(encoded[i - 1].ts);
+        const qint64 tsValue = i > 0 ? encoded[i - 1].ts : 0;
+        const Encoded *change = nullptr;
         for (size_t j = i; j > 0 && !change; --j)
-            change = events[j - 1]->isChange() ? events[j - 1] : nullptr;
-        const bool tx = change && small(change->transactionId), lsn = change && small(change->commitLsn);
-        setLastFn.call({value(ts, tsValue), text(ts, tsValue), value(tx, tx ? change->transactionId : 0), text(tx, tx ? change->transactionId : 0),
-                        value(lsn, lsn ? change->commitLsn : 0), text(lsn, lsn ? change->commitLsn : 0)});
+            change = encoded[j - 1].change ? &encoded[j - 1] : nullptr;
+        const bool tx = change && small(change->tx), lsn = change && small(change->lsn);
+        setLastFn.call({value(ts, tsValue), text(ts, tsValue), value(tx, tx ? change->tx : 0), text(tx, tx ? change->tx : 0),
+                        value(lsn, lsn ? change->lsn : 0), text(lsn, lsn ? change->lsn : 0)});
     }
+    // Per event of the run: the time, txid and LSN that encode() gave (for setLast()).
+    struct Encoded
+    {
+        bool change = false;
+        qint64 ts = 0, tx = 0, lsn = 0;
+    };
+    std::vector<Encoded> encoded;
 
-    void encode(const Event &e, qint64 seq)
+    // With `cells`, the change fields come from there (the stored bytes, in
+    // place) instead of from the event.
+    void encode(const Event &e, qint64 seq, const ChunkEncoder::ChangeCells *cells = nullptr)
     {
         sStart.push_back(S.size());
         kStart.push_back(qsizetype(N.size()));
@@ -453,10 +465,14 @@ struct Transform::Private
         N[k + 6] = nameId(toString(e.operation));
         S.append(QString::number(e.position)); // (N[k + 8] is not used)
         N[k + 9] = num(e.timestampUs, 64, &meta, &lastTs);
+        Encoded done{e.isChange(), e.timestampUs, 0, 0};
         if (e.isChange()) {
-            N[k + 10] = num(e.transactionId, 128, &meta, &lastTx);
-            N[k + 11] = num(e.commitLsn, 256, &meta, &lastLsn);
+            done.tx = cells ? cells->transactionId : e.transactionId;
+            done.lsn = cells ? cells->commitLsn : e.commitLsn;
+            N[k + 10] = num(done.tx, 128, &meta, &lastTx);
+            N[k + 11] = num(done.lsn, 256, &meta, &lastLsn);
         }
+        encoded.push_back(done);
         if (e.key) {
             meta += 2;
             S.append(QString::fromUtf8(*e.key));
@@ -480,13 +496,11 @@ struct Transform::Private
                 S.append(h.value ? QString::fromUtf8(*h.value) : QString());
             }
         }
-        if (e.isChange()) {
-            if (lastPkShape < 0 || e.primaryKey != lastPk) {
-                lastPk = e.primaryKey;
-                static const QString none;
-                lastPkShape = shapeId(e.primaryKey.size(), [&](qsizetype i) -> const QString & { return e.primaryKey[i]; },
-                                      [](qsizetype) -> const QString & { return none; });
-            }
+        if (e.isChange() && cells) {
+            encodeCells(*cells, k, &meta);
+        } else if (e.isChange()) {
+            if (lastPkShape < 0 || e.primaryKey != lastPk)
+                setPk(e.primaryKey);
             int rows[2] = {-1, -1};
             int bit = 8;
             for (int r = 0; r < 2; ++r, bit *= 2) {
@@ -509,6 +523,89 @@ struct Transform::Private
         }
         N[k + 3] = meta;
     }
+
+    void setPk(const QStringList &names)
+    {
+        lastPk = names;
+        lastPkUtf8.clear();
+        for (const QString &n : names)
+            lastPkUtf8.push_back(n.toUtf8());
+        static const QString none;
+        lastPkShape = shapeId(names.size(), [&](qsizetype i) -> const QString & { return names[i]; },
+                              [](qsizetype) -> const QString & { return none; });
+    }
+
+    // encode()'s change part from cells: the same as from an Event's rows
+    // (Chunk::fill() makes a column of every cell, see ChunkEncoder).
+    void encodeCells(const ChunkEncoder::ChangeCells &cells, size_t k, double *meta)
+    {
+        bool samePk = lastPkShape >= 0 && lastPkUtf8.size() == cells.primaryKey.size();
+        for (size_t i = 0; i < cells.primaryKey.size() && samePk; ++i)
+            samePk = lastPkUtf8[i] == cells.primaryKey[i];
+        if (!samePk) {
+            QStringList names;
+            for (const QByteArrayView n : cells.primaryKey)
+                names.append(QString::fromUtf8(n));
+            setPk(names);
+        }
+        int rows[2] = {-1, -1};
+        int bit = 8;
+        using Cell = ChunkEncoder::ChangeCell;
+        using State = ChunkEncoder::CellView::State;
+        for (int r = 0; r < 2; ++r, bit *= 2) {
+            const std::vector<Cell> &row = r == 0 ? cells.oldRow : cells.newRow;
+            if (row.empty())
+                continue;
+            rows[r] = cellsShape(row);
+            const bool special = std::any_of(row.cbegin(), row.cend(), [](const Cell &c) { return c.state != State::Value; });
+            if (special) {
+                *meta += bit;
+                QString mask;
+                for (const Cell &c : row)
+                    mask += c.state == State::UnchangedToast ? u'u' : c.state == State::Value ? u'v' : u'n';
+                S.append(mask);
+            }
+            for (const Cell &c : row)
+                S.append(c.state == State::Value ? QString::fromUtf8(c.value) : QString());
+        }
+        N[k + 7] = double(lastPkShape + 1) + 65536.0 * double(rows[0] + 1) + 4294967296.0 * double(rows[1] + 1);
+    }
+
+    // rowShape() for cells: the last shapes seen, by their names' and types' bytes.
+    struct RecentCells
+    {
+        std::vector<QByteArray> names, types;
+        int id = -1;
+    };
+    std::array<RecentCells, 4> recentCells;
+    unsigned recentCellsNext = 0;
+
+    int cellsShape(const std::vector<ChunkEncoder::ChangeCell> &row)
+    {
+        for (const RecentCells &r : recentCells) {
+            if (r.id < 0 || r.names.size() != row.size())
+                continue;
+            bool same = true;
+            for (size_t i = 0; i < row.size() && same; ++i)
+                same = r.names[i] == row[i].name && r.types[i] == row[i].type;
+            if (same)
+                return r.id;
+        }
+        RecentCells r;
+        QStringList names, types;
+        for (const ChunkEncoder::ChangeCell &c : row) {
+            r.names.push_back(c.name.toByteArray());
+            r.types.push_back(c.type.toByteArray());
+            names.append(QString::fromUtf8(c.name));
+            types.append(QString::fromUtf8(c.type));
+        }
+        r.id = shapeId(names.size(), [&](qsizetype i) -> const QString & { return names[i]; },
+                       [&](qsizetype i) -> const QString & { return types[i]; });
+        const int id = r.id;
+        recentCells[recentCellsNext++ % recentCells.size()] = std::move(r);
+        return id;
+    }
+    ChunkEncoder::ChangeCells cells; // encode()'s from the last extension
 
     bool ensureRunner()
     {
@@ -1149,7 +1246,7 @@ SinkOutput Transform::Rows::output(size_t k, qint64 seq) const
 }
 
 void Transform::runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
-                        Rows *rows)
+                        Rows *rows, std::span<const QByteArrayView> extensions)
 {
     if (rows)
         rows->clear();
@@ -1159,12 +1256,13 @@ void Transform::runMany(std::span<const Event *const> events, std::span<const qi
     // tables stays far below what encode() can number (trimTables()).
     for (size_t from = 0; from < events.size(); from += Private::RunEvents) {
         const size_t n = std::min(Private::RunEvents, events.size() - from);
-        runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n), rows);
+        runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n), rows,
+               extensions.size() > from ? extensions.subspan(from, std::min(n, extensions.size() - from)) : extensions.subspan(0, 0));
     }
 }
 
 void Transform::runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
-                       Rows *rows)
+                       Rows *rows, std::span<const QByteArrayView> extensions)
 {
     const qsizetype n = qsizetype(events.size());
     for (Outcome *o : outcomes)
@@ -1189,11 +1287,23 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     }
     d->S.clear();
     d->N.clear();
+    d->encoded.clear();
     d->lastTs = d->lastTx = d->lastLsn = Private::Last{};
     d->sStart.clear();
     d->kStart.clear();
-    for (qsizetype i = 0; i < n; ++i)
-        d->encode(*events[size_t(i)], seqs[size_t(i)]);
+    for (qsizetype i = 0; i < n; ++i) {
+        const Event &e = *events[size_t(i)];
+        const QByteArrayView ext = size_t(i) < extensions.size() ? extensions[size_t(i)] : QByteArrayView();
+        if (ext.isEmpty() || !e.isChange()) {
+            d->encode(e, seqs[size_t(i)]);
+        } else if (ChunkEncoder::changeCells(ext, &d->cells)) {
+            d->encode(e, seqs[size_t(i)], &d->cells);
+        } else {
+            Event full = e; // an encoding the in-place reader does not take
+            ChunkEncoder::decodeExtension(ext, &full);
+            d->encode(full, seqs[size_t(i)]);
+        }
+    }
     d->sStart.push_back(d->S.size());
     d->kStart.push_back(qsizetype(d->N.size()));
     const QJSValue jsS = d->engine.toScriptValue(d->S);
@@ -1211,7 +1321,7 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         d->io.setProperty(u"k"_s, double(d->kStart[size_t(i)]));
         d->io.setProperty(u"running"_s, -1);
         d->cur.setProperty(u"seq"_s, -1);
-        d->setLast(events, size_t(i));
+        d->setLast(size_t(i));
     };
     for (qsizetype done = 0; done < n;) {
         d->guard.begin(limit);

@@ -102,8 +102,12 @@ public:
     // The spans have one element per event.
     // With `rows`, an event whose outputs are all plain SQL outputs (strings,
     // numbers, booleans and nulls as values) gets them there (cleared first).
+    // With `extensions` (one per event; the replay's way), an event whose
+    // extension is not empty takes its change fields (rows, key names, txid,
+    // LSN) from those stored bytes (Chunk::extension()) rather than from the
+    // Event, which then needs none of them (Chunk::fill(..., change = false)).
     void runMany(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes,
-                 Rows *rows = nullptr);
+                 Rows *rows = nullptr, std::span<const QByteArrayView> extensions = {});
 
     // Thread-safe: stops the running call and every later one.
     void cancel();
@@ -122,7 +126,8 @@ public:
     int lastErrorLine() const { return m_lastErrorLine; }
 
 private:
-    void runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes, Rows *rows);
+    void runRun(std::span<const Event *const> events, std::span<const qint64> seqs, std::span<Outcome *const> outcomes, Rows *rows,
+                std::span<const QByteArrayView> extensions);
     struct Private;
     std::unique_ptr<Private> d;
     int m_timeoutMs = 1000;

@@ -1,5 +1,6 @@
 // The transform contract (README "Transforms"): what a script sees, what it
 // may return, and the exact messages for errors, timeouts and runaway loops.
+#include <chunkencoder.h>
 #include <transform.h>
 #include <transformpreview.h>
 
@@ -580,6 +581,68 @@ private Q_SLOTS:
         QCOMPARE(rows.tables, (QList<QString>{QStringLiteral("a"), QStringLiteral("b")}));
         // An upsert's key columns the row lacks come first, as keyIntoRow() puts them.
         QCOMPARE(plain[1].outputs[0].row.value(0).name, QStringLiteral("k2"));
+    }
+
+    // Change fields read from the stored bytes (the replay's way) give the
+    // same event objects as read from the Event: rows with NULLs, unchanged
+    // TOAST values and old rows, other key names, numbers beyond 2^53.
+    void runManyExtensions()
+    {
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) { return {table: 't', op: 'insert', row: {e: JSON.stringify(e)}}; }"),
+                           QStringLiteral("x.js"), {}, &error),
+                 qPrintable(error));
+        Batch full, light;
+        std::vector<QByteArray> bytes;
+        for (int i = 0; i < 40; ++i) {
+            Event e = changeEvent();
+            e.position = 1000 + i;
+            e.transactionId = i < 20 ? 7 : Q_INT64_C(9007199254740993) + i;
+            e.commitLsn = 5000 + i / 3;
+            if (i % 3 == 1) {
+                e.oldRow = {Column{QStringLiteral("id"), QStringLiteral("bigint"), QByteArray::number(i), false}};
+                e.primaryKey = {QStringLiteral("id"), QStringLiteral("total")};
+            }
+            if (i % 5 == 2)
+                e.newRow.append(Column{QStringLiteral("extra"), QStringLiteral("jsonb"), QByteArray("{\"a\":1}"), false});
+            if (i % 7 == 3) {
+                e.operation = Operation::Delete;
+                e.oldRow = e.newRow;
+                e.newRow.clear();
+            }
+            full.add(e, i);
+            bytes.push_back(ChunkEncoder::encodeExtension(e));
+            Event l = e; // what Chunk::fill(..., change = false) leaves
+            l.oldRow.clear();
+            l.newRow.clear();
+            l.primaryKey.clear();
+            l.transactionId = l.commitLsn = l.commitTimeUs = -1;
+            light.add(l, i);
+        }
+        full.events.push_back(kafkaEvent()); // a record in between: no extension
+        full.seqs.push_back(40);
+        light.events.push_back(kafkaEvent());
+        light.seqs.push_back(40);
+        bytes.emplace_back();
+        std::vector<QByteArrayView> extensions(bytes.begin(), bytes.end());
+        full.run(t);
+        light.outcomes.assign(light.events.size(), {});
+        std::vector<const Event *> ep;
+        std::vector<Transform::Outcome *> op;
+        for (size_t i = 0; i < light.events.size(); ++i) {
+            ep.push_back(&light.events[i]);
+            op.push_back(&light.outcomes[i]);
+        }
+        t.runMany(ep, light.seqs, op, nullptr, extensions);
+        for (size_t i = 0; i < full.events.size(); ++i) {
+            QCOMPARE(light.outcomes[i].result, Transform::Result::Ok);
+            QCOMPARE(light.outcomes[i].outputs, full.outcomes[i].outputs);
+        }
+        // The text really holds the change fields (not two empty events alike).
+        const QByteArray first = full.outcomes[1].outputs.value(0).row.value(0).value.text.value_or(QByteArray());
+        QVERIFY2(first.contains("\"old\":{\"id\":\"1\"}") && first.contains("\"txid\":\"7\"") && first.contains("\"primaryKey\":[\"id\",\"total\"]"),
+                 first.constData());
     }
 
     // Thousands of row shapes (column sets) and output shapes: numbered
