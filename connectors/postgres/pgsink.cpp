@@ -267,6 +267,23 @@ bool PgSink::open(const QString &replayId, QString *error)
                  error))
         return false;
     m_description = first->conn.describe();
+    // One run of a replay id per database at a time: its session holds an
+    // advisory lock on the id until it ends. A second run waits for the first,
+    // and so does a rerun after the replayer was killed while the server
+    // still finishes its last transaction (it may yet commit): the rerun
+    // reads the progress only once that session is gone.
+    if (!first->conn.command("BEGIN; SET LOCAL lock_timeout = " + QByteArray::number(std::max(1, m_options.replayLockTimeoutMs)), &why)
+        || !first->conn.exec("SELECT pg_advisory_lock(hashtext('tapedeck_replay_progress'), hashtext($1))", {replayId.toUtf8()}, &why)
+        || !first->conn.command("COMMIT", &why)) {
+        QString ignored;
+        first->conn.command("ROLLBACK", &ignored);
+        *error = why.contains(u"lock timeout"_s)
+                     ? u"%1: another run of replay id %2 is writing into this database (waited %3 s for it to end); "
+                       "wait for it, or use another --replay-id"_s.arg(first->conn.describe(), replayId)
+                           .arg(std::max(1, m_options.replayLockTimeoutMs) / 1000.0)
+                     : u"%1: %2"_s.arg(first->conn.describe(), why);
+        return false;
+    }
     const auto r = first->conn.exec("SELECT stream, position, seq FROM public.tapedeck_replay_progress WHERE replay_id = $1",
                                     {replayId.toUtf8()}, &why);
     if (!r) {

@@ -60,6 +60,9 @@ public:
         int connections = 1;
         // How long a lane waits for a lock before its batch goes again by lane 1 alone.
         int laneLockTimeoutMs = 20000;
+        // How long open() waits for another run of the same replay id into the
+        // same database to end (see open()).
+        int replayLockTimeoutMs = 30000;
         // Failure injection for tests: called before lane `lane` (0-based) commits a batch.
         std::function<void(int lane)> beforeCommit;
     };
@@ -72,6 +75,8 @@ public:
     bool write(const QList<SinkOutput> &outputs, const QList<ReplayPosition> &progress, QString *error) override;
     SinkOutput::Kind accepts() const override { return SinkOutput::Kind::Sql; }
     bool acceptsRows() const override { return true; }
+    // Ends the sessions (and with them the replay id's lock, see open()).
+    void close() override { m_lanes.clear(); }
     bool writeRows(const SqlBatch &rows, const QList<ReplayPosition> &progress, QString *error) override;
 
     // One row of a batch: its SqlRows and its entry there.

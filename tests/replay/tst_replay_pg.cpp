@@ -525,6 +525,34 @@ private Q_SLOTS:
     // A lane that waits too long for a lock (here a session outside the
     // replay holds a row) rolls the batch back, and the batch goes again by
     // lane 1 alone, which waits for the lock.
+    // Two runs of one replay id into one database never overlap: the second
+    // waits for the first's session to end (a killed replayer's server
+    // session may still commit its last batch), and says so when it waits
+    // too long.
+    void oneRunPerReplayId()
+    {
+        QString error;
+        PgSink::Options options;
+        options.replayLockTimeoutMs = 300;
+        {
+            PgSink first(m_targetUri, options);
+            QVERIFY2(first.open(QStringLiteral("busy"), &error), qPrintable(error));
+            PgSink second(m_targetUri, options);
+            QElapsedTimer waited;
+            waited.start();
+            QVERIFY(!second.open(QStringLiteral("busy"), &error));
+            QVERIFY(waited.elapsed() >= 250);
+            QVERIFY2(error.endsWith(QStringLiteral(": another run of replay id busy is writing into this database (waited 0.3 s for it "
+                                                   "to end); wait for it, or use another --replay-id")),
+                     qPrintable(error));
+            PgSink other(m_targetUri, options); // another replay id goes on
+            QVERIFY2(other.open(QStringLiteral("not-busy"), &error), qPrintable(error));
+        }
+        // Once the first one's session is gone, the id is free again.
+        PgSink again(m_targetUri, options);
+        QVERIFY2(again.open(QStringLiteral("busy"), &error), qPrintable(error));
+    }
+
     void laneLockTimeout()
     {
         QString error;
