@@ -978,12 +978,17 @@ bool ReplayEngine::run(Sink *sink, QString *error)
                     } else {
                         if (r.outputs.isEmpty() && r.rowCount == 0)
                             ++next.dropped;
-                        for (SinkOutput &out : r.outputs) {
+                        // An output the sink cannot take stops the batch before the event: none of its outputs go.
+                        for (const SinkOutput &out : std::as_const(r.outputs)) {
                             if (sink && out.kind != sink->accepts()) {
                                 stopError = u"event #%1: a %2 output cannot be written to %3"_s.arg(seqs[i])
                                                 .arg(out.kind == SinkOutput::Kind::Sql ? u"SQL"_s : u"Kafka"_s, sink->describe());
                                 break;
                             }
+                        }
+                        for (SinkOutput &out : r.outputs) {
+                            if (!stopError.isEmpty())
+                                break;
                             if (fastRows) {
                                 rowsBuilder.rowsFor(streamIds[i]).append(out);
                                 ++rowCount;

@@ -71,9 +71,9 @@ const char *const ConsolePrelude =
 // between events once `budget` ms have passed, so an event the watchdog
 // interrupts (at 1.25x the limit) started early enough to have run longer
 // than the limit itself.
-const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes) {
+const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shapes, B) {
   var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], items: [], errs: [], newShapes: []};
-  var recent = [], nextShape = 0, EMPTY = [], isArray = Array.isArray, keysOf = Object.keys, floor = Math.floor, now = Date.now, jsonParse = JSON.parse;
+  var notPlain = B.notPlain, recent = [], nextShape = 0, EMPTY = [], isArray = B.isArray, keysOf = B.keys, floor = B.floor, now = B.now, jsonParse = B.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
   function row(nm, S, at, mask) {
     var o = {}, i;
@@ -82,19 +82,23 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     return o;
   }
   function same(a, b) { if (a.length !== b.length) return false; for (var j = 0; j < a.length; ++j) if (a[j] !== b[j]) return false; return true; }
-  var known = new Map();
+  var known = new B.Map();
   // Per row shape id: a function building its row objects from an object
   // literal (far cheaper than one property store at a time), or null for
   // names a literal cannot hold. Per packed (key, old, new) shape number:
   // the primaryKey to copy and a function building the types object (each
   // event gets objects of its own).
-  var builders = [], pairs = new Map(), stringify = JSON.stringify;
+  var builders = [], pairs = new B.Map(), jsonText = B.stringify, Fn = B.Function;
+  // A name as a string literal in generated code (U+2028/9 end a line there).
+  function stringify(x) { return jsonText(x).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'); }
+  // A function from generated code; null when the engine refuses it (the caller then goes the generic way).
+  function make(args, body) { try { return Fn.apply(null, args.concat([body])); } catch (x) { return null; } }
   function builder(id) {
     var b = builders[id];
     if (b !== undefined) return b;
     var nm = shapes[id][0], parts = [];
     for (var j = 0; j < nm.length; ++j) { if (nm[j] === '__proto__') { builders[id] = null; return null; } parts.push(stringify(nm[j]) + ':S[at+' + j + ']'); }
-    b = new Function('S', 'at', 'return {' + parts.join(',') + '};');
+    b = make(['S', 'at'], 'return {' + parts.join(',') + '};');
     builders[id] = b;
     return b;
   }
@@ -110,7 +114,8 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     if (ns >= 0) { d = shapes[ns]; for (j = 0; j < d[0].length; ++j) types[d[0][j]] = d[1][j]; }
     var tn = keysOf(types), parts = [], literal = true;
     for (j = 0; j < tn.length; ++j) { if (tn[j] === '__proto__') literal = false; parts.push(stringify(tn[j]) + ':' + stringify(types[tn[j]])); }
-    p = {pk: shapes[pkId][0], types: literal ? new Function('return {' + parts.join(',') + '};') : function () { var t = {}; for (var c in types) t[c] = types[c]; return t; }};
+    var made = literal ? make([], 'return {' + parts.join(',') + '};') : null;
+    p = {pk: shapes[pkId][0], types: made !== null ? made : function () { var t = {}; for (var c in types) t[c] = types[c]; return t; }};
     pairs.set(sh, p);
     return p;
   }
@@ -127,18 +132,29 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     recent.unshift({kn: kn, rn: rn, id: id}); if (recent.length > 16) recent.pop();
     return id;
   }
-  function fields(o, nm, vals) { for (var j = 0; j < nm.length; ++j) vals.push(o[nm[j]]); }
+  function fields(o, nm, vals) {
+    for (var j = 0; j < nm.length; ++j) { var v = o[nm[j]], t = typeof v; vals.push(v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined' ? v : notPlain); }
+  }
   // Per output shape id: a function reading its key and row values by name
   // (cached lookups rather than a generic one per value) and pushing them,
-  // with the table, in one push (C++ checks their types). null for names it
-  // cannot use.
+  // with the table, in one push; a value that is not a primitive C++ takes
+  // as it is goes as B.notPlain (C++ then takes the whole output through
+  // output(); converting objects here would copy them deeply, and a Symbol
+  // would crash the engine's conversion). null for names it cannot use.
   var readers = [], identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   function reader(kn, rn) {
-    var reads = ['table'], j;
+    var reads = [], j, src = '';
     function access(o, name) { return identifier.test(name) ? o + '.' + name : o + '[' + stringify(name) + ']'; }
     for (j = 0; j < kn.length; ++j) { if (kn[j] === '__proto__') return null; reads.push(access('k', kn[j])); }
     for (j = 0; j < rn.length; ++j) { if (rn[j] === '__proto__') return null; reads.push(access('r', rn[j])); }
-    return new Function('k', 'r', 'vals', 'table', 'vals.push(' + reads.join(', ') + ');');
+    var list = 'table';
+    for (j = 0; j < reads.length; ++j) {
+      src += 'var v' + j + ' = ' + reads[j] + ', t' + j + ' = typeof v' + j + ';\n' +
+             'if (v' + j + " !== null && t" + j + " !== 'string' && t" + j + " !== 'number' && t" + j + " !== 'boolean' && t" + j +
+             " !== 'undefined') v" + j + ' = notPlain;\n';
+      list += ', v' + j;
+    }
+    return make(['k', 'r', 'vals', 'table', 'notPlain'], src + 'vals.push(' + list + ');');
   }
   function put(i, item, out, vals, items) {
     if (item === null || typeof item !== 'object' || isArray(item)) return false;
@@ -152,7 +168,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
     var id = shapeOf(kn, rn), rd = readers[id], at = vals.length;
     if (rd === undefined) rd = readers[id] = reader(kn, rn);
-    if (rd !== null) rd(key, row, vals, table);
+    if (rd !== null) rd(key, row, vals, table, notPlain);
     else { vals.push(table); fields(key, kn, vals); fields(row, rn, vals); }
     items.push(item);
     out.push(i, code, id, at, items.length - 1);
@@ -233,6 +249,13 @@ struct Transform::Private
     QJSValue jsonStringify;
     QJSValue objectKeys;
     QJSValue cur;  // {seq}: the event being transformed, for console lines
+    QJSValue builtins; // what the runner uses, as they were before the script ran (it may replace them)
+    // What the runner puts in `vals` for a value it does not flatten.
+    static const QString &notPlain()
+    {
+        static const QString marker = u"\u0000tapedeck: not a plain value\u0000"_s;
+        return marker;
+    }
     QJSValue io;   // the BatchRunner's state and results
     QJSValue runFn, resetFn, packFn, setLastFn;
     QString fileName;
@@ -622,8 +645,8 @@ struct Transform::Private
         // Compiled by the Function constructor: QJSEngine::evaluate() compiles
         // without property lookup caches, which makes every `o.name` a slow,
         // generic lookup.
-        const QJSValue make = engine.globalObject().property(u"Function"_s).callAsConstructor({QJSValue(u"return "_s + runner + u";"_s)});
-        io = make.call().call({function, context, cur, jsNames, jsShapes});
+        const QJSValue make = builtins.property(u"Function"_s).callAsConstructor({QJSValue(u"return "_s + runner + u";"_s)});
+        io = make.call().call({function, context, cur, jsNames, jsShapes, builtins});
         if (io.isError())
             return false;
         runFn = io.property(u"run"_s);
@@ -648,6 +671,13 @@ struct Transform::Private
         }
     }
 
+    // A script's text as UTF-8, the same way on every path (a lone surrogate becomes U+FFFD).
+    static QByteArray utf8(const QString &text)
+    {
+        QStringEncoder encoder(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
+        return encoder.encode(text);
+    }
+
     bool sqlValue(const QJSValue &v, SinkValue *out, QString *why)
     {
         if (v.isNull() || v.isUndefined()) {
@@ -663,13 +693,13 @@ struct Transform::Private
             }
             numberValue(d, out);
         } else if (v.isString()) {
-            out->text = v.toString().toUtf8();
+            out->text = utf8(v.toString());
             out->type = u"text"_s;
         } else if (v.isDate()) {
             out->text = v.toDateTime().toUTC().toString(Qt::ISODateWithMs).toUtf8();
             out->type = u"timestamptz"_s;
         } else if (v.isObject() && !v.isCallable()) {
-            out->text = jsonStringify.call({v}).toString().toUtf8();
+            out->text = utf8(jsonStringify.call({v}).toString());
             out->type = u"jsonb"_s;
         } else {
             *why = u"a value of an unsupported type"_s;
@@ -712,8 +742,8 @@ struct Transform::Private
         if (v.isNull() || v.isUndefined())
             return std::nullopt;
         if (v.isObject() && !v.isCallable())
-            return jsonStringify.call({v}).toString().toUtf8();
-        return v.toString().toUtf8();
+            return utf8(jsonStringify.call({v}).toString());
+        return utf8(v.toString());
     }
 
     // Reads what the runner's calls of one runMany() left in `io`.
@@ -768,8 +798,13 @@ struct Transform::Private
             double *d = descriptors.data() + 2 * j;
             switch (v.typeId()) {
             case QMetaType::QString: {
+                const QString &text = *static_cast<const QString *>(v.constData());
+                if (text.size() == notPlain().size() && (text.constData() == notPlain().constData() || text == notPlain())) {
+                    d[0] = -5;
+                    break;
+                }
                 char *const start = w;
-                w = encoder.appendToBuffer(w, *static_cast<const QString *>(v.constData()));
+                w = encoder.appendToBuffer(w, text);
                 d[0] = double(w - start);
                 d[1] = double(start - utf8);
                 break;
@@ -900,15 +935,15 @@ struct Transform::Private
             build.end();
     }
 
-    // Per output shape id and op (index id * 2 + upsert): its shape in the
-    // current Rows and where each cell's value is (from the output's first
-    // value, its table); -1 none yet.
+    // Per table and output shape id and op (index id * 2 + upsert): its shape
+    // in the current Rows and where each cell's value is (from the output's
+    // first value, its table); -1 none yet.
     struct RowsShape
     {
         int shape = -1;
         std::vector<int> sources; // per cell: value offset
     };
-    std::vector<RowsShape> rowsShapes;
+    std::vector<std::vector<RowsShape>> rowsShapes; // per table of the current Rows
     std::vector<QByteArray> tablesUtf8; // the current Rows' tables, UTF-8
 
     // One collect()'s rows: cells first get offsets into `bytes` (or point
@@ -957,10 +992,14 @@ struct Transform::Private
             }
         }
         // The shape.
+        // (Per table: a table's types come from its own first output.)
+        if (rowsShapes.size() <= size_t(t))
+            rowsShapes.resize(size_t(t) + 1);
+        std::vector<RowsShape> &ofTable = rowsShapes[size_t(t)];
         const size_t slot = size_t(id) * 2 + (op == SqlOp::Upsert ? 1 : 0);
-        if (rowsShapes.size() <= slot)
-            rowsShapes.resize(slot + 1);
-        RowsShape &rs = rowsShapes[slot];
+        if (ofTable.size() <= slot)
+            ofTable.resize(slot + 1);
+        RowsShape &rs = ofTable[slot];
         if (rs.shape < 0) {
             Transform::Rows::Shape sh;
             rs.sources.clear();
@@ -1005,8 +1044,8 @@ struct Transform::Private
             rs.shape = int(rows.shapes.size());
             rows.shapes.push_back(std::move(sh));
         }
-        rows.outputs.push_back(Transform::Rows::Output{quint32(rows.cells.size()), quint32(rows.owners.size()), quint16(t),
-                                                       quint16(rs.shape), op});
+        rows.outputs.push_back(Transform::Rows::Output{quint32(rows.cells.size()), quint32(rows.owners.size()), quint32(t),
+                                                       quint32(rs.shape), op});
         for (const int source : rs.sources) {
             const qsizetype v = at + source;
             const double d = kind(v);
@@ -1145,28 +1184,35 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     // a syntax error without its line: evaluate() then gives the message
     // (and, should it accept what the constructor did not, the transform).
     QJSValue global = d->engine.globalObject();
+    if (d->builtins.isUndefined()) { // once per engine: a script compiled before may have replaced them
+        d->builtins = d->engine.evaluate(u"({Function: Function, stringify: JSON.stringify, parse: JSON.parse, keys: Object.keys, "
+                                         "isArray: Array.isArray, now: Date.now, Map: Map, floor: Math.floor})"_s);
+        d->builtins.setProperty(u"notPlain"_s, Private::notPlain());
+    }
     d->lineOffset = 1;
-    const QJSValue body = global.property(u"Function"_s)
-                              .callAsConstructor({QJSValue(source + u"\n;return typeof transform === 'function' ? transform : undefined;"_s)});
+    // The body returns [transform] when it ran to its end: anything else is
+    // what it threw.
+    const QJSValue body = d->builtins.property(u"Function"_s)
+                              .callAsConstructor({QJSValue(source + u"\n;return [typeof transform === 'function' ? transform : undefined];"_s)});
     QJSValue result = body.isError() ? body : body.call();
     if (body.isError()) {
         d->lineOffset = 0;
         result = d->engine.evaluate(source, fileName);
         if (!result.isError())
-            result = global.property(u"transform"_s);
+            result = d->engine.evaluate(u"[typeof transform === 'function' ? transform : undefined]"_s);
     }
-    if (result.isError()) {
-        m_lastErrorLine = d->line(result.property(u"lineNumber"_s).toInt());
+    if (result.isError() || !result.isArray()) {
+        m_lastErrorLine = result.isError() ? d->line(result.property(u"lineNumber"_s).toInt()) : 0;
         *error = u"%1:%2: %3"_s.arg(fileName).arg(m_lastErrorLine).arg(result.toString());
         return false;
     }
-    d->function = result;
+    d->function = result.property(0);
     if (!d->function.isCallable()) {
         *error = u"%1: defines no function transform(event, ctx)"_s.arg(fileName);
         return false;
     }
-    d->jsonStringify = global.property(u"JSON"_s).property(u"stringify"_s);
-    d->objectKeys = global.property(u"Object"_s).property(u"keys"_s);
+    d->jsonStringify = d->builtins.property(u"stringify"_s);
+    d->objectKeys = d->builtins.property(u"keys"_s);
     d->context = d->engine.newObject();
     d->context.setProperty(u"replayId"_s, context.replayId);
     d->context.setProperty(u"target"_s, context.target);

@@ -75,8 +75,8 @@ public:
         {
             quint32 firstCell = 0;
             quint32 owner = 0; // in owners
-            quint16 table = 0; // in tables
-            quint16 shape = 0; // in shapes
+            quint32 table = 0; // in tables
+            quint32 shape = 0; // in shapes
             SqlOp op = SqlOp::Upsert;
         };
         struct Shape

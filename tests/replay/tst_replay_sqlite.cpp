@@ -86,6 +86,17 @@ private:
         return ok;
     }
 
+    // A replay through a transform, 100 events a batch.
+    static ReplayOptions withTransform(const QString &replayId, const QString &file, const QString &source)
+    {
+        ReplayOptions o;
+        o.replayId = replayId;
+        o.batchEvents = 100;
+        o.transformFile = file;
+        o.transformSource = source;
+        return o;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -139,13 +150,10 @@ private Q_SLOTS:
     void stopOnErrorThenFix()
     {
         const QString db = m_dir.filePath(QStringLiteral("stop.db"));
-        ReplayOptions o;
-        o.replayId = QStringLiteral("r3");
-        o.batchEvents = 100;
-        o.transformFile = QStringLiteral("log.js");
-        o.transformSource = QStringLiteral(
-            "function transform(e) {\n if (e.position === '%1') throw new Error('bad event');\n"
-            " return {table: 'log', op: 'insert', row: {pos: e.position, op: e.op}}; }").arg(m_workload.events[1234].position);
+        ReplayOptions o = withTransform(QStringLiteral("r3"), QStringLiteral("log.js"),
+                                        QStringLiteral("function transform(e) {\n if (e.position === '%1') throw new Error('bad event');\n"
+                                                       " return {table: 'log', op: 'insert', row: {pos: e.position, op: e.op}}; }")
+                                            .arg(m_workload.events[1234].position));
         QString error;
         ReplayStats s;
         QVERIFY(!replay(db, o, &error, &s));
@@ -156,6 +164,26 @@ private Q_SLOTS:
         QVERIFY2(replay(db, o, &error, &s), qPrintable(error));
         QCOMPARE(s.resumedAfterSeq, 1233);
         QCOMPARE(query(db, "SELECT count(*), count(DISTINCT pos) FROM log"), QStringList{QStringLiteral("3000|3000")});
+    }
+
+    // An event with a Kafka output among its SQL ones stops the replay
+    // before it: none of its outputs is written, not even the SQL ones before
+    // the Kafka one.
+    void wrongKindStopsBeforeTheEvent()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("kind.db"));
+        const ReplayOptions o = withTransform(
+            QStringLiteral("r3k"), QStringLiteral("kind.js"),
+            QStringLiteral("function transform(e) {\n const out = [{table: 'log', op: 'insert', row: {pos: e.position}}];\n"
+                           " if (e.position === '%1') out.push({topic: 't', key: 'k', value: 'v'}, {table: 'log', op: 'insert', row: {pos: 'after'}});\n"
+                           " return out; }")
+                .arg(m_workload.events[250].position));
+        QString error;
+        ReplayStats s;
+        QVERIFY(!replay(db, o, &error, &s));
+        QVERIFY2(error.startsWith(QStringLiteral("event #250: a Kafka output cannot be written to ")), qPrintable(error));
+        QCOMPARE(query(db, "SELECT count(*), count(DISTINCT pos) FROM log"), QStringList{QStringLiteral("250|250")});
+        QCOMPARE(query(db, "SELECT seq FROM tapedeck_replay_progress"), QStringList{QStringLiteral("249")});
     }
 
     void skipToDeadLetter()

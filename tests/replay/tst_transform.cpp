@@ -645,6 +645,70 @@ private Q_SLOTS:
                  first.constData());
     }
 
+    // Names and scripts the generated code must not trip over: U+2028 in a
+    // column and in a key, a script that replaces built-ins the runner uses,
+    // and per table types on the rows path.
+    void runManyOddities()
+    {
+        Transform t;
+        QString error;
+        QVERIFY2(t.compile(QStringLiteral("Object.keys = function () { return ['x']; }; Function = null; JSON.stringify = null;\n"
+                                          "function transform(e) {\n"
+                                          "  const n = Number(e.position);\n"
+                                          "  return [{table: 'a', key: {id: n}, row: {'l\\u2028s': e.new['c\\u2028d'], v: n}},\n"
+                                          "          {table: 'b', key: {id: 'k' + n}, row: {'l\\u2028s': 's', v: 'v' + n}},\n"
+                                          "          {table: 'c', op: 'insert', row: {s: Symbol('x')}}];\n"
+                                          "}\n"),
+                           QStringLiteral("o.js"), {}, &error),
+                 qPrintable(error));
+        Batch batch;
+        for (int i = 0; i < 3; ++i) {
+            Event e = changeEvent();
+            e.position = i;
+            e.newRow.append(Column{QStringLiteral("c\u2028d"), QStringLiteral("text"), QByteArray("odd"), false});
+            batch.add(e, i);
+        }
+        Transform::Rows rows;
+        batch.run(t, &rows);
+        for (int i = 0; i < 3; ++i) {
+            const Transform::Outcome &o = batch.outcomes[size_t(i)];
+            QCOMPARE(o.result, Transform::Result::Error);
+            QCOMPARE(o.error, QStringLiteral("event #%1: transform returned an invalid output: \"row.s\" is a value of an unsupported type").arg(i));
+        }
+        // Without the Symbol, the same outputs go as rows, each table with its own types.
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) {\n"
+                                          "  const n = Number(e.position);\n"
+                                          "  return [{table: 'a', key: {id: n}, row: {'l\\u2028s': e.new['c\\u2028d'], v: n}},\n"
+                                          "          {table: 'b', key: {id: 'k' + n}, row: {'l\\u2028s': 's', v: 'v' + n}}];\n"
+                                          "}\n"),
+                           QStringLiteral("o.js"), {}, &error),
+                 qPrintable(error));
+        batch.run(t, &rows);
+        QCOMPARE(rows.outputs.size(), size_t(6));
+        const SinkOutput a = rows.output(0, 0), b = rows.output(1, 0);
+        QCOMPARE(a.row.value(1).name, QStringLiteral("l\u2028s"));
+        QCOMPARE(a.row.value(1).value.text, std::optional<QByteArray>("odd"));
+        QCOMPARE(a.row.value(2).value.type, QStringLiteral("bigint"));
+        QCOMPARE(b.row.value(2).value.type, QStringLiteral("text"));
+        QCOMPARE(b.key.value(0).value, (SinkValue{QByteArray("k0"), QStringLiteral("text")}));
+        // A lone surrogate becomes U+FFFD, in a row as in a JSON value (the other path).
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) { const s = '\\ud83d' + 'x';\n"
+                                          "  return [{table: 'a', op: 'insert', row: {s: s}}, {table: 'a', op: 'insert', row: {j: {s: s}}}]; }\n"),
+                           QStringLiteral("o.js"), {}, &error),
+                 qPrintable(error));
+        batch.run(t, &rows);
+        QCOMPARE(batch.outcomes[0].outputs.size(), 2); // mixed: both as SinkOutputs
+        QCOMPARE(batch.outcomes[0].outputs[0].row.value(0).value.text, std::optional<QByteArray>("\xef\xbf\xbdx"));
+        QCOMPARE(batch.outcomes[0].outputs[1].row.value(0).value.text, std::optional<QByteArray>("{\"s\":\"\xef\xbf\xbdx\"}"));
+        batch.run(t);
+        QCOMPARE(batch.outcomes[0].outputs[0].row.value(0).value.text, std::optional<QByteArray>("\xef\xbf\xbdx"));
+        // A script that throws something other than an Error does not compile.
+        Transform thrower;
+        QVERIFY(!thrower.compile(QStringLiteral("function transform(e) { return null; }\nthrow 'not ready';\n"), QStringLiteral("t.js"), {},
+                                 &error));
+        QCOMPARE(error, QStringLiteral("t.js:0: not ready"));
+    }
+
     // Thousands of row shapes (column sets) and output shapes: numbered
     // past what one run holds, and the tables start over between runs.
     void runManyShapes()
