@@ -141,7 +141,7 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
   // as it is goes as B.notPlain (C++ then takes the whole output through
   // output(); converting objects here would copy them deeply, and a Symbol
   // would crash the engine's conversion). null for names it cannot use.
-  var readers = [], identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+  var readers = [], seen = [], identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   function reader(kn, rn) {
     var reads = [], j, src = '';
     function access(o, name) { return identifier.test(name) ? o + '.' + name : o + '[' + stringify(name) + ']'; }
@@ -166,9 +166,12 @@ const char *const BatchRunner = R"js((function (transform, ctx, cur, names, shap
     if (key !== undefined && key !== null) { if (typeof key !== 'object' || isArray(key)) return false; kn = keysOf(key); }
     if (row !== undefined && row !== null) { if (typeof row !== 'object' || isArray(row)) return false; rn = keysOf(row); }
     if ((code !== 1 && kn.length === 0) || (code !== 2 && rn.length === 0 && kn.length === 0)) return false;
+    // A reader is made for a shape seen 8 times (making one costs far more
+    // than reading a few outputs the generic way: outputs of JSON with ever
+    // other keys would make one per output).
     var id = shapeOf(kn, rn), rd = readers[id], at = vals.length;
-    if (rd === undefined) rd = readers[id] = reader(kn, rn);
-    if (rd !== null) rd(key, row, vals, table, notPlain);
+    if (rd === undefined) { var c = (seen[id] | 0) + 1; seen[id] = c; if (c >= 8) rd = readers[id] = reader(kn, rn); }
+    if (rd !== undefined && rd !== null) rd(key, row, vals, table, notPlain);
     else { vals.push(table); fields(key, kn, vals); fields(row, rn, vals); }
     items.push(item);
     out.push(i, code, id, at, items.length - 1);

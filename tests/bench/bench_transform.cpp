@@ -6,6 +6,7 @@
 //   const     returns one constant output: + reading outputs back
 //   small     the small transform of bench_replay (case C)
 //   built     its work without returning the output
+//   varied    an output whose column differs from event to event
 #include <replay.h>
 #include <tape.h>
 #include <transform.h>
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
                   "          note: r.note, ts: r.ts, flag: r.flag}};\n"
                   "  return out.table === '' ? out : null;\n"
                   "}\n"},
+        // Outputs whose key sets differ from event to event (JSON with ever other keys).
+        {"varied", "function transform(e) { return {table: 't', op: 'insert', row: {['c' + e.position]: e.position}}; }\n"},
     };
     const int batch = 20000;
     const QByteArray only = argc > 3 ? QByteArray(argv[3]) : QByteArray();
