@@ -11,7 +11,6 @@
 #include <QStringEncoder>
 
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -331,7 +330,6 @@ struct Transform::Private
         shapes.clear();
         lastPkShape = -1;
         recentNames = {};
-        recentRows = {};
         recentCells = {};
         jsNames = engine.newArray();
         jsShapes = engine.newArray();
@@ -373,46 +371,6 @@ struct Transform::Private
         return id;
     }
 
-    // The last row shapes seen, by the addresses of their (shared) name and
-    // type strings: decoded events share them (the tape's string cache).
-    struct RecentRow
-    {
-        QList<QString> names, types; // keep the data alive
-        int id = -1;
-    };
-    std::array<RecentRow, 4> recentRows;
-    unsigned recentRowNext = 0;
-
-    int rowShape(const Row &row)
-    {
-        for (const RecentRow &r : recentRows) {
-            if (r.id < 0 || r.names.size() != row.size())
-                continue;
-            bool same = true;
-            for (qsizetype i = 0; i < row.size() && same; ++i) {
-                same = r.names[i].constData() == row[i].name.constData() && r.names[i].size() == row[i].name.size()
-                       && r.types[i].constData() == row[i].type.constData() && r.types[i].size() == row[i].type.size();
-            }
-            if (same)
-                return r.id;
-        }
-        RecentRow r;
-        for (const Column &c : row) {
-            r.names.append(c.name);
-            r.types.append(c.type);
-        }
-        r.id = rowShapeSlow(row);
-        const int id = r.id;
-        recentRows[recentRowNext++ % recentRows.size()] = std::move(r);
-        return id;
-    }
-
-    int rowShapeSlow(const Row &row)
-    {
-        return shapeId(row.size(), [&](qsizetype i) -> const QString & { return row[i].name; },
-                       [&](qsizetype i) -> const QString & { return row[i].type; });
-    }
-
     // The encoding BatchRunner reads: per event 10 numbers (12 for a change
     // event) in N, its strings in S. The position goes as text; time, txid
     // and LSN as numbers below 2^53 (with their text when it changed, see
@@ -423,8 +381,7 @@ struct Transform::Private
     QStringList S;
     std::vector<double> N;
     std::vector<qsizetype> sStart, kStart;
-    QStringList lastPk;
-    std::vector<QByteArray> lastPkUtf8; // lastPk in UTF-8
+    std::vector<QByteArray> lastPkUtf8; // the last event's key names
     int lastPkShape = -1;
     struct Last
     {
@@ -457,9 +414,9 @@ struct Transform::Private
     };
     std::vector<Encoded> encoded;
 
-    // With `cells`, the change fields come from there (the stored bytes, in
-    // place) instead of from the event.
-    void encode(const Event &e, qint64 seq, const ChunkEncoder::ChangeCells *cells = nullptr)
+    // A change event's change fields (rows, key names, txid, LSN) come from
+    // `cells` (its stored bytes, read in place), not from the Event.
+    void encode(const Event &e, qint64 seq, const ChunkEncoder::ChangeCells &cells)
     {
         sStart.push_back(S.size());
         kStart.push_back(qsizetype(N.size()));
@@ -493,8 +450,8 @@ struct Transform::Private
         N[k + 9] = num(e.timestampUs, 64, &meta, &lastTs);
         Encoded done{e.isChange(), e.timestampUs, 0, 0};
         if (e.isChange()) {
-            done.tx = cells ? cells->transactionId : e.transactionId;
-            done.lsn = cells ? cells->commitLsn : e.commitLsn;
+            done.tx = cells.transactionId;
+            done.lsn = cells.commitLsn;
             N[k + 10] = num(done.tx, 128, &meta, &lastTx);
             N[k + 11] = num(done.lsn, 256, &meta, &lastLsn);
         }
@@ -522,58 +479,35 @@ struct Transform::Private
                 S.append(h.value ? QString::fromUtf8(*h.value) : QString());
             }
         }
-        if (e.isChange() && cells) {
-            encodeCells(*cells, k, &meta);
-        } else if (e.isChange()) {
-            if (lastPkShape < 0 || e.primaryKey != lastPk)
-                setPk(e.primaryKey);
-            int rows[2] = {-1, -1};
-            int bit = 8;
-            for (int r = 0; r < 2; ++r, bit *= 2) {
-                const Row &row = r == 0 ? e.oldRow : e.newRow;
-                if (row.isEmpty())
-                    continue;
-                rows[r] = rowShape(row);
-                const bool special = std::any_of(row.cbegin(), row.cend(), [](const Column &c) { return c.unchangedToast || !c.value; });
-                if (special) {
-                    meta += bit;
-                    QString mask;
-                    for (const Column &c : row)
-                        mask += c.unchangedToast ? u'u' : c.value ? u'v' : u'n';
-                    S.append(mask);
-                }
-                for (const Column &c : row)
-                    S.append(c.value && !c.unchangedToast ? QString::fromUtf8(*c.value) : QString());
-            }
-            N[k + 7] = double(lastPkShape + 1) + 65536.0 * double(rows[0] + 1) + 4294967296.0 * double(rows[1] + 1);
-        }
+        if (e.isChange())
+            encodeCells(cells, k, &meta);
         N[k + 3] = meta;
     }
 
-    void setPk(const QStringList &names)
+    // The key names' shape, when they are not the last event's.
+    void setPk(const std::vector<QByteArrayView> &utf8)
     {
-        lastPk = names;
+        bool same = lastPkShape >= 0 && lastPkUtf8.size() == utf8.size();
+        for (size_t i = 0; i < utf8.size() && same; ++i)
+            same = lastPkUtf8[i] == utf8[i];
+        if (same)
+            return;
+        QStringList names;
         lastPkUtf8.clear();
-        for (const QString &n : names)
-            lastPkUtf8.push_back(n.toUtf8());
+        for (const QByteArrayView n : utf8) {
+            names.append(QString::fromUtf8(n));
+            lastPkUtf8.push_back(n.toByteArray());
+        }
         static const QString none;
         lastPkShape = shapeId(names.size(), [&](qsizetype i) -> const QString & { return names[i]; },
                               [](qsizetype) -> const QString & { return none; });
     }
 
-    // encode()'s change part from cells: the same as from an Event's rows
-    // (Chunk::fill() makes a column of every cell, see ChunkEncoder).
+    // encode()'s change part: every cell is a column (as Chunk::fill() makes
+    // them; an absent one is NULL).
     void encodeCells(const ChunkEncoder::ChangeCells &cells, size_t k, double *meta)
     {
-        bool samePk = lastPkShape >= 0 && lastPkUtf8.size() == cells.primaryKey.size();
-        for (size_t i = 0; i < cells.primaryKey.size() && samePk; ++i)
-            samePk = lastPkUtf8[i] == cells.primaryKey[i];
-        if (!samePk) {
-            QStringList names;
-            for (const QByteArrayView n : cells.primaryKey)
-                names.append(QString::fromUtf8(n));
-            setPk(names);
-        }
+        setPk(cells.primaryKey);
         int rows[2] = {-1, -1};
         int bit = 8;
         using Cell = ChunkEncoder::ChangeCell;
@@ -597,7 +531,7 @@ struct Transform::Private
         N[k + 7] = double(lastPkShape + 1) + 65536.0 * double(rows[0] + 1) + 4294967296.0 * double(rows[1] + 1);
     }
 
-    // rowShape() for cells: the last shapes seen, by their names' and types' bytes.
+    // A row's shape: the last ones seen, by their names' and types' bytes.
     struct RecentCells
     {
         std::vector<QByteArray> names, types;
@@ -632,6 +566,14 @@ struct Transform::Private
         return id;
     }
     ChunkEncoder::ChangeCells cells; // encode()'s from the last extension
+    QByteArray ownExtension;        // an Event's change fields encoded here (see runRun())
+    void clearCells()
+    {
+        cells.transactionId = cells.commitLsn = cells.commitTimeUs = -1;
+        cells.oldRow.clear();
+        cells.newRow.clear();
+        cells.primaryKey.clear();
+    }
 
     bool ensureRunner()
     {
@@ -671,6 +613,24 @@ struct Transform::Private
         } else {
             out->text = QByteArray::number(d, 'g', 17);
             out->type = u"double precision"_s;
+        }
+    }
+
+    // Value `at` of collect()'s flattened values (see its descriptors), as sqlValue() converts it.
+    static void flatValue(const double *dv, qsizetype count, const QByteArray &bytes, qsizetype at, SinkValue *v)
+    {
+        const double d = at < count ? dv[2 * at] : -1;
+        if (d >= 0) {
+            v->text = QByteArray(bytes.constData() + qsizetype(dv[2 * at + 1]), qsizetype(d));
+            v->type = u"text"_s;
+        } else if (d == -2 || d == -3) {
+            v->text = d == -2 ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+            v->type = u"boolean"_s;
+        } else if (d == -4) {
+            numberValue(dv[2 * at + 1], v);
+        } else {
+            v->text = std::nullopt;
+            v->type.clear();
         }
     }
 
@@ -836,51 +796,33 @@ struct Transform::Private
         build.bytes.resize(w - utf8);
         const double *dv = descriptors.data();
         const qsizetype valueCount = values.size();
-        // An output with a value that is not plain goes by output() (code 3), as one the script did not flatten.
+        // An output with a value that is not plain goes by output() (code 3),
+        // as one the script did not flatten. With rows, an event with such an
+        // output keeps all its outputs as SinkOutputs, in their order.
+        std::vector<char> mixed(rows ? size_t(n) : 0, 0);
         for (qsizetype j = 0; j + 4 < outCount; j += 5) {
-            const int code = int(out[j + 1]);
-            if (code == 3)
-                continue;
             const int id = int(out[j + 2]);
             const qsizetype at = qsizetype(out[j + 3]);
-            const qsizetype end = id >= 0 && size_t(id) < outShapes.size()
-                                      ? at + 1 + outShapes[size_t(id)].key.size() + outShapes[size_t(id)].row.size()
-                                      : valueCount + 1;
-            bool plain = end <= valueCount;
-            for (qsizetype v = at; v < end && plain; ++v)
-                plain = dv[2 * v] != -5;
-            if (!plain)
-                out[j + 1] = 3;
-        }
-        // Value `at`, as sqlValue() converts it.
-        auto value = [&](qsizetype at, SinkValue *v) {
-            const double d = at < valueCount ? dv[2 * at] : -1;
-            if (d >= 0) {
-                v->text = QByteArray(build.bytes.constData() + qsizetype(dv[2 * at + 1]), qsizetype(d));
-                v->type = u"text"_s;
-            } else if (d == -2 || d == -3) {
-                v->text = d == -2 ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
-                v->type = u"boolean"_s;
-            } else if (d == -4) {
-                numberValue(dv[2 * at + 1], v);
-            } else {
-                v->text = std::nullopt;
+            if (int(out[j + 1]) != 3) {
+                const qsizetype end = id >= 0 && size_t(id) < outShapes.size()
+                                          ? at + 1 + outShapes[size_t(id)].key.size() + outShapes[size_t(id)].row.size()
+                                          : valueCount + 1;
+                bool plain = end <= valueCount;
+                for (qsizetype v = at; v < end && plain; ++v)
+                    plain = dv[2 * v] != -5;
+                if (!plain)
+                    out[j + 1] = 3;
             }
-        };
+            const qsizetype i = qsizetype(out[j]);
+            if (rows && i >= 0 && i < n && int(out[j + 1]) == 3)
+                mixed[size_t(i)] = 1;
+        }
+        if (rows)
+            build.begin(rows);
+        // Value `at`, as sqlValue() converts it.
+        auto value = [&](qsizetype at, SinkValue *v) { flatValue(dv, valueCount, build.bytes, at, v); };
         QString table; // shared between the outputs that name the same table
         QByteArray tableUtf8;
-        // With rows: an event with an output that is not plain keeps all its
-        // outputs as SinkOutputs, in their order.
-        std::vector<char> mixed;
-        if (rows) {
-            mixed.assign(size_t(n), 0);
-            for (qsizetype j = 0; j + 4 < outCount; j += 5) {
-                const qsizetype i = qsizetype(out[j]);
-                if (i >= 0 && i < n && int(out[j + 1]) == 3)
-                    mixed[size_t(i)] = 1;
-            }
-            build.begin(rows);
-        }
         for (qsizetype j = 0; j + 4 < outCount; j += 5) {
             const qsizetype i = qsizetype(out[j]);
             const int code = int(out[j + 1]);
@@ -1007,17 +949,9 @@ struct Transform::Private
             Transform::Rows::Shape sh;
             rs.sources.clear();
             auto typeOf = [&](qsizetype v) {
-                const double d = kind(v);
-                if (d >= 0)
-                    return QByteArrayLiteral("text");
-                if (d == -2 || d == -3)
-                    return QByteArrayLiteral("boolean");
-                if (d == -4) {
-                    SinkValue value;
-                    numberValue(dv[2 * v + 1], &value);
-                    return value.type.toUtf8();
-                }
-                return QByteArray();
+                SinkValue value;
+                flatValue(dv, valueCount, build.bytes, v, &value);
+                return value.type.toUtf8();
             };
             auto column = [&](const QString &n, qsizetype source) {
                 sh.names.push_back(n.toUtf8());
@@ -1062,16 +996,11 @@ struct Transform::Private
                 cell.data = d == -2 ? yes : no;
                 cell.size = d == -2 ? 4 : 5;
             } else if (d == -4) {
-                const double x = dv[2 * v + 1];
+                SinkValue number;
+                numberValue(dv[2 * v + 1], &number);
                 offset = build.bytes.size();
-                if (x == std::floor(x) && std::fabs(x) < 9007199254740992.0) {
-                    char text[24];
-                    const auto r = std::to_chars(text, text + sizeof text, qint64(x));
-                    build.bytes.append(text, r.ptr - text);
-                } else {
-                    build.bytes += QByteArray::number(x, 'g', 17);
-                }
-                cell.size = qint32(build.bytes.size() - offset);
+                build.bytes += *number.text;
+                cell.size = qint32(number.text->size());
             }
             rows.cells.push_back(cell);
             build.offsets.push_back(offset);
@@ -1340,18 +1269,24 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
     d->lastTs = d->lastTx = d->lastLsn = Private::Last{};
     d->sStart.clear();
     d->kStart.clear();
+    // A change event's fields are read in place from its stored bytes; an
+    // Event without them (the editor's, a test's) is encoded as a tape would
+    // store it, and so is one stored in an encoding the in-place reader does
+    // not take.
     for (qsizetype i = 0; i < n; ++i) {
         const Event &e = *events[size_t(i)];
-        const QByteArrayView ext = size_t(i) < extensions.size() ? extensions[size_t(i)] : QByteArrayView();
-        if (ext.isEmpty() || !e.isChange()) {
-            d->encode(e, seqs[size_t(i)]);
-        } else if (ChunkEncoder::changeCells(ext, &d->cells)) {
-            d->encode(e, seqs[size_t(i)], &d->cells);
-        } else {
-            Event full = e; // an encoding the in-place reader does not take
-            ChunkEncoder::decodeExtension(ext, &full);
-            d->encode(full, seqs[size_t(i)]);
+        const QByteArrayView stored = size_t(i) < extensions.size() ? extensions[size_t(i)] : QByteArrayView();
+        if (e.isChange() && (stored.isEmpty() || !ChunkEncoder::changeCells(stored, &d->cells))) {
+            Event decoded;
+            if (!stored.isEmpty()) {
+                decoded = e;
+                ChunkEncoder::decodeExtension(stored, &decoded);
+            }
+            d->ownExtension = ChunkEncoder::encodeExtension(stored.isEmpty() ? e : decoded);
+            if (!ChunkEncoder::changeCells(d->ownExtension, &d->cells)) // none (nothing stored), or not readable
+                d->clearCells();
         }
+        d->encode(e, seqs[size_t(i)], d->cells);
     }
     d->sStart.push_back(d->S.size());
     d->kStart.push_back(qsizetype(d->N.size()));

@@ -57,6 +57,16 @@ private:
         return bool(m_target.command("CREATE TABLE " + table + ' ' + tableDdl() + "; INSERT INTO " + table + " (id) VALUES (-1)", error));
     }
 
+    // A workload on public.NAME: its source table (*src), the populated
+    // target table and a tape of it (*tape, NAME.tape).
+    bool prepare(const QString &name, int n, int keys, quint32 seed, Workload *w, QByteArray *src, QString *tape, QString *error)
+    {
+        *src = name.toUtf8() + "_src_" + m_suffix.toUtf8();
+        *w = makeWorkload(n, keys, seed, name, *src);
+        *tape = m_dir.filePath(name + QStringLiteral(".tape"));
+        return createSource(*src, *w, error) && createPopulated("public." + name.toUtf8(), error) && writeTape(*tape, w->events, error);
+    }
+
     QStringList rows(PgConnection &c, const QByteArray &sql)
     {
         QString error;
@@ -341,13 +351,10 @@ private Q_SLOTS:
     // to the first lane.
     void lanes()
     {
-        const QByteArray src = "lanes_src_" + m_suffix.toUtf8();
-        const Workload w = makeWorkload(6000, 500, 29, QStringLiteral("lanes"), src);
-        QString error;
-        QVERIFY2(createSource(src, w, &error), qPrintable(error));
-        QVERIFY2(createPopulated("public.lanes", &error), qPrintable(error));
-        const QString path = m_dir.filePath(QStringLiteral("lanes.tape"));
-        QVERIFY2(writeTape(path, w.events, &error), qPrintable(error));
+        Workload w;
+        QByteArray src;
+        QString path, error;
+        QVERIFY2(prepare(QStringLiteral("lanes"), 6000, 500, 29, &w, &src, &path, &error), qPrintable(error));
         const auto tape = Tape::open(path, &error);
         QVERIFY2(tape, qPrintable(error));
         const int batch = 500;
@@ -686,13 +693,10 @@ private Q_SLOTS:
     // random points, then a rerun: the table equals the source.
     void killDashNineLanes()
     {
-        const QByteArray src = "lkill_src_" + m_suffix.toUtf8();
-        const Workload w = makeWorkload(20000, 900, 31, QStringLiteral("lkill"), src);
-        QString error;
-        QVERIFY2(createSource(src, w, &error), qPrintable(error));
-        QVERIFY2(createPopulated("public.lkill", &error), qPrintable(error));
-        const QString tape = m_dir.filePath(QStringLiteral("lkill.tape"));
-        QVERIFY2(writeTape(tape, w.events, &error), qPrintable(error));
+        Workload w;
+        QByteArray src;
+        QString tape, error;
+        QVERIFY2(prepare(QStringLiteral("lkill"), 20000, 900, 31, &w, &src, &tape, &error), qPrintable(error));
         const QStringList args{QStringLiteral("replay"), tape, QStringLiteral("--into"), m_targetUri, QStringLiteral("--batch"),
                                QStringLiteral("20"), QStringLiteral("--connections"), QStringLiteral("2"), QStringLiteral("--replay-id"),
                                QStringLiteral("lkill")};
