@@ -1,6 +1,6 @@
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include "progress.h"
+#include "app/tape/progress.h"
 
 #include <QFile>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <recordingsource.h>
+#include "core/tape/recordingsource.h"
 
 #include <QCommandLineParser>
 #include <QString>

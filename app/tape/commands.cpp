@@ -1,16 +1,16 @@
-#include "commands.h"
+#include "app/tape/commands.h"
 
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include "progress.h"
+#include "app/tape/progress.h"
 
-#include <compactionreport.h>
-#include <demoorders.h>
-#include <demotape.h>
-#include <kcatjson.h>
-#include <tape.h>
-#include <tapeinfo.h>
-#include <tapewriter.h>
+#include "core/compaction/compactionreport.h"
+#include "connectors/sqlite/demoorders.h"
+#include "core/demo/demotape.h"
+#include "core/kcat/kcatjson.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapeinfo.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCommandLineParser>
 #include <QDir>

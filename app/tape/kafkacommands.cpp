@@ -1,14 +1,14 @@
 // `tape topics`, `tape record kafka`, `tape demo-cluster`.
-#include "commands.h"
+#include "app/tape/commands.h"
 
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include "progress.h"
+#include "app/tape/progress.h"
 
-#include <democluster.h>
-#include <kafkaadmin.h>
-#include <kafkarecorder.h>
-#include <tapewriter.h>
+#include "connectors/kafka/democluster.h"
+#include "connectors/kafka/kafkaadmin.h"
+#include "connectors/kafka/kafkarecorder.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCommandLineParser>
 #include <QFile>

@@ -1,5 +1,5 @@
 // `tape`: the command-line twin of the Tapedeck GUI.
-#include "commands.h"
+#include "app/tape/commands.h"
 
 #include <QCoreApplication>
 

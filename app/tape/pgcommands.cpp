@@ -1,13 +1,13 @@
 // `tape slots`, `tape record postgres`.
-#include "commands.h"
+#include "app/tape/commands.h"
 
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include "progress.h"
+#include "app/tape/progress.h"
 
-#include <pgadmin.h>
-#include <pgrecorder.h>
-#include <tapewriter.h>
+#include "connectors/postgres/pgadmin.h"
+#include "connectors/postgres/record/pgrecorder.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCommandLineParser>
 #include <QJsonArray>

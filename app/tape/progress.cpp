@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "app/tape/progress.h"
 
 #include <cstdio>
 #include <unistd.h>

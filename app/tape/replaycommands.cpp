@@ -1,18 +1,18 @@
 // `tape replay`: a tape (or a range of it) through a transform into
-// PostgreSQL, SQLite or Kafka, resumable and exactly-once (core/replay.md).
-#include "commands.h"
+// PostgreSQL, SQLite or Kafka, resumable and exactly-once (core/replay/replay.md).
+#include "app/tape/commands.h"
 
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include "progress.h"
+#include "app/tape/progress.h"
 
-#include <kafkasink.h>
-#include <pgchange.h>
-#include <pgsink.h>
-#include <replay.h>
-#include <sqlitesink.h>
-#include <tape.h>
-#include <transformpreview.h>
+#include "connectors/kafka/kafkasink.h"
+#include "connectors/postgres/decode/pgchange.h"
+#include "connectors/postgres/sink/pgsink.h"
+#include "core/replay/replay.h"
+#include "connectors/sqlite/sqlitesink.h"
+#include "core/tape/tape.h"
+#include "core/transform/transformpreview.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>

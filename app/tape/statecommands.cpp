@@ -1,17 +1,17 @@
 // `tape state` and `tape diff`: the table a log implies at a point
-// (core/logstate.md), and that state against a live table (core/tablediff.md).
-#include "commands.h"
+// (core/state/logstate.md), and that state against a live table (core/diff/tablediff.md).
+#include "app/tape/commands.h"
 
-#include "cli.h"
+#include "app/tape/cli.h"
 
-#include <logstate.h>
-#include <pgchange.h>
-#include <pgsink.h>
-#include <pgtablereader.h>
-#include <sqlitesink.h>
-#include <sqlitetablereader.h>
-#include <tablediff.h>
-#include <tape.h>
+#include "core/state/logstate.h"
+#include "connectors/postgres/decode/pgchange.h"
+#include "connectors/postgres/sink/pgsink.h"
+#include "connectors/postgres/sink/pgtablereader.h"
+#include "connectors/sqlite/sqlitesink.h"
+#include "connectors/sqlite/sqlitetablereader.h"
+#include "core/diff/tablediff.h"
+#include "core/tape/tape.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>

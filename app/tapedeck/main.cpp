@@ -1,8 +1,8 @@
-#include "mainwindow.h"
-#include "pgservice.h"
-#include "rdkafkaservice.h"
-#include "settings.h"
-#include "sinkfactory.h"
+#include "ui/shell/mainwindow.h"
+#include "connectors/postgres/pgservice.h"
+#include "connectors/kafka/rdkafkaservice.h"
+#include "ui/common/settings.h"
+#include "connectors/sinks/sinkfactory.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

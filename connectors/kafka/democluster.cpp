@@ -1,8 +1,8 @@
-#include "democluster.h"
+#include "connectors/kafka/democluster.h"
 
-#include "kafkaproducer.h"
+#include "connectors/kafka/kafkaproducer.h"
 
-#include <tape.h>
+#include "core/tape/tape.h"
 
 #include <QMap>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "rdkafkaclient.h"
+#include "connectors/kafka/rdkafkaclient.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "kafkaadmin.h"
+#include "connectors/kafka/kafkaadmin.h"
 
 #include <librdkafka/rdkafka.h>
 

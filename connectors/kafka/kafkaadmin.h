@@ -1,8 +1,8 @@
 #pragma once
 
-#include "rdkafkaclient.h"
+#include "connectors/kafka/rdkafkaclient.h"
 
-#include <kafkatypes.h>
+#include "core/kafka/kafkatypes.h"
 
 #include <QMap>
 #include <QStringList>

@@ -1,4 +1,4 @@
-#include "kafkaproducer.h"
+#include "connectors/kafka/kafkaproducer.h"
 
 #include <librdkafka/rdkafka.h>
 

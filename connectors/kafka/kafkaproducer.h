@@ -1,8 +1,8 @@
 #pragma once
 
-#include "rdkafkaclient.h"
+#include "connectors/kafka/rdkafkaclient.h"
 
-#include <event.h>
+#include "core/event/event.h"
 
 #include <QByteArray>
 

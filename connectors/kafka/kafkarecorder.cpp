@@ -1,6 +1,6 @@
-#include "kafkarecorder.h"
+#include "connectors/kafka/kafkarecorder.h"
 
-#include "kafkaadmin.h"
+#include "connectors/kafka/kafkaadmin.h"
 
 #include <QElapsedTimer>
 #include <QThread>

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "rdkafkaclient.h"
-#include <kafkatypes.h>
-#include <recordingsource.h>
+#include "connectors/kafka/rdkafkaclient.h"
+#include "core/kafka/kafkatypes.h"
+#include "core/tape/recordingsource.h"
 
-#include <tapewriter.h>
+#include "core/tape/tapewriter.h"
 
 #include <QJsonObject>
 #include <QMap>

@@ -1,6 +1,6 @@
-#include "kafkasink.h"
+#include "connectors/kafka/kafkasink.h"
 
-#include "kafkaadmin.h"
+#include "connectors/kafka/kafkaadmin.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "kafkaproducer.h"
+#include "connectors/kafka/kafkaproducer.h"
 
-#include <kafkaconnection.h>
-#include <sink.h>
+#include "core/kafka/kafkaconnection.h"
+#include "core/replay/sink.h"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "rdkafkaclient.h"
+#include "connectors/kafka/rdkafkaclient.h"
 
 #include <QHash>
 #include <QLoggingCategory>

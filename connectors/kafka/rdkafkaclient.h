@@ -1,6 +1,6 @@
 #pragma once
 
-#include <kafkaconnection.h>
+#include "core/kafka/kafkaconnection.h"
 
 #include <QList>
 #include <QString>

@@ -1,8 +1,8 @@
-#include "rdkafkaservice.h"
+#include "connectors/kafka/rdkafkaservice.h"
 
-#include "democluster.h"
-#include "kafkaadmin.h"
-#include "kafkarecorder.h"
+#include "connectors/kafka/democluster.h"
+#include "connectors/kafka/kafkaadmin.h"
+#include "connectors/kafka/kafkarecorder.h"
 
 namespace tapedeck {
 

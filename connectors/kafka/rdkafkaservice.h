@@ -1,6 +1,6 @@
 #pragma once
 
-#include <kafkaservice.h>
+#include "core/kafka/kafkaservice.h"
 
 #include <memory>
 #include <mutex>

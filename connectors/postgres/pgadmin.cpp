@@ -1,4 +1,4 @@
-#include "pgadmin.h"
+#include "connectors/postgres/pgadmin.h"
 
 namespace tapedeck {
 

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "pgchange.h"
-#include "pgconnection.h"
+#include "connectors/postgres/decode/pgchange.h"
+#include "connectors/postgres/pgconnection.h"
 
-#include <pgtypes.h>
+#include "core/postgres/pgtypes.h"
 
 #include <QList>
 #include <QString>

@@ -1,4 +1,4 @@
-#include "pgconnection.h"
+#include "connectors/postgres/pgconnection.h"
 
 #include <libpq-fe.h>
 

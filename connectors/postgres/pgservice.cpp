@@ -1,7 +1,7 @@
-#include "pgservice.h"
+#include "connectors/postgres/pgservice.h"
 
-#include "pgadmin.h"
-#include "pgrecorder.h"
+#include "connectors/postgres/pgadmin.h"
+#include "connectors/postgres/record/pgrecorder.h"
 
 namespace tapedeck {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <postgresservice.h>
+#include "core/postgres/postgresservice.h"
 
 namespace tapedeck {
 

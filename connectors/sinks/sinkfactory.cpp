@@ -1,10 +1,10 @@
-#include "sinkfactory.h"
+#include "connectors/sinks/sinkfactory.h"
 
-#include <kafkasink.h>
-#include <pgsink.h>
-#include <pgtablereader.h>
-#include <sqlitesink.h>
-#include <sqlitetablereader.h>
+#include "connectors/kafka/kafkasink.h"
+#include "connectors/postgres/sink/pgsink.h"
+#include "connectors/postgres/sink/pgtablereader.h"
+#include "connectors/sqlite/sqlitesink.h"
+#include "connectors/sqlite/sqlitetablereader.h"
 
 using namespace Qt::StringLiterals;
 

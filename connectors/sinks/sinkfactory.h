@@ -1,7 +1,7 @@
 #pragma once
 
-#include <replaytarget.h>
-#include <tablediff.h>
+#include "core/replay/replaytarget.h"
+#include "core/diff/tablediff.h"
 
 namespace tapedeck {
 

@@ -1,7 +1,7 @@
-#include "demoorders.h"
+#include "connectors/sqlite/demoorders.h"
 
-#include <logstate.h>
-#include <tape.h>
+#include "core/state/logstate.h"
+#include "core/tape/tape.h"
 
 #include <QFile>
 

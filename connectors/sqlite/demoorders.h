@@ -4,7 +4,7 @@
 
 namespace tapedeck {
 
-// The demo's dual-write story (core/demotape.h): the checkout service writes
+// The demo's dual-write story (core/demo/demotape.h): the checkout service writes
 // every order to PostgreSQL (the log: the tape's public.orders change events)
 // and to a local SQLite copy (demo-orders.sqlite, table "orders"), and the
 // second write sometimes fails. This writes that SQLite file from the demo

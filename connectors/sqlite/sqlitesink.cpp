@@ -1,4 +1,4 @@
-#include "sqlitesink.h"
+#include "connectors/sqlite/sqlitesink.h"
 
 #include <sqlite3.h>
 

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include <sink.h>
+#include "core/replay/sink.h"
 
 #include <QHash>
 #include <QSet>
@@ -14,7 +14,7 @@ namespace tapedeck {
 
 // Replays into an SQLite database file (the embedded target), with the sqlite3
 // C library. Each write() is one IMMEDIATE transaction holding the batch and
-// its rows in tapedeck_replay_progress (see core/replay.md). Tables are used
+// its rows in tapedeck_replay_progress (see core/replay/replay.md). Tables are used
 // by their name without schema ("public.orders" -> "orders"). Thread: one thread at a time.
 class SqliteSink : public Sink
 {

@@ -1,6 +1,6 @@
-#include "sqlitetablereader.h"
+#include "connectors/sqlite/sqlitetablereader.h"
 
-#include "sqlitesink.h"
+#include "connectors/sqlite/sqlitesink.h"
 
 #include <sqlite3.h>
 

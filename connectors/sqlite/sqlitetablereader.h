@@ -1,6 +1,6 @@
 #pragma once
 
-#include <tablediff.h>
+#include "core/diff/tablediff.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

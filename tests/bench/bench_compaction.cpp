@@ -2,9 +2,9 @@
 // (default 10 M), then compute both answers (next pass, fully compacted).
 // Reference in the same process: a plain scan of the tape's keys into a
 // QHash<QByteArray, qint64> (key -> latest offset), the naive way to compact.
-#include <compactionmodel.h>
-#include <tape.h>
-#include <tapewriter.h>
+#include "core/compaction/compactionmodel.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

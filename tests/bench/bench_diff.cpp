@@ -4,13 +4,13 @@
 // rows/s and as a ratio to the reference in the same run: the same
 //   COPY (SELECT cols FROM t ORDER BY id) TO STDOUT
 // read to the end with libpq and thrown away. Goal: ratio >= 0.5.
-#include <logstate.h>
-#include <pgchange.h>
-#include <pgconnection.h>
-#include <pgtablereader.h>
-#include <tablediff.h>
-#include <tape.h>
-#include <tapewriter.h>
+#include "core/state/logstate.h"
+#include "connectors/postgres/decode/pgchange.h"
+#include "connectors/postgres/pgconnection.h"
+#include "connectors/postgres/sink/pgtablereader.h"
+#include "core/diff/tablediff.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

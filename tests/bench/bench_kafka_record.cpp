@@ -3,8 +3,8 @@
 //   bench_kafka_record [N records, default 2 000 000] [partitions, default 4]
 // Reports records/s for `kcat -C -e -o beginning > /dev/null` and for
 // `tape record kafka ... -o FILE`, best of 2 runs each, and their ratio (goal >= 1.0).
-#include <kafkaadmin.h>
-#include <kafkaproducer.h>
+#include "connectors/kafka/kafkaadmin.h"
+#include "connectors/kafka/kafkaproducer.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

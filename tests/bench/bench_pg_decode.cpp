@@ -1,10 +1,10 @@
 // `bench_pg_decode [N]` (default 1,000,000 row changes; needs TAPEDECK_PG_URI):
 // Tapedeck recording a pgoutput slot (copy mode: replication stream, decode,
 // tape write) next to pg_recvlogical writing the same changes to /dev/null.
-#include <pgadmin.h>
-#include <pgconnection.h>
-#include <pgrecorder.h>
-#include <tapewriter.h>
+#include "connectors/postgres/pgadmin.h"
+#include "connectors/postgres/pgconnection.h"
+#include "connectors/postgres/record/pgrecorder.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -12,12 +12,12 @@
 //   R  identity rebuild from a log of updates (N events over N/10 keys) into
 //      an empty table
 // and a last "summary:" line (BENCH_TAPE=PATH keeps the tape for later runs) with the ratios and the load average.
-#include <pgchange.h>
-#include <pgconnection.h>
-#include <pgsink.h>
-#include <replay.h>
-#include <tape.h>
-#include <tapewriter.h>
+#include "connectors/postgres/decode/pgchange.h"
+#include "connectors/postgres/pgconnection.h"
+#include "connectors/postgres/sink/pgsink.h"
+#include "core/replay/replay.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

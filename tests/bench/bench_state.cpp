@@ -5,9 +5,9 @@
 // timeline), single-event steps and random jumps: p50/p99/max against the
 // goal of 50 ms, and against the reference: recomputing the state naively
 // from the start of the tape to one point (a hash map over a scan).
-#include <logstate.h>
-#include <statebenchtape.h>
-#include <tape.h>
+#include "core/state/logstate.h"
+#include "tests/common/statebenchtape.h"
+#include "core/tape/tape.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

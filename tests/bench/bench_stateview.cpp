@@ -6,11 +6,11 @@
 // during the whole scrub (a 1 ms timer's largest gap), against the reference
 // in the same run: the core step alone (LogState::snapshot + rows() of the
 // same 256 keys) on this thread.
-#include "stateview.h"
+#include "ui/state/stateview.h"
 
-#include <logstate.h>
-#include <statebenchtape.h>
-#include <tape.h>
+#include "core/state/logstate.h"
+#include "tests/common/statebenchtape.h"
+#include "core/tape/tape.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -4,10 +4,10 @@
 // the visible rows' text and paint the view, against painting the same view
 // over a model that returns constant strings (the reference: Qt's own cost).
 //   bench_table [N]
-#include <eventtablemodel.h>
-#include <tape.h>
-#include <tapewriter.h>
-#include <testevents.h>
+#include "ui/browser/eventtablemodel.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
+#include "tests/common/testevents.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

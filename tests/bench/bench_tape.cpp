@@ -2,10 +2,10 @@
 // Reference runs in the same process give ratios that do not depend on the
 // machine: writing the same key/value bytes to a plain file (the I/O floor),
 // and reading them back.
-#include <filterjob.h>
-#include <tape.h>
-#include <tapewriter.h>
-#include <testevents.h>
+#include "core/filter/filterjob.h"
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
+#include "tests/common/testevents.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -2,12 +2,12 @@
 // rate), builds the timeline aggregates, then renders the full view, a
 // middle zoom and a deep zoom (marks) offscreen and reports the time per
 // frame. `bench_timeline [N] [png-dir]`; PNGs of each view go to png-dir.
-#include <tape.h>
-#include <tapewriter.h>
-#include <testevents.h>
-#include <timelineaggregatesjob.h>
-#include <timelineview.h>
-#include <timelinewidget.h>
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
+#include "tests/common/testevents.h"
+#include "core/timeline/timelineaggregatesjob.h"
+#include "ui/timeline/timelineview.h"
+#include "ui/timeline/timelinewidget.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -8,10 +8,10 @@
 //   small     the small transform of bench_replay (case C)
 //   built     its work without returning the output
 //   varied    an output whose column differs from event to event
-#include <chunkencoder.h>
-#include <replay.h>
-#include <tape.h>
-#include <transform.h>
+#include "core/tape/chunkencoder.h"
+#include "core/replay/replay.h"
+#include "core/tape/tape.h"
+#include "core/transform/transform.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

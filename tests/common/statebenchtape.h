@@ -1,7 +1,7 @@
 #pragma once
 
-#include <event.h>
-#include <tapewriter.h>
+#include "core/event/event.h"
+#include "core/tape/tapewriter.h"
 
 #include <QRandomGenerator>
 #include <QString>

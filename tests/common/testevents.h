@@ -1,7 +1,7 @@
 #pragma once
 
-#include <event.h>
-#include <kcatjson.h>
+#include "core/event/event.h"
+#include "core/kcat/kcatjson.h"
 
 #include <QTest>
 

@@ -1,7 +1,7 @@
 // libFuzzer target for the pgoutput decoder: any bytes, never a crash.
 // The input is split into messages at a 2-byte big-endian length prefix so
 // that relation messages can precede the changes that refer to them.
-#include <pgoutputdecoder.h>
+#include "connectors/postgres/decode/pgoutputdecoder.h"
 
 #include <cstddef>
 #include <cstdint>

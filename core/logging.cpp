@@ -1,4 +1,0 @@
-#include "logging.h"
-
-Q_LOGGING_CATEGORY(lcTape, "tapedeck.tape")
-Q_LOGGING_CATEGORY(lcFilter, "tapedeck.filter")

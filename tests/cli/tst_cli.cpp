@@ -1,0 +1,234 @@
+#include "core/tape/tape.h"
+#include "core/tape/tapewriter.h"
+#include "tests/common/testevents.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tapedeck;
+
+namespace {
+
+struct Run
+{
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Run tape(const QStringList &args, const QByteArray &input = {})
+{
+    QProcess p;
+    p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+    if (!p.waitForStarted())
+        return {};
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    p.waitForFinished(60000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("<missing>");
+}
+
+void writeAll(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(bytes);
+}
+
+const QByteArray KcatLines =
+    "{\"topic\":\"orders\",\"partition\":0,\"offset\":0,\"tstype\":\"create\",\"ts\":1767261600000,\"broker\":1,\"key\":\"1001\",\"payload\":\"{\\\"status\\\":\\\"created\\\"}\"}" "\n"
+    "{\"topic\":\"orders\",\"partition\":1,\"offset\":0,\"tstype\":\"create\",\"ts\":1767261600500,\"broker\":1,\"headers\":[\"trace\",\"t1\",\"null\",null],\"key\":\"1002\",\"payload\":\"{\\\"status\\\":\\\"paid\\\"}\"}" "\n"
+    "{\"topic\":\"orders\",\"partition\":0,\"offset\":1,\"tstype\":\"create\",\"ts\":1767261601000,\"broker\":1,\"key\":\"1001\",\"payload\":null}" "\n"
+    "{\"topic\":\"payments\",\"partition\":0,\"offset\":7,\"tstype\":\"logappend\",\"ts\":1767261602000,\"broker\":2,\"key\":null,\"payload\":\"\\u0001raw\"}" "\n";
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init() { QVERIFY(m_dir.isValid()); }
+
+    void versionAndHelp()
+    {
+        Run r = tape({u"--version"_qs});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QByteArray("tape " TAPEDECK_VERSION "\n"));
+        r = tape({u"--help"_qs});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.startsWith("Usage: tape COMMAND [OPTIONS]\n"));
+        QVERIFY(r.out.contains("  import FILE.jsonl|- -o OUT.tape"));
+        r = tape({});
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.err.startsWith("Usage: tape"));
+    }
+
+    void importExportRoundTrip()
+    {
+        const QString in = m_dir.filePath(u"in.jsonl"_qs);
+        const QString out = m_dir.filePath(u"out.tape"_qs);
+        writeAll(in, KcatLines);
+        Run r = tape({u"import"_qs, in, u"-o"_qs, out});
+        QCOMPARE(r.err, QByteArray("imported 4 events into ") + out.toLocal8Bit() + '\n');
+        QCOMPARE(r.code, 0);
+        QVERIFY(!QFile::exists(out + u".partial"_qs));
+        r = tape({u"export"_qs, out});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, KcatLines);
+        const QString jsonl = m_dir.filePath(u"again.jsonl"_qs);
+        r = tape({u"export"_qs, out, u"-o"_qs, jsonl});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QByteArray());
+        QCOMPARE(readAll(jsonl), KcatLines);
+    }
+
+    void importFromStdin()
+    {
+        const QString out = m_dir.filePath(u"stdin.tape"_qs);
+        Run r = tape({u"import"_qs, u"-"_qs, u"-o"_qs, out, u"--cluster"_qs, u"prod"_qs}, KcatLines);
+        QCOMPARE(r.code, 0);
+        QString error;
+        const auto t = Tape::open(out, &error);
+        QVERIFY2(t, qPrintable(error));
+        QCOMPARE(t->eventCount(), 4);
+        QCOMPARE(t->streams().constFirst().key.cluster, u"prod"_qs);
+    }
+
+    void info()
+    {
+        const QString in = m_dir.filePath(u"in.jsonl"_qs);
+        const QString out = m_dir.filePath(u"info.tape"_qs);
+        writeAll(in, KcatLines);
+        QCOMPARE(tape({u"import"_qs, in, u"-o"_qs, out}).code, 0);
+        Run r = tape({u"info"_qs, out, u"--json"_qs});
+        QCOMPARE(r.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(o.value(u"events"_qs).toInteger(), 4);
+        QCOMPARE(o.value(u"complete"_qs).toBool(), true);
+        QCOMPARE(o.value(u"firstTimestamp"_qs).toString(), u"2026-01-01T10:00:00.000Z"_qs);
+        QCOMPARE(o.value(u"lastTimestamp"_qs).toString(), u"2026-01-01T10:00:02.000Z"_qs);
+        const QJsonArray streams = o.value(u"streams"_qs).toArray();
+        QCOMPARE(streams.size(), 3);
+        QCOMPARE(streams[0].toObject().value(u"topic"_qs).toString(), u"orders"_qs);
+        QCOMPARE(streams[0].toObject().value(u"partition"_qs).toInt(), 0);
+        QCOMPARE(streams[0].toObject().value(u"events"_qs).toInteger(), 2);
+        QCOMPARE(streams[0].toObject().value(u"lastPosition"_qs).toInteger(), 1);
+        QCOMPARE(streams[2].toObject().value(u"topic"_qs).toString(), u"payments"_qs);
+        QCOMPARE(streams[2].toObject().value(u"firstPosition"_qs).toInteger(), 7);
+        QCOMPARE(o.value(u"source"_qs).toObject().value(u"source"_qs).toString(), u"kcat JSON file in.jsonl"_qs);
+        r = tape({u"info"_qs, out});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("Events:    4\n"));
+        QVERIFY(r.out.contains("  payments                           0          1 7..7"));
+    }
+
+    void malformedInputWritesNothing()
+    {
+        const QString in = m_dir.filePath(u"bad.jsonl"_qs);
+        const QString out = m_dir.filePath(u"bad.tape"_qs);
+        writeAll(in, KcatLines + "{\"topic\":\"x\",\"offset\":oops}\n");
+        Run r = tape({u"import"_qs, in, u"-o"_qs, out});
+        QCOMPARE(r.code, 1);
+        QCOMPARE(r.err, QByteArray("tape: ") + in.toLocal8Bit()
+                     + ":5: column 23: expected a whole number (nothing was written; --skip-bad skips such lines)\n");
+        QVERIFY(!QFile::exists(out));
+        QVERIFY(!QFile::exists(out + u".partial"_qs));
+
+        // An existing tape is not replaced by a failed import.
+        writeAll(out, "keep me");
+        QCOMPARE(tape({u"import"_qs, in, u"-o"_qs, out}).code, 1);
+        QCOMPARE(readAll(out), QByteArray("keep me"));
+
+        r = tape({u"import"_qs, in, u"-o"_qs, out, u"--skip-bad"_qs});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.err.contains(QByteArray("skipped 1 malformed lines; the first: " + in.toLocal8Bit() + ":5: column 23")));
+        QCOMPARE(tape({u"export"_qs, out}).out, KcatLines);
+    }
+
+    void errorsAreOneLine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("err");
+        QTest::newRow("unknown command") << QStringList{u"frobnicate"_qs} << 2 << u"tape: unknown command 'frobnicate' (see 'tape --help')\n"_qs;
+        QTest::newRow("import without -o") << QStringList{u"import"_qs, u"x.jsonl"_qs} << 2 << u"tape: import needs -o OUT.tape (see 'tape --help')\n"_qs;
+        QTest::newRow("unknown option") << QStringList{u"info"_qs, u"x.tape"_qs, u"--bogus"_qs} << 2 << u"tape: Unknown option 'bogus'. (see 'tape --help')\n"_qs;
+        QTest::newRow("two files") << QStringList{u"info"_qs, u"a"_qs, u"b"_qs} << 2 << u"tape: info takes exactly one file (see 'tape --help')\n"_qs;
+        QTest::newRow("missing tape") << QStringList{u"info"_qs, u"/nonexistent.tape"_qs} << 1 << u"tape: /nonexistent.tape: No such file or directory\n"_qs;
+        QTest::newRow("missing input") << QStringList{u"import"_qs, u"/nonexistent.jsonl"_qs, u"-o"_qs, u"/tmp/x.tape"_qs} << 1 << u"tape: /nonexistent.jsonl: No such file or directory\n"_qs;
+    }
+    void errorsAreOneLine()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(int, code);
+        QFETCH(QString, err);
+        const Run r = tape(args);
+        QCOMPARE(r.code, code);
+        QCOMPARE(QString::fromLocal8Bit(r.err), err);
+    }
+
+    void corruptTapeFailsExportWithoutOutput()
+    {
+        const QString path = m_dir.filePath(u"corrupt.tape"_qs);
+        {
+            TapeWriter w;
+            TapeWriter::Options o;
+            o.maxChunkEvents = 100;
+            QVERIFY(w.create(path, {}, o));
+            for (int i = 0; i < 300; ++i)
+                QVERIFY(w.append(testing::kafkaEvent(i)));
+            QVERIFY(w.close());
+        }
+        QString error;
+        qint64 at, block;
+        {
+            const auto t = Tape::open(path, &error);
+            at = t->chunkInfo(2).payloadOffset + 3;
+            block = t->chunkInfo(2).fileOffset;
+        }
+        QByteArray bytes = readAll(path);
+        bytes[at] = char(bytes[at] ^ 0xff);
+        writeAll(path, bytes);
+        const QString out = m_dir.filePath(u"corrupt.jsonl"_qs);
+        Run r = tape({u"export"_qs, path, u"-o"_qs, out});
+        QCOMPARE(r.code, 1);
+        QCOMPARE(QString::fromLocal8Bit(r.err),
+                 u"tape: %1: is corrupt: chunk 2 (events 200 to 299, at byte %2): checksum mismatch\n"_qs.arg(path).arg(block));
+        QVERIFY(!QFile::exists(out));
+        QVERIFY(!QFile::exists(out + u".partial"_qs));
+        r = tape({u"verify"_qs, path});
+        QCOMPARE(r.code, 1);
+        QVERIFY(r.err.contains("checksum mismatch"));
+    }
+
+    void demoTape()
+    {
+        const QString path = m_dir.filePath(u"demo.tape"_qs);
+        QCOMPARE(tape({u"make-demo"_qs, u"-o"_qs, path}).code, 0);
+        const Run r = tape({u"verify"_qs, path});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, path.toLocal8Bit() + ": 70 events in 2 chunks, all checksums good\n");
+        // Deterministic: the same bytes every time.
+        const QString again = m_dir.filePath(u"demo2.tape"_qs);
+        QCOMPARE(tape({u"make-demo"_qs, u"-o"_qs, again}).code, 0);
+        QCOMPARE(readAll(again), readAll(path));
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,167 @@
+#include "ui/replay/replayrunner.h"
+
+#include "core/tape/tape.h"
+
+#include <QPointer>
+
+#include <condition_variable>
+#include <mutex>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+// The engine pointer, guarded so that cancel() never races its destruction;
+// and the answer to a question asked on the GUI thread (cancel() answers no,
+// so the destructor never waits on a worker that waits on the GUI).
+struct ReplayRunner::Shared
+{
+    std::mutex mutex;
+    std::condition_variable answered;
+    ReplayEngine *engine = nullptr;
+    bool cancelled = false;
+    int answer = -1; // -1 pending, 0 no, 1 yes
+};
+
+ReplayRunner::ReplayRunner(QObject *parent) : QObject(parent), m_shared(std::make_shared<Shared>())
+{
+    qRegisterMetaType<ReplayReport>();
+}
+
+ReplayRunner::~ReplayRunner()
+{
+    cancel();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void ReplayRunner::cancel()
+{
+    std::lock_guard lock(m_shared->mutex);
+    m_shared->cancelled = true;
+    if (m_shared->engine)
+        m_shared->engine->cancel();
+    m_shared->answered.notify_all();
+}
+
+bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &options, const ReplayTarget &target,
+                         SinkFactory factory)
+{
+    if (m_running || !tape)
+        return false;
+    if (m_thread.joinable())
+        m_thread.join();
+    m_shared = std::make_shared<Shared>();
+    m_running = true;
+    m_report = {};
+    m_report.dryRun = options.dryRun;
+    QPointer<ReplayRunner> self(this);
+    std::shared_ptr<Shared> shared = m_shared;
+    ReplayTarget sinkTarget = target;
+    if (m_createTable && sinkTarget.createTables) {
+        sinkTarget.confirmCreateTable = [self, shared, handler = m_createTable](const QString &table, const QString &sql) {
+            {
+                std::lock_guard lock(shared->mutex);
+                if (shared->cancelled)
+                    return false;
+                shared->answer = -1;
+            }
+            if (!self)
+                return false;
+            QMetaObject::invokeMethod(
+                self.data(),
+                [shared, handler, table, sql] {
+                    const bool yes = handler(table, sql);
+                    std::lock_guard lock(shared->mutex);
+                    shared->answer = yes ? 1 : 0;
+                    shared->answered.notify_all();
+                },
+                Qt::QueuedConnection);
+            std::unique_lock lock(shared->mutex);
+            shared->answered.wait(lock, [&] { return shared->answer >= 0 || shared->cancelled; });
+            return shared->answer == 1 && !shared->cancelled;
+        };
+    }
+    m_thread = std::thread([self, shared, tape = std::move(tape), options, target = std::move(sinkTarget),
+                            factory = std::move(factory)] {
+        ReplayReport report;
+        report.dryRun = options.dryRun;
+        ReplayEngine engine(tape, options);
+        {
+            std::lock_guard lock(shared->mutex);
+            shared->engine = &engine;
+            if (shared->cancelled)
+                engine.cancel();
+        }
+        // Outputs are counted as the engine hands them over, and moved to
+        // the report when their batch is committed (the progress callback).
+        QMap<QString, qint64> pending;
+        qint64 pendingEvents = 0;
+        qint64 lastSeq = -1;
+        engine.setOutputObserver([&](const SinkOutput &out) {
+            ++pending[out.kind == SinkOutput::Kind::Sql ? out.table : out.topic];
+            if (out.seq != lastSeq) {
+                lastSeq = out.seq;
+                ++pendingEvents;
+            }
+        });
+        auto post = [self](ReplayReport r, bool last) {
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, r = std::move(r), last] {
+                    if (!self)
+                        return;
+                    self->m_report = r;
+                    if (last) {
+                        if (self->m_thread.joinable())
+                            self->m_thread.join();
+                        self->m_running = false;
+                        Q_EMIT self->finished(r);
+                    } else {
+                        Q_EMIT self->progress(r);
+                    }
+                },
+                Qt::QueuedConnection);
+        };
+        engine.setProgressCallback([&](const ReplayStats &stats) {
+            for (auto it = pending.cbegin(); it != pending.cend(); ++it)
+                report.perTarget[it.key()] += it.value();
+            pending.clear();
+            report.eventsWithOutputs += pendingEvents;
+            pendingEvents = 0;
+            report.stats = stats;
+            report.drops = stats.dropped;
+            report.errors = engine.errors();
+            post(report, false);
+        });
+        QString error;
+        std::unique_ptr<Sink> sink;
+        bool ok = false;
+        if (!options.dryRun) {
+            sink = factory ? factory(target, &error) : nullptr;
+            if (!sink && error.isEmpty())
+                error = u"no target to replay into"_s;
+            // The target as the user named it (a sink may only know its name once open).
+            report.target = target.describe();
+        }
+        if (options.dryRun || sink)
+            ok = engine.run(sink.get(), &error);
+        if (sink)
+            sink->close();
+        {
+            std::lock_guard lock(shared->mutex);
+            shared->engine = nullptr;
+        }
+        report.stats = engine.stats();
+        report.errors = engine.errors();
+        report.finished = true;
+        report.ok = ok;
+        report.cancelled = !ok && engine.cancelled();
+        report.error = ok ? QString() : error;
+        report.drops = report.stats.dropped;
+        post(report, true);
+    });
+    return true;
+}
+
+} // namespace tapedeck

@@ -1,0 +1,718 @@
+#include "ui/transform/transformeditor.h"
+#include "ui/common/valueformat.h"
+
+#include "core/base/jobtracker.h"
+#include "ui/common/qsci.h"
+#include "core/tape/tape.h"
+#include "ui/transform/transformpreviewmodel.h"
+
+#include <QAction>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLocale>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QSplitter>
+#include <QTableView>
+#include <QThreadPool>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace tapedeck {
+
+namespace {
+
+QLabel *heading(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    return label;
+}
+
+QPlainTextEdit *textPane(QWidget *parent, const QString &placeholder)
+{
+    auto *edit = new QPlainTextEdit(parent);
+    edit->setReadOnly(true);
+    edit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    edit->setLineWrapMode(QPlainTextEdit::NoWrap);
+    edit->setPlaceholderText(placeholder);
+    return edit;
+}
+
+QWidget *titled(const QString &title, QWidget *content, QWidget *parent, QWidget *extra = nullptr)
+{
+    auto *box = new QWidget(parent);
+    auto *layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 2, 0, 0);
+    layout->setSpacing(2);
+    auto *row = new QHBoxLayout;
+    row->addWidget(heading(title, box));
+    row->addStretch(1);
+    if (extra)
+        row->addWidget(extra);
+    layout->addLayout(row);
+    layout->addWidget(content, 1);
+    return box;
+}
+
+QString indented(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented)).trimmed();
+}
+
+QString firstCommentLine(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const QString line = QString::fromUtf8(f.readLine()).trimmed();
+    return line.startsWith(u"//"_s) ? line.mid(2).trimmed() : QString();
+}
+
+} // namespace
+
+TransformEditor::TransformEditor(QWidget *parent)
+    : QWidget(parent)
+    , m_pool(new QThreadPool(this))
+{
+    // One preview at a time: a new edit supersedes the running preview, which
+    // stops at its next event (a runaway call is cut by the watchdog first).
+    m_pool->setMaxThreadCount(1);
+    m_jobs = std::make_unique<JobTracker>(this, m_pool);
+
+    // The code view.
+    m_editor = new QsciScintilla(this);
+    auto *lexer = new QsciLexerJavaScript(m_editor);
+    const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    lexer->setDefaultFont(mono);
+    lexer->setFont(mono, -1);
+    m_editor->setLexer(lexer);
+    m_editor->setUtf8(true);
+    m_editor->setMarginType(0, QsciScintilla::NumberMargin);
+    m_editor->setMarginWidth(0, u"0000"_s);
+    m_editor->setMarginLineNumbers(0, true);
+    m_editor->setMarginsForegroundColor(QColor(0x80, 0x80, 0x80));
+    m_editor->setMarginType(1, QsciScintilla::SymbolMargin);
+    m_editor->setMarginWidth(1, 14);
+    m_editor->setMarginMarkerMask(1, 1 << MarkerError);
+    m_editor->markerDefine(QsciScintilla::Circle, MarkerError);
+    m_editor->setMarkerBackgroundColor(QColor(0xd0, 0x30, 0x30), MarkerError);
+    m_editor->setMarkerForegroundColor(QColor(0x90, 0x10, 0x10), MarkerError);
+    m_editor->setAnnotationDisplay(QsciScintilla::AnnotationBoxed);
+    m_editor->setIndentationsUseTabs(false);
+    m_editor->setIndentationWidth(4);
+    m_editor->setTabWidth(4);
+    m_editor->setAutoIndent(true);
+    m_editor->setBraceMatching(QsciScintilla::SloppyBraceMatch);
+    m_editor->setCaretLineVisible(true);
+    m_editor->setCaretLineBackgroundColor(QColor(0xf4, 0xf4, 0xf8));
+    m_editor->setFolding(QsciScintilla::NoFoldStyle);
+
+    m_console = textPane(this, u"console.log(…) output of the preview appears here"_s);
+    m_console->setMaximumBlockCount(5000);
+
+    // Tool row: templates, open/save, test.
+    m_templates = new QToolButton(this);
+    m_templates->setText(u"Templates"_s);
+    m_templates->setPopupMode(QToolButton::InstantPopup);
+    auto *templateMenu = new QMenu(m_templates);
+    for (const QString &name : templateNames()) {
+        const QString about = firstCommentLine(u":/transforms/"_s + name);
+        QAction *a = templateMenu->addAction(about.isEmpty() ? name : u"%1 — %2"_s.arg(name, about.left(60)));
+        connect(a, &QAction::triggered, this, [this, name] { loadTemplate(name); });
+    }
+    m_templates->setMenu(templateMenu);
+    auto *open = new QToolButton(this);
+    open->setText(u"Open…"_s);
+    open->setToolTip(u"Open a .js transform"_s);
+    connect(open, &QToolButton::clicked, this, &TransformEditor::openDialog);
+    auto *save = new QToolButton(this);
+    save->setText(u"Save"_s);
+    save->setShortcut(QKeySequence::Save);
+    connect(save, &QToolButton::clicked, this, [this] { saveDialog(false); });
+    auto *saveAs = new QToolButton(this);
+    saveAs->setText(u"Save As…"_s);
+    connect(saveAs, &QToolButton::clicked, this, [this] { saveDialog(true); });
+    auto *replay = new QToolButton(this);
+    replay->setText(u"Replay…"_s);
+    replay->setToolTip(u"Replay the selection through this transform"_s);
+    connect(replay, &QToolButton::clicked, this, &TransformEditor::replayRequested);
+    m_status = new QLabel(this);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *tools = new QHBoxLayout;
+    tools->setContentsMargins(0, 0, 0, 0);
+    tools->addWidget(m_templates);
+    tools->addWidget(open);
+    tools->addWidget(save);
+    tools->addWidget(saveAs);
+    tools->addWidget(m_status, 1);
+    tools->addWidget(replay);
+
+    auto *left = new QSplitter(Qt::Vertical, this);
+    left->addWidget(m_editor);
+    left->addWidget(titled(u"Console"_s, m_console, left));
+    left->setStretchFactor(0, 3);
+    left->setStretchFactor(1, 1);
+    left->setChildrenCollapsible(false);
+
+    // The preview: events before and after, side by side.
+    m_model = new TransformPreviewModel(this);
+    m_view = new QTableView(this);
+    m_view->setModel(m_model);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_view->setWordWrap(false);
+    m_view->setShowGrid(false);
+    m_view->setAlternatingRowColors(true);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    m_view->setColumnWidth(TransformPreviewModel::SeqColumn, m_view->fontMetrics().horizontalAdvance(u"000000"_s) + 12);
+    m_view->setColumnWidth(TransformPreviewModel::EventColumn, m_view->fontMetrics().horizontalAdvance(u"x"_s) * 48);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &TransformEditor::showDetail);
+    // Double-click (or Enter) on a failing event: to its line in the script.
+    connect(m_view, &QAbstractItemView::activated, this, [this](const QModelIndex &index) { goToErrorLine(index.row()); });
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) { goToErrorLine(index.row()); });
+    auto *nextError = new QAction(u"Go to Next Error"_s, this);
+    nextError->setShortcut(QKeySequence(Qt::Key_F8));
+    nextError->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(nextError, &QAction::triggered, this, &TransformEditor::goToNextError);
+    addAction(nextError);
+    auto *rowError = new QAction(u"Go to the Error Line of the Selected Event"_s, this);
+    rowError->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    rowError->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(rowError, &QAction::triggered, this, [this] { goToErrorLine(); });
+    addAction(rowError);
+    m_view->setToolTip(u"Double-click a failing event (or Ctrl+E) to go to its line; F8: the next error"_s);
+    m_previewLabel = new QLabel(u"Select events in the table or on the timeline to preview them"_s, this);
+    m_previewLabel->setWordWrap(true);
+
+    m_before = textPane(this, u"the selected event"_s);
+    m_after = textPane(this, u"what the transform returns for it"_s);
+    auto *sideBySide = new QSplitter(Qt::Horizontal, this);
+    sideBySide->addWidget(titled(u"Before: the event"_s, m_before, sideBySide));
+    sideBySide->addWidget(titled(u"After: outputs"_s, m_after, sideBySide));
+    sideBySide->setChildrenCollapsible(false);
+
+    // Test on selection.
+    m_test = new QPushButton(u"Test on Selection"_s, this);
+    m_test->setToolTip(u"Dry-run the transform over the whole selected range (nothing is written)"_s);
+    connect(m_test, &QPushButton::clicked, this, &TransformEditor::startTest);
+    m_cancelTest = new QPushButton(u"Cancel"_s, this);
+    m_cancelTest->setEnabled(false);
+    connect(m_cancelTest, &QPushButton::clicked, this, &TransformEditor::cancelTest);
+    m_testProgress = new QProgressBar(this);
+    m_testProgress->setRange(0, 1000);
+    m_testProgress->setValue(0);
+    m_testProgress->setTextVisible(true);
+    m_testProgress->setFormat(QString());
+    m_testReport = textPane(this, u"Test on Selection: a dry run over the whole selected range, with counts per table or topic, drops and errors"_s);
+    auto *testBox = new QWidget(this);
+    auto *testLayout = new QVBoxLayout(testBox);
+    testLayout->setContentsMargins(0, 2, 0, 0);
+    testLayout->setSpacing(2);
+    auto *testRow = new QHBoxLayout;
+    testRow->addWidget(m_test);
+    testRow->addWidget(m_testProgress, 1);
+    testRow->addWidget(m_cancelTest);
+    testLayout->addLayout(testRow);
+    testLayout->addWidget(m_testReport, 1);
+
+    auto *previewBox = new QWidget(this);
+    auto *previewLayout = new QVBoxLayout(previewBox);
+    previewLayout->setContentsMargins(0, 2, 0, 0);
+    previewLayout->setSpacing(2);
+    previewLayout->addWidget(heading(u"Preview"_s, previewBox));
+    previewLayout->addWidget(m_previewLabel);
+    previewLayout->addWidget(m_view, 1);
+
+    auto *right = new QSplitter(Qt::Vertical, this);
+    right->addWidget(previewBox);
+    right->addWidget(sideBySide);
+    right->addWidget(testBox);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
+    right->setStretchFactor(2, 1);
+    right->setChildrenCollapsible(false);
+
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(left);
+    split->addWidget(right);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setSizes({560, 840}); // scaled to the real width: the code gets room for its lines
+    split->setChildrenCollapsible(false);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->setSpacing(4);
+    layout->addLayout(tools);
+    layout->addWidget(split, 1);
+
+    m_debounce = new QTimer(this);
+    m_debounce->setSingleShot(true);
+    m_debounce->setInterval(250);
+    connect(m_debounce, &QTimer::timeout, this, &TransformEditor::refreshPreview);
+    connect(m_editor, &QsciScintilla::textChanged, this, [this] {
+        m_previewPending = true;
+        m_debounce->start();
+    });
+    connect(m_editor, &QsciScintilla::modificationChanged, this, &TransformEditor::updateTitle);
+
+    m_runner = new ReplayRunner(this);
+    connect(m_runner, &ReplayRunner::progress, this, [this](const ReplayReport &r) { showTestReport(r, false); });
+    connect(m_runner, &ReplayRunner::finished, this, [this](const ReplayReport &r) {
+        showTestReport(r, true);
+        Q_EMIT testFinished(r);
+    });
+
+    loadTemplate(u"identity.js"_s);
+    m_editor->setModified(false);
+    updateTitle();
+}
+
+TransformEditor::~TransformEditor()
+{
+    m_jobs.reset(); // waits for a running preview before the pool goes
+}
+
+QStringList TransformEditor::templateNames()
+{
+    return QDir(u":/transforms"_s).entryList({u"*.js"_s}, QDir::Files, QDir::Name);
+}
+
+bool TransformEditor::loadTemplate(const QString &name)
+{
+    QFile f(u":/transforms/"_s + name);
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    m_path.clear();
+    setScript(QString::fromUtf8(f.readAll()), name);
+    return true;
+}
+
+void TransformEditor::setTape(std::shared_ptr<const Tape> tape)
+{
+    cancelTest();
+    m_tape = std::move(tape);
+    m_previewSeqs.clear();
+    m_testSelection = {};
+    m_testDescription.clear();
+    refreshPreview();
+}
+
+void TransformEditor::setPreviewEvents(const QList<qint64> &seqs, const QString &description)
+{
+    QList<qint64> capped = seqs.mid(0, MaxPreviewEvents);
+    if (capped == m_previewSeqs && description == m_previewDescription)
+        return;
+    m_previewSeqs = std::move(capped);
+    m_previewDescription = description;
+    m_previewPending = true;
+    m_debounce->start();
+}
+
+void TransformEditor::setTestSelection(const EventSelection &selection, const QString &description)
+{
+    m_testSelection = selection;
+    m_testDescription = description;
+}
+
+QString TransformEditor::script() const
+{
+    return m_editor->text();
+}
+
+void TransformEditor::setScript(const QString &source, const QString &name)
+{
+    if (!name.isEmpty())
+        m_name = name;
+    // Replacing the selection keeps it undoable (setText() would not).
+    m_editor->selectAll();
+    m_editor->replaceSelectedText(source);
+    m_editor->setCursorPosition(0, 0);
+    updateTitle();
+}
+
+QString TransformEditor::scriptName() const
+{
+    return m_name;
+}
+
+bool TransformEditor::isModified() const
+{
+    return m_editor->isModified();
+}
+
+bool TransformEditor::openFile(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = u"%1: %2"_s.arg(path, f.errorString());
+        return false;
+    }
+    setScript(QString::fromUtf8(f.readAll()), QFileInfo(path).fileName());
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_editor->setModified(false);
+    updateTitle();
+    return true;
+}
+
+bool TransformEditor::saveFile(const QString &path, QString *error)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(script().toUtf8()) < 0 || !f.commit()) {
+        *error = u"%1: %2"_s.arg(path, f.errorString());
+        return false;
+    }
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_name = QFileInfo(path).fileName();
+    m_editor->setModified(false);
+    updateTitle();
+    return true;
+}
+
+void TransformEditor::openDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(this, u"Open transform"_s,
+                                                      m_path.isEmpty() ? QDir::homePath() : QFileInfo(m_path).absolutePath(),
+                                                      u"JavaScript (*.js);;All files (*)"_s);
+    QString error;
+    if (!path.isEmpty() && !openFile(path, &error))
+        m_status->setText(error);
+}
+
+void TransformEditor::saveDialog(bool askName)
+{
+    QString path = m_path;
+    if (askName || path.isEmpty()) {
+        path = QFileDialog::getSaveFileName(this, u"Save transform"_s,
+                                            m_path.isEmpty() ? QDir::home().filePath(m_name) : m_path,
+                                            u"JavaScript (*.js)"_s);
+        if (path.isEmpty())
+            return;
+    }
+    QString error;
+    if (!saveFile(path, &error))
+        m_status->setText(error);
+}
+
+void TransformEditor::updateTitle()
+{
+    Q_EMIT titleChanged(u"Transform — %1%2"_s.arg(m_name, m_editor->isModified() ? u"*"_s : QString()));
+}
+
+bool TransformEditor::isPreviewPending() const
+{
+    return m_previewPending || m_debounce->isActive() || m_jobs->isRunning();
+}
+
+void TransformEditor::refreshPreview()
+{
+    m_debounce->stop();
+    m_previewPending = true;
+    if (!m_tape) {
+        m_jobs->cancel();
+        applyPreview({});
+        return;
+    }
+    PreviewRequest request;
+    request.source = script();
+    request.fileName = m_name;
+    request.context = Transform::Context{u"preview"_s, QString(), true};
+    request.seqs = m_previewSeqs;
+    const std::shared_ptr<const Tape> tape = m_tape;
+    m_jobs->start(
+        [tape, request](const std::function<bool()> &cancelled) { return runTransformPreview(*tape, request, cancelled); },
+        [this](TransformPreview preview) { applyPreview(preview); });
+}
+
+void TransformEditor::applyPreview(const TransformPreview &preview)
+{
+    const qint64 current = m_model->data(m_model->index(m_view->currentIndex().row(), 0), TransformPreviewModel::SeqRole).toLongLong();
+    m_model->setPreview(preview);
+    m_compileErrorLine = preview.compileError.isEmpty() ? 0 : std::max(1, preview.compileErrorLine);
+    markErrors(preview);
+
+    // Console: one line per console call, prefixed with the event number.
+    QString html;
+    for (const PreviewConsoleLine &line : preview.console) {
+        const QString where = line.seq < 0 ? u"[load]"_s : u"[#%1]"_s.arg(line.seq);
+        const QString colour = line.level == Transform::ConsoleLevel::Error ? u"#b02020"_s
+                               : line.level == Transform::ConsoleLevel::Warn ? u"#a06000"_s
+                                                                              : u"#303030"_s;
+        html += u"<div style=\"white-space:pre; color:%1\"><span style=\"color:#808080\">%2</span> %3</div>"_s
+                    .arg(colour, where, line.text.toHtmlEscaped());
+    }
+    m_console->clear();
+    if (!html.isEmpty())
+        m_console->appendHtml(html);
+    if (preview.consoleDropped > 0)
+        m_console->appendPlainText(u"… %1 more lines not shown"_s.arg(preview.consoleDropped));
+
+    const QLocale locale;
+    const int errors = preview.count(PreviewEvent::Status::Threw) + preview.count(PreviewEvent::Status::Timeout)
+                       + preview.count(PreviewEvent::Status::Invalid);
+    qint64 outputs = 0;
+    for (const PreviewEvent &e : preview.events)
+        outputs += e.outputs.size();
+    if (!m_tape) {
+        m_previewLabel->setText(u"No tape open"_s);
+    } else if (preview.events.isEmpty()) {
+        m_previewLabel->setText(u"Select events in the table or brush a range on the timeline to preview them"_s);
+    } else {
+        QString text = u"%1: %2 outputs · %3 dropped · %4 errors"_s.arg(m_previewDescription)
+                           .arg(locale.toString(outputs))
+                           .arg(preview.count(PreviewEvent::Status::Dropped))
+                           .arg(errors);
+        if (!preview.note.isEmpty())
+            text += u" · "_s + preview.note;
+        m_previewLabel->setText(text);
+    }
+    if (!preview.compileError.isEmpty())
+        m_status->setText(u"<span style=\"color:#b02020\">%1</span>"_s.arg(preview.compileError.toHtmlEscaped()));
+    else if (errors > 0)
+        m_status->setText(u"<span style=\"color:#b02020\">%1 of %2 previewed events failed</span>"_s.arg(errors).arg(preview.events.size()));
+    else
+        m_status->setText(u"<span style=\"color:#207020\">OK</span>"_s);
+
+    // Keep the same event selected across recomputations.
+    int row = 0;
+    for (int i = 0; i < preview.events.size(); ++i) {
+        if (preview.events[i].seq == current) {
+            row = i;
+            break;
+        }
+    }
+    if (!preview.events.isEmpty())
+        m_view->selectRow(row);
+    showDetail();
+    m_previewPending = false;
+    Q_EMIT previewUpdated();
+}
+
+void TransformEditor::markErrors(const TransformPreview &preview)
+{
+    m_editor->markerDeleteAll(MarkerError);
+    m_editor->clearAnnotations();
+    static const QsciStyle errorStyle(-1, u"error"_s, QColor(0x90, 0x10, 0x10), QColor(0xff, 0xe8, 0xe8),
+                                      QFontDatabase::systemFont(QFontDatabase::GeneralFont));
+    // Line -> (first message, how many events).
+    QMap<int, std::pair<QString, int>> lines;
+    if (!preview.compileError.isEmpty()) {
+        const int line = std::max(1, preview.compileErrorLine);
+        lines[line] = {preview.compileError, 1};
+    }
+    for (const PreviewEvent &e : preview.events) {
+        if (e.errorLine <= 0)
+            continue;
+        auto it = lines.find(e.errorLine);
+        if (it == lines.end())
+            lines.insert(e.errorLine, {e.error, 1});
+        else
+            ++it->second;
+    }
+    for (auto it = lines.cbegin(); it != lines.cend(); ++it) {
+        const int line = std::min(it.key() - 1, m_editor->lines() - 1);
+        m_editor->markerAdd(line, MarkerError);
+        QString text = it->first;
+        if (it->second > 1)
+            text += u" (and %1 more events)"_s.arg(it->second - 1);
+        m_editor->annotate(line, text, errorStyle);
+    }
+}
+
+QList<int> TransformEditor::errorLines() const
+{
+    QList<int> out;
+    for (int line = m_editor->markerFindNext(0, 1 << MarkerError); line >= 0;
+         line = m_editor->markerFindNext(line + 1, 1 << MarkerError))
+        out << line;
+    return out;
+}
+
+bool TransformEditor::goToErrorLine(int row)
+{
+    int line = m_compileErrorLine;
+    if (line <= 0) {
+        const PreviewEvent *e = m_model->eventAt(row < 0 ? m_view->currentIndex().row() : row);
+        line = e ? e->errorLine : 0;
+    }
+    if (line <= 0)
+        return false;
+    const int l = std::min(line - 1, m_editor->lines() - 1);
+    m_editor->setCursorPosition(l, 0);
+    m_editor->ensureLineVisible(l);
+    m_editor->setFocus();
+    return true;
+}
+
+bool TransformEditor::goToNextError()
+{
+    const QList<int> lines = errorLines();
+    if (lines.isEmpty())
+        return false;
+    int line = 0, index = 0;
+    m_editor->getCursorPosition(&line, &index);
+    auto next = std::upper_bound(lines.cbegin(), lines.cend(), line);
+    const int target = next == lines.cend() ? lines.constFirst() : *next;
+    m_editor->setCursorPosition(target, 0);
+    m_editor->ensureLineVisible(target);
+    m_editor->setFocus();
+    return true;
+}
+
+QString TransformEditor::annotation(int line) const
+{
+    return m_editor->annotation(line);
+}
+
+void TransformEditor::showDetail()
+{
+    const PreviewEvent *e = m_model->eventAt(m_view->currentIndex().row());
+    if (!e) {
+        m_before->clear();
+        m_after->clear();
+        return;
+    }
+    m_before->setPlainText(u"// event #%1\n"_s.arg(e->seq) + indented(eventToJson(e->event)));
+    QString after;
+    switch (e->status) {
+    case PreviewEvent::Status::Outputs: {
+        after = u"// %1 output%2\n"_s.arg(e->outputs.size()).arg(e->outputs.size() == 1 ? QString() : u"s"_s);
+        QStringList parts;
+        for (const SinkOutput &out : e->outputs)
+            parts << indented(outputToJson(out));
+        after += parts.join(u",\n"_s);
+        break;
+    }
+    case PreviewEvent::Status::Dropped: after = u"// dropped: the transform returned nothing"_s; break;
+    case PreviewEvent::Status::NotRun:
+        after = e->error.isEmpty() ? u"// not run"_s : u"// "_s + e->error;
+        break;
+    default: after = u"// %1\n%2"_s.arg(TransformPreviewModel::statusName(e->status), e->error); break;
+    }
+    const TransformPreview &p = m_model->preview();
+    QStringList logged;
+    for (const PreviewConsoleLine &line : p.console) {
+        if (line.seq == e->seq)
+            logged << u"// console: "_s + line.text;
+    }
+    if (!logged.isEmpty())
+        after += u"\n\n"_s + logged.join(u'\n');
+    m_after->setPlainText(after);
+}
+
+QString TransformEditor::detailBefore() const
+{
+    return m_before->toPlainText();
+}
+
+QString TransformEditor::detailAfter() const
+{
+    return m_after->toPlainText();
+}
+
+QString TransformEditor::consoleText() const
+{
+    return m_console->toPlainText();
+}
+
+QString TransformEditor::statusText() const
+{
+    return m_status->text();
+}
+
+QString TransformEditor::testReportText() const
+{
+    return m_testReport->toPlainText();
+}
+
+bool TransformEditor::isTestRunning() const
+{
+    return m_runner->isRunning();
+}
+
+void TransformEditor::startTest()
+{
+    if (!m_tape || m_runner->isRunning())
+        return;
+    ReplayOptions o;
+    o.replayId = u"test"_s;
+    o.transformSource = script();
+    o.transformFile = m_name;
+    o.dryRun = true;
+    o.onError = ReplayOptions::OnError::Skip; // report every failing event, not just the first
+    o.selection = m_testSelection;
+    o.batchEvents = 2000;
+    m_testProgress->setValue(0);
+    m_testProgress->setFormat(u"starting…"_s);
+    m_testReport->setPlainText(u"Dry run over %1…"_s.arg(m_testDescription.isEmpty() ? u"the whole tape"_s : m_testDescription));
+    if (m_runner->start(m_tape, o, ReplayTarget{}, {})) {
+        m_test->setEnabled(false);
+        m_cancelTest->setEnabled(true);
+    }
+}
+
+void TransformEditor::cancelTest()
+{
+    if (m_runner && m_runner->isRunning())
+        m_runner->cancel();
+}
+
+void TransformEditor::showTestReport(const ReplayReport &r, bool finished)
+{
+    const QLocale locale;
+    const ReplayStats &s = r.stats;
+    const double fraction = s.totalEvents > 0 ? double(s.events) / double(s.totalEvents) : 1.0;
+    m_testProgress->setValue(int(fraction * 1000));
+    m_testProgress->setFormat(u"%1 / %2 events"_s.arg(locale.toString(s.events), locale.toString(s.totalEvents)));
+    if (finished) {
+        m_test->setEnabled(true);
+        m_cancelTest->setEnabled(false);
+    }
+    QStringList lines;
+    const QString range = m_testDescription.isEmpty() ? u"the whole tape"_s : m_testDescription;
+    QString head = finished ? (r.ok ? u"Dry run over %1: "_s.arg(range)
+                               : r.cancelled ? u"Cancelled dry run over %1: "_s.arg(range)
+                                             : u"Dry run over %1 stopped: "_s.arg(range))
+                            : u"Running over %1: "_s.arg(range);
+    using ValueFormat::count;
+    head += u"%1 in range · %2 · %3 dropped · %4 · %5 s"_s.arg(count(s.inRange, u"event"_s, u"events"_s),
+                                                          count(s.outputs, u"output"_s, u"outputs"_s),
+                                                          locale.toString(r.drops), count(s.skipped, u"error"_s, u"errors"_s))
+                .arg(s.seconds, 0, 'f', 2);
+    lines << head;
+    if (finished && !r.ok && !r.cancelled)
+        lines << r.error;
+    for (auto it = r.perTarget.cbegin(); it != r.perTarget.cend(); ++it)
+        lines << u"  %1: %2"_s.arg(it.key(), ValueFormat::count(it.value(), u"output"_s, u"outputs"_s));
+    if (!r.errors.isEmpty()) {
+        const qint64 total = std::max<qint64>(s.skipped, r.errors.size());
+        lines << (total > 20 ? u"Errors (the first 20 of %1):"_s.arg(QLocale().toString(total)) : u"Errors:"_s);
+        for (const QString &e : r.errors.mid(0, 20))
+            lines << u"  "_s + e;
+    }
+    m_testReport->setPlainText(lines.join(u'\n'));
+}
+
+} // namespace tapedeck
