@@ -23,6 +23,8 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 
@@ -128,6 +130,7 @@ L4J
 
 cmd_start() {
   if pid_alive; then
+    refuse_foreign_port "$PORT" "$(cat "$PIDFILE")"
     local deadline=$((SECONDS + TIMEOUT))
     until is_ready; do
       [ $SECONDS -lt $deadline ] || { show_log_tail; die "running (pid $(cat "$PIDFILE")) but not ready"; }
@@ -136,6 +139,8 @@ cmd_start() {
     log "already running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
     return 0
   fi
+  refuse_foreign_port "$PORT"
+  refuse_foreign_port "$CPORT"
   check_java
   local cpf cp
   cpf=$(classpath_file)
@@ -179,6 +184,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
+  refuse_foreign_port "$PORT" "$(cat "$PIDFILE")"
   log "ready after $((SECONDS - t0))s (pid $(cat "$PIDFILE"))"
 }
 

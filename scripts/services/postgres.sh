@@ -17,6 +17,13 @@ SVC_USER=tapedeck   # initdb/postgres refuse to run as root
 
 log() { echo "postgres.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
+# The postmaster of our data directory, or empty.
+our_pid() {
+  [ -f "$DATA/postmaster.pid" ] && head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true
+}
 
 show_log_tail() {
   if [ -f "$LOG" ]; then
@@ -101,12 +108,14 @@ cmd_start() {
     die "$STATE is not writable by $SVC_USER (set TAPEDECK_SERVICES_DIR to a directory it can reach)"
 
   if is_running; then
+    refuse_foreign_port "$PORT" "$(our_pid)"
     if is_ready; then
       log "already running on 127.0.0.1:$PORT"
       ensure_db
       return 0
     fi
   else
+    refuse_foreign_port "$PORT"
     if [ ! -f "$DATA/PG_VERSION" ]; then
       rm -rf "$DATA"
       log "initdb in $DATA"
@@ -132,6 +141,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
+  refuse_foreign_port "$PORT" "$(our_pid)"
   ensure_db
   log "ready: $(psql_q -d postgres -tAc 'SELECT version()' | cut -d, -f1), wal_level=$(psql_q -d postgres -tAc 'SHOW wal_level')"
 }

@@ -1,5 +1,6 @@
 // The compaction panel on a small hand-built tape with known answers
 // (offscreen platform).
+#include "tests/common/shots.h"
 #include "tests/common/testtapes.h"
 
 #include "ui/compaction/compactionpanel.h"
@@ -88,7 +89,7 @@ QList<qint64> bits(const QBitArray &a)
 
 void savePng(const QImage &image, const QString &name)
 {
-    image.save(u"/tmp/"_s + name);
+    image.save(testing::shotPath(name));
 }
 
 } // namespace
@@ -295,7 +296,7 @@ private Q_SLOTS:
         panel.setTimelineMode(CompactionPanel::TimelineMode::NextPass);
 
         panel.setCurrentSeq(3);
-        panel.grab().save(u"/tmp/tapedeck-compaction-panel.png"_s);
+        panel.grab().save(testing::shotPath(u"tapedeck-compaction-panel.png"_s));
     }
 
     void mainWindowAction()
@@ -334,7 +335,7 @@ private Q_SLOTS:
         // The key history follows the current event.
         window.timelineView()->setCurrentSeq(2);
         QTRY_VERIFY(panel->historyTitle()->text().startsWith(u"Key \"a\" in t/0"_s));
-        window.grab().save(u"/tmp/tapedeck-compaction-window.png"_s);
+        window.grab().save(testing::shotPath(u"tapedeck-compaction-window.png"_s));
         // Closing the panel stops the dimming.
         window.findChild<QDockWidget *>(u"compactionDock"_s)->close();
         QTRY_VERIFY(window.timeline()->dimmedSequences().isEmpty());

@@ -1,6 +1,7 @@
 // The Kafka GUI over the built-in demo cluster (librdkafka's mock cluster in
 // this process): cluster browser, connection profiles, recording from the
 // dialog, a live (follow) recording and an unreachable broker.
+#include "tests/common/shots.h"
 #include "ui/browser/eventtablemodel.h"
 #include "ui/kafka/kafkaclusterbrowser.h"
 #include "ui/kafka/kafkaconnectiondialog.h"
@@ -163,7 +164,7 @@ private Q_SLOTS:
         QCOMPARE(loaded.size(), 1);
         QCOMPARE(browser->clusterInfo()->topics.size(), 3);
 
-        window.grab().save(u"/tmp/tapedeck-kafka-browser.png"_s);
+        window.grab().save(testing::shotPath(u"tapedeck-kafka-browser.png"_s));
     }
 
     void recordFromDialog()
@@ -274,7 +275,7 @@ private Q_SLOTS:
         QVERIFY2(kafka->statusText().contains(u"223 records"_s), qPrintable(kafka->statusText()));
         QVERIFY2(window.statusText().contains(u"incomplete"_s), qPrintable(window.statusText()));
         QTest::qWait(1300); // the timeline takes a snapshot a second
-        window.grab().save(u"/tmp/tapedeck-kafka-recording.png"_s);
+        window.grab().save(testing::shotPath(u"tapedeck-kafka-recording.png"_s));
 
         // Stop, from the menu.
         QSignalSpy finished(kafka, &KafkaSession::recordingFinished);
@@ -406,7 +407,7 @@ private Q_SLOTS:
         QCOMPARE(browser->tree()->topLevelItemCount(), 0);
         QVERIFY(!browser->recordButton()->isEnabled());
         QVERIFY(browser->findChild<QLabel *>() != nullptr);
-        window.grab().save(u"/tmp/tapedeck-kafka-error.png"_s);
+        window.grab().save(testing::shotPath(u"tapedeck-kafka-error.png"_s));
         qInfo() << "error shown:" << browser->errorText() << "after" << ticks << "ticks";
     }
 };

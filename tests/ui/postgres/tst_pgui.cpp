@@ -4,6 +4,7 @@
 // copy-mode recording from the record dialog that the table follows, the
 // consume confirmation and connection profiles without passwords. Fails,
 // never skips, without the server.
+#include "tests/common/shots.h"
 #include "ui/browser/eventtablemodel.h"
 #include "ui/shell/mainwindow.h"
 #include "ui/postgres/pgconnectiondialog.h"
@@ -313,9 +314,9 @@ private Q_SLOTS:
         // What the user sees: the window with the slot browser docked and the recording in the table.
         QVERIFY(QTest::qWaitFor([&] { return !browser->isBusy(); }, PgTimeoutMs));
         row(browser->slotTree(), slot)->setSelected(true);
-        QVERIFY(window.grab().save(u"/tmp/tapedeck-pg-window.png"_s));
+        QVERIFY(window.grab().save(testing::shotPath(u"tapedeck-pg-window.png"_s)));
         browser->resize(900, 700);
-        QVERIFY(browser->grab().save(u"/tmp/tapedeck-pg-browser.png"_s));
+        QVERIFY(browser->grab().save(testing::shotPath(u"tapedeck-pg-browser.png"_s)));
     }
 
     void consumeNeedsExtraConfirmation()
@@ -337,7 +338,7 @@ private Q_SLOTS:
         QVERIFY(box);
         QVERIFY(box->text().contains(u"advances the slot “%1”"_s.arg(slot)));
         QVERIFY(dialog->isVisible());
-        QVERIFY(dialog->grab().save(u"/tmp/tapedeck-pg-record-dialog.png"_s));
+        QVERIFY(dialog->grab().save(testing::shotPath(u"tapedeck-pg-record-dialog.png"_s)));
         box->button(QMessageBox::Cancel)->click();
         QVERIFY(!dialog->consumeConfirmation());
         QVERIFY(dialog->isVisible());

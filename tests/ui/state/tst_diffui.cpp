@@ -3,6 +3,7 @@
 // orders, get exactly the injected keys, jump to a key's events, write the
 // repair SQL, repair by replay (with the confirmation naming the target),
 // compare again: equal.
+#include "tests/common/shots.h"
 #include "ui/state/diffdialog.h"
 #include "ui/browser/eventtablemodel.h"
 #include "ui/browser/filterbar.h"
@@ -89,7 +90,7 @@ private Q_SLOTS:
         QVERIFY(dialog->repairSqlButton()->isEnabled());
         QVERIFY(dialog->repairReplayButton()->isEnabled());
         dialog->resize(1000, 560);
-        QVERIFY(dialog->grab().save(u"/tmp/shots/state-diff.png"_s));
+        QVERIFY(dialog->grab().save(testing::shotPath(u"state-diff.png"_s)));
 
         // A click on 1005 jumps to its events: the table filters to them, the last is current.
         QTreeWidgetItem *stale = nullptr;
@@ -136,7 +137,7 @@ private Q_SLOTS:
         QVERIFY2(dialog->summaryLabel()->text().startsWith(u"Repaired: 4 rows written"_s), qPrintable(dialog->summaryLabel()->text()));
         QCOMPARE(dialog->resultTree()->topLevelItemCount(), 0);
         QVERIFY(!dialog->repairReplayButton()->isEnabled());
-        dialog->grab().save(u"/tmp/shots/state-diff-repaired.png"_s);
+        dialog->grab().save(testing::shotPath(u"state-diff-repaired.png"_s));
 
         // Compare again, from scratch: equal.
         dialog->compareButton()->click();
@@ -146,7 +147,7 @@ private Q_SLOTS:
         QVERIFY2(dialog->summaryLabel()->text().contains(u"Equal"_s), qPrintable(dialog->summaryLabel()->text()));
 
         window.resize(1500, 900);
-        QVERIFY(window.grab().save(u"/tmp/shots/state-demo-window.png"_s));
+        QVERIFY(window.grab().save(testing::shotPath(u"state-demo-window.png"_s)));
     }
 
     void errorsShownInline()

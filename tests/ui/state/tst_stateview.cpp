@@ -1,6 +1,7 @@
 // The "State" dock on the demo tape: the table the log implies at a point,
 // scrubbing, the changed-rows highlight, search, export and "show events of
 // this key" (through the window's filter bar and timeline).
+#include "tests/common/shots.h"
 #include "ui/browser/eventtablemodel.h"
 #include "ui/browser/filterbar.h"
 #include "ui/shell/mainwindow.h"
@@ -227,9 +228,9 @@ private Q_SLOTS:
         QVERIFY(settled(*view));
         QCOMPARE(view->end(), events.last() + 1);
         window.resize(1500, 900);
-        QVERIFY(window.grab().save(u"/tmp/shots/state-window.png"_s));
+        QVERIFY(window.grab().save(testing::shotPath(u"state-window.png"_s)));
         view->resize(700, 400);
-        QVERIFY(view->grab().save(u"/tmp/shots/state-view.png"_s));
+        QVERIFY(view->grab().save(testing::shotPath(u"state-view.png"_s)));
     }
 };
 
