@@ -313,11 +313,35 @@ private:
     std::thread m_thread; // last: starts after the members it uses
 };
 
+// A NUL byte is never written into the script: psql and sqlite3 read a
+// line up to it, which would shift every quote after it. No SQL name holds
+// one, so U+FFFD stands for it (and the statement names no such column).
 QByteArray quoteIdentifier(const QString &name)
 {
     QByteArray q = name.toUtf8();
     q.replace('"', "\"\"");
+    q.replace('\0', "\xef\xbf\xbd");
     return '"' + q + '"';
+}
+
+// The text of a `--` comment line. PostgreSQL ends such a comment at \n or
+// \r, SQLite at \n, and a client may split lines at other breaks: every
+// control character, and U+0085, U+2028 and U+2029, is written as \xHH or
+// \uHHHH, so that nothing from a tape's names can end the comment.
+QByteArray commentText(const QString &line)
+{
+    QString out;
+    out.reserve(line.size());
+    for (const QChar c : line) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0))
+            out += u"\\x"_s + QString::number(u, 16).rightJustified(2, u'0');
+        else if (u == 0x2028 || u == 0x2029 || u == 0xfeff)
+            out += u"\\u"_s + QString::number(u, 16);
+        else
+            out += c;
+    }
+    return out.toUtf8();
 }
 
 QByteArray literal(const std::optional<QByteArray> &v, const TableColumn &column, const QString &dialect)
@@ -333,6 +357,9 @@ QByteArray literal(const std::optional<QByteArray> &v, const TableColumn &column
     }
     QByteArray q = *v;
     q.replace('\'', "''");
+    // A NUL byte as a function call between quoted parts (see quoteIdentifier):
+    // SQLite stores it; PostgreSQL refuses it, and the transaction with it.
+    q.replace('\0', dialect == u"sqlite" ? QByteArrayLiteral("' || char(0) || '") : QByteArrayLiteral("' || chr(0) || '"));
     return '\'' + q + '\'';
 }
 
@@ -801,7 +828,7 @@ QByteArray TableDiff::repairSql(const DiffResult &r, const QString &header)
 {
     QByteArray sql;
     for (const QString &line : header.split(u'\n'))
-        sql += "-- " + line.toUtf8() + '\n';
+        sql += "-- " + commentText(line) + '\n';
     sql += "BEGIN;\n";
     if (r.dialect == u"postgresql")
         sql += "SET LOCAL standard_conforming_strings = on;\n";

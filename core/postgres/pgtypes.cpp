@@ -3,6 +3,8 @@
 #include <QRegularExpression>
 #include <QUrl>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
@@ -172,6 +174,106 @@ QString pgDsnProblem(const QString &dsn)
         }
     }
     return {};
+}
+
+namespace {
+
+enum class Modifier { None, Length, Precision, NumericScale };
+
+struct TypeName
+{
+    const char *spelling; // lower case, single spaces
+    Modifier modifier;
+};
+
+// PostgreSQL's built-in types as format_type() prints them, with their
+// common aliases. Modifiers: a length (n), a precision (p) or numeric's (p, s).
+constexpr TypeName KnownTypes[] = {
+    {"bigint", Modifier::None}, {"int8", Modifier::None}, {"bigserial", Modifier::None},
+    {"integer", Modifier::None}, {"int", Modifier::None}, {"int4", Modifier::None}, {"serial", Modifier::None},
+    {"smallint", Modifier::None}, {"int2", Modifier::None}, {"smallserial", Modifier::None},
+    {"boolean", Modifier::None}, {"bool", Modifier::None},
+    {"real", Modifier::None}, {"float4", Modifier::None}, {"double precision", Modifier::None}, {"float8", Modifier::None},
+    {"float", Modifier::Precision},
+    {"numeric", Modifier::NumericScale}, {"decimal", Modifier::NumericScale}, {"money", Modifier::None},
+    {"text", Modifier::None}, {"name", Modifier::None}, {"\"char\"", Modifier::None}, {"citext", Modifier::None},
+    {"character varying", Modifier::Length}, {"varchar", Modifier::Length},
+    {"character", Modifier::Length}, {"char", Modifier::Length}, {"bpchar", Modifier::Length},
+    {"bit", Modifier::Length}, {"bit varying", Modifier::Length}, {"varbit", Modifier::Length},
+    {"bytea", Modifier::None}, {"uuid", Modifier::None}, {"json", Modifier::None}, {"jsonb", Modifier::None},
+    {"xml", Modifier::None}, {"inet", Modifier::None}, {"cidr", Modifier::None}, {"macaddr", Modifier::None},
+    {"macaddr8", Modifier::None}, {"oid", Modifier::None}, {"pg_lsn", Modifier::None},
+    {"tsvector", Modifier::None}, {"tsquery", Modifier::None},
+    {"point", Modifier::None}, {"line", Modifier::None}, {"lseg", Modifier::None}, {"box", Modifier::None},
+    {"path", Modifier::None}, {"polygon", Modifier::None}, {"circle", Modifier::None},
+    {"int4range", Modifier::None}, {"int8range", Modifier::None}, {"numrange", Modifier::None},
+    {"tsrange", Modifier::None}, {"tstzrange", Modifier::None}, {"daterange", Modifier::None},
+    {"date", Modifier::None}, {"interval", Modifier::Precision},
+    {"time", Modifier::Precision}, {"timetz", Modifier::Precision},
+    {"timestamp", Modifier::Precision}, {"timestamptz", Modifier::Precision},
+};
+
+} // namespace
+
+std::optional<QString> pgTypeForCreate(const QString &type)
+{
+    // Words, a parenthesised list of numbers, and "[]"/"[n]" pairs; nothing else.
+    QString text = type.trimmed().toLower();
+    int dims = 0;
+    while (text.endsWith(u']')) {
+        const qsizetype open = text.lastIndexOf(u'[');
+        if (open < 0)
+            return std::nullopt;
+        const QStringView inside = QStringView(text).mid(open + 1, text.size() - open - 2);
+        if (!std::all_of(inside.begin(), inside.end(), [](QChar c) { return c >= u'0' && c <= u'9'; }))
+            return std::nullopt;
+        text = text.left(open).trimmed();
+        if (++dims > 6)
+            return std::nullopt;
+    }
+    QList<int> numbers;
+    QString words = text;
+    if (const qsizetype open = text.indexOf(u'('); open >= 0) {
+        const qsizetype close = text.indexOf(u')', open);
+        if (close < 0 || text.indexOf(u'(', open + 1) >= 0 || text.indexOf(u')', close + 1) >= 0)
+            return std::nullopt;
+        for (const QString &part : text.mid(open + 1, close - open - 1).split(u',')) {
+            const QString digits = part.trimmed();
+            bool ok = !digits.isEmpty() && digits.size() <= 5
+                      && std::all_of(digits.begin(), digits.end(), [](QChar c) { return c >= u'0' && c <= u'9'; });
+            if (!ok)
+                return std::nullopt;
+            numbers.append(digits.toInt());
+        }
+        words = text.left(open) + u' ' + text.mid(close + 1);
+    }
+    words = words.simplified();
+    // "timestamp(3) with time zone": the zone words follow the modifier.
+    QString zone;
+    for (const QString &suffix : {u" with time zone"_s, u" without time zone"_s}) {
+        if (words.endsWith(suffix) && (words.startsWith(u"time ") || words.startsWith(u"timestamp "))) {
+            zone = suffix;
+            words.chop(suffix.size());
+        }
+    }
+    const auto known = std::find_if(std::begin(KnownTypes), std::end(KnownTypes),
+                                    [&](const TypeName &t) { return words == QLatin1StringView(t.spelling); });
+    if (known == std::end(KnownTypes))
+        return std::nullopt;
+    const qsizetype allowed = known->modifier == Modifier::None ? 0 : known->modifier == Modifier::NumericScale ? 2 : 1;
+    if (numbers.size() > allowed)
+        return std::nullopt;
+    QString out = words;
+    if (!numbers.isEmpty()) {
+        out += u'(';
+        for (qsizetype i = 0; i < numbers.size(); ++i)
+            out += (i ? u","_s : QString()) + QString::number(numbers[i]);
+        out += u')';
+    }
+    out += zone;
+    for (int d = 0; d < dims; ++d)
+        out += u"[]";
+    return out;
 }
 
 } // namespace tapedeck

@@ -83,6 +83,14 @@ struct PgRecordOptions
     QStringList snapshotTables;
 };
 
+// A column type from a tape or an output, as PostgreSQL's CREATE TABLE may
+// use it: a built-in type from a closed list, with digits-only modifiers and
+// array brackets, printed anew ("character varying(20)[]",
+// "timestamp(3) with time zone"). Anything else (user types, schemas,
+// DEFAULT, COLLATE, quotes, a second column) is nullopt: the caller uses
+// text. Type names from a tape never reach SQL unparsed.
+std::optional<QString> pgTypeForCreate(const QString &type);
+
 // "16/B374D848", "?" for -1.
 QString formatPgLsn(qint64 lsn);
 

@@ -1,6 +1,7 @@
 #include "connectors/postgres/sink/pgsink.h"
 
 #include "core/base/varint.h"
+#include "core/postgres/pgtypes.h"
 
 #include <libpq-fe.h>
 
@@ -22,20 +23,6 @@ QByteArray qualified(const QString &table)
         return PgConnection::quoteIdentifier(table.toUtf8());
     return PgConnection::quoteIdentifier(table.left(dot).toUtf8()) + '.'
            + PgConnection::quoteIdentifier(table.mid(dot + 1).toUtf8());
-}
-
-// Type names come from tapes (change events) or transforms; only plain type
-// spellings are spliced into SQL.
-bool safeType(const QString &type)
-{
-    if (type.isEmpty())
-        return false;
-    for (const QChar c : type) {
-        if (!(c.isLetterOrNumber() || c == u' ' || c == u'_' || c == u'(' || c == u')' || c == u',' || c == u'['
-              || c == u']'))
-            return false;
-    }
-    return true;
 }
 
 // An element of an array literal: always quoted (any element type reads
@@ -414,7 +401,9 @@ PgSink::Table *PgSink::table(const QString &name, const SqlRows::Shape &shape, S
             sql += "CREATE SCHEMA IF NOT EXISTS " + PgConnection::quoteIdentifier(name.left(name.indexOf(u'.')).toUtf8()) + "; ";
         sql += "CREATE TABLE " + t.quoted + " (";
         for (qsizetype i = 0; i < cols.size(); ++i) {
-            const QString type = safeType(types[i]) ? types[i] : u"text"_s;
+            // Type names come from tapes (change events) or transforms: only a
+            // built-in type, parsed and printed anew, reaches SQL (pgtypes.h).
+            const QString type = pgTypeForCreate(types[i]).value_or(u"text"_s);
             sql += (i ? ", " : "") + PgConnection::quoteIdentifier(cols[i].toUtf8()) + ' ' + type.toUtf8();
         }
         if (!shape.key.isEmpty() && op != SqlOp::Insert) {

@@ -29,6 +29,7 @@
 
 using namespace tapedeck;
 using namespace replaytest;
+using namespace Qt::StringLiterals;
 
 class TestReplayPg : public QObject
 {
@@ -341,6 +342,51 @@ private Q_SLOTS:
         QCOMPARE(rows(m_target, "SELECT count(*) FROM public.created"), QStringList{QString::number(w.finalRows.size())});
         QCOMPARE(rows(m_target, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.created'::regclass AND attname = 'big'"),
                  QStringList{QStringLiteral("bigint")});
+    }
+
+    // Column types in a tape are data, never SQL: with --create-tables a
+    // type that is not a plain built-in one becomes text, and nothing in it
+    // runs (#20: DEFAULT (current_setting(...)) and INHERITS (victim) were
+    // spliced into CREATE TABLE). Hostile table and column names land as
+    // themselves.
+    void hostileTypesAndNames()
+    {
+        QString error;
+        QVERIFY2(m_target.command("CREATE TABLE public.victim (id int); INSERT INTO public.victim VALUES (1)", &error), qPrintable(error));
+        const QString table = u"public.hostile \"x\"; DROP TABLE victim; --"_s;
+        const QString quoteColumn = u"it's \"a\" (col); DROP TABLE victim"_s;
+        QList<Event> events;
+        for (int i = 0; i < 3; ++i) {
+            Event e;
+            e.kind = SourceKind::Postgres;
+            e.cluster = u"shop"_s;
+            e.topic = table;
+            e.position = 0x1000 + i;
+            e.timestampUs = 1767261600000000 + i;
+            e.timestampType = TimestampType::CommitTime;
+            e.operation = Operation::Insert;
+            e.transactionId = 700 + i;
+            e.commitLsn = e.position;
+            e.primaryKey = {u"id"_s};
+            e.key = "{\"id\":" + QByteArray::number(i) + '}';
+            e.value = e.key;
+            e.newRow = {{u"id"_s, u"int4) INHERITS (victim"_s, QByteArray::number(i), false},
+                        {u"a"_s, u"text DEFAULT (current_setting('data_directory')), injected text DEFAULT (version())"_s, "x'y", false},
+                        {quoteColumn, u"numeric(10,2)"_s, "12.50", false},
+                        {u"b"_s, u"character varying(20)[]"_s, "{p,q}", false}};
+            events.append(e);
+        }
+        const QString tape = m_dir.filePath(u"hostile.tape"_s);
+        QVERIFY2(writeTape(tape, events, &error), qPrintable(error));
+        QByteArray err;
+        QCOMPARE(runTape({u"replay"_s, tape, u"--into"_s, m_targetUri, u"--create-tables"_s}, &err), 0);
+        QCOMPARE(rows(m_target, "SELECT count(*) FROM public.victim"), QStringList{u"1"_s});
+        QCOMPARE(rows(m_target, "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                                "'public.\"hostile \"\"x\"\"; DROP TABLE victim; --\"'::regclass AND attnum > 0 ORDER BY attnum"),
+                 (QStringList{u"id|text"_s, u"a|text"_s, quoteColumn + u"|numeric(10,2)"_s, u"b|character varying(20)[]"_s}));
+        QCOMPARE(rows(m_target, "SELECT * FROM public.\"hostile \"\"x\"\"; DROP TABLE victim; --\" ORDER BY id"),
+                 (QStringList{u"0|x'y|12.50|{p,q}"_s, u"1|x'y|12.50|{p,q}"_s, u"2|x'y|12.50|{p,q}"_s}));
+        QCOMPARE(rows(m_target, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'public.victim'::regclass"), QStringList{u"0"_s});
     }
 
     // Two connections (lanes): a run whose second lane loses its connection
