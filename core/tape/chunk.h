@@ -19,6 +19,7 @@ public:
     bool decode(QByteArray raw, QString *error);
 
     int count() const { return m_count; }
+    qint64 rawSize() const { return m_raw.size(); }
     quint32 streamId(int i) const { return m_streamId[i]; }
     qint64 position(int i) const { return m_position[i]; }
     qint64 timestampUs(int i) const { return m_timestampUs[i]; }

@@ -19,11 +19,26 @@
 
 namespace tapedeck {
 
+// Decoded chunks, most recent first: at most Capacity of them and, beyond
+// the newest, at most MaxBytes of payload (a chunk can hold a 100 MB value).
 struct Tape::Cache
 {
     static constexpr int Capacity = 32;
+    static constexpr qint64 MaxBytes = 256LL << 20;
     std::mutex mutex;
-    QList<std::pair<int, std::shared_ptr<const Chunk>>> entries; // most recent first
+    QList<std::pair<int, std::shared_ptr<const Chunk>>> entries;
+    qint64 bytes = 0;
+
+    static qint64 cost(const Chunk &c) { return c.rawSize() + qint64(c.count()) * 64; }
+    void add(int index, std::shared_ptr<const Chunk> chunk)
+    {
+        bytes += cost(*chunk);
+        entries.prepend({index, std::move(chunk)});
+        while (entries.size() > 1 && (entries.size() > Capacity || bytes > MaxBytes)) {
+            bytes -= cost(*entries.last().second);
+            entries.removeLast();
+        }
+    }
 };
 
 struct Tape::File
@@ -160,6 +175,11 @@ bool Tape::scan(bool live, QString *error)
                 invalid = QStringLiteral("no block signature");
             else if (summarySize > format::MaxBlockBytes || storedSize > format::MaxBlockBytes || rawSize > format::MaxBlockBytes)
                 invalid = QStringLiteral("block sizes out of range");
+            else if (h[5] == char(format::Stored) && rawSize != storedSize)
+                invalid = QStringLiteral("uncompressed block whose sizes differ");
+            else if (h[5] == char(format::Zstd) && !format::plausibleCompression(storedSize, rawSize))
+                invalid = QStringLiteral("block claims %1 bytes from %2 compressed (more than %3 times)")
+                              .arg(rawSize).arg(storedSize).arg(format::MaxCompressionRatio);
             else if (format::BlockHeaderSize + qint64(summarySize) + qint64(storedSize) > remaining)
                 invalid = QStringLiteral("block runs past the end of the file");
             else {
@@ -260,6 +280,11 @@ bool Tape::scan(bool live, QString *error)
             info.codec = codec;
             if (!r.ok() || info.firstSeq != m_eventCount || info.count <= 0)
                 return fail(QStringLiteral("is corrupt: chunk at byte %1 does not follow the previous one").arg(offset));
+            // The summary is read before the payload: a count the payload cannot hold
+            // (a crafted 422-byte tape claimed 2^31-1 events) is corruption here.
+            if (quint64(info.count) * format::MinEventBytes > rawSize)
+                return fail(QStringLiteral("is corrupt: chunk at byte %1 claims %2 events in %3 bytes")
+                                .arg(offset).arg(info.count).arg(rawSize));
             const quint64 nStreams = r.get();
             for (quint64 i = 0; i < nStreams && r.ok(); ++i) {
                 const quint64 id = r.get();
@@ -399,10 +424,7 @@ std::shared_ptr<const Chunk> Tape::chunk(int index, QString *error) const
             return corrupt(QStringLiteral("event %1 names an unknown stream").arg(i));
     }
     std::lock_guard lock(m_cache->mutex);
-    auto &entries = m_cache->entries;
-    entries.prepend({index, decoded});
-    if (entries.size() > Cache::Capacity)
-        entries.removeLast();
+    m_cache->add(index, decoded);
     return decoded;
 }
 

@@ -25,6 +25,19 @@ enum Codec : quint8 { Stored = 0, Zstd = 1 };
 enum BlockFlag : quint16 { Critical = 1 }; // a reader that does not know the type must refuse the tape
 
 inline constexpr quint32 MaxBlockBytes = 1u << 30; // sanity bound for sizes read from disk
+// A compressed chunk above MaxUncheckedRawBytes may not claim more than
+// MaxCompressionRatio times its stored size: a few bytes of zstd can claim a
+// gigabyte (a decompression bomb). The writer stores a chunk that would
+// compress better than that uncompressed, so every tape it writes passes.
+inline constexpr quint32 MaxCompressionRatio = 1024;
+inline constexpr quint32 MaxUncheckedRawBytes = 1u << 20;
+inline constexpr bool plausibleCompression(quint32 storedSize, quint32 rawSize)
+{
+    return rawSize <= MaxUncheckedRawBytes || quint64(rawSize) <= quint64(storedSize) * MaxCompressionRatio;
+}
+// Every event takes at least this many bytes of a chunk's payload (its
+// timestamp-type, operation, flags and presence bytes).
+inline constexpr quint32 MinEventBytes = 4;
 
 quint32 crc32c(const char *data, qsizetype size, quint32 crc = 0);
 inline quint32 crc32c(const QByteArray &data, quint32 crc = 0) { return crc32c(data.constData(), data.size(), crc); }

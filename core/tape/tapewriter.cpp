@@ -226,7 +226,8 @@ QString TapeWriter::writeBlockNow(const Block &b)
         stored.resize(qsizetype(ZSTD_compressBound(size_t(payload.size()))));
         const size_t n = ZSTD_compress(stored.data(), size_t(stored.size()), payload.constData(),
                                        size_t(payload.size()), m_options.compressionLevel);
-        if (!ZSTD_isError(n) && qsizetype(n) < payload.size()) {
+        if (!ZSTD_isError(n) && qsizetype(n) < payload.size()
+            && format::plausibleCompression(quint32(n), quint32(payload.size()))) {
             stored.resize(qsizetype(n));
             codec = format::Zstd;
         }

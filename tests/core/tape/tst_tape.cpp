@@ -2,6 +2,7 @@
 #include "core/tape/tapeformat.h"
 #include "core/tape/tapewriter.h"
 #include "core/tape/chunkencoder.h"
+#include "core/base/varint.h"
 #include "tests/common/testevents.h"
 
 #include <QCborStreamWriter>
@@ -12,9 +13,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <zstd.h>
+
 #include <csignal>
 
 using namespace tapedeck;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -65,6 +69,24 @@ void writeAll(const QString &path, const QByteArray &bytes)
     QCOMPARE(f.write(bytes), bytes.size());
 }
 
+
+// `bytes` with the block at `offset` replaced by one of the given summary
+// and payload, its checksums right: damage a reader cannot tell from a
+// writer's output by checksums alone.
+QByteArray withBlock(const QByteArray &bytes, qint64 offset, const QByteArray &summary, const QByteArray &payload,
+                     quint8 codec, quint32 rawSize)
+{
+    const char *old = bytes.constData() + offset;
+    const qint64 oldSize = format::BlockHeaderSize + format::getU32(old + 8) + format::getU32(old + 12);
+    QByteArray h(old, format::BlockHeaderSize);
+    h[5] = char(codec);
+    format::putU32(h.data() + 8, quint32(summary.size()));
+    format::putU32(h.data() + 12, quint32(payload.size()));
+    format::putU32(h.data() + 16, rawSize);
+    format::putU32(h.data() + 20, format::crc32c(payload));
+    format::putU32(h.data() + 28, format::crc32c(summary, format::crc32c(h.constData(), 28)));
+    return bytes.left(offset) + h + summary + payload + bytes.mid(offset + oldSize);
+}
 } // namespace
 
 class TestTape : public QObject
@@ -489,6 +511,83 @@ private Q_SLOTS:
         QVERIFY(!Tape::open(path, &error));
         QCOMPARE(error, path + u": is corrupt: damaged block at byte %1 (block header fails its checksum), with more blocks after it"_qs
                                    .arg(offset - 13));
+    }
+
+    // A chunk summary is read before its payload; a count the payload
+    // cannot hold is corruption at open (a 422-byte tape claimed 2^31-1
+    // events and crashed the GUI's header view).
+    void summaryCountBeyondThePayload()
+    {
+        const QString path = m_dir.filePath(u"count.tape"_s);
+        writeEvents(path, 10, 100);
+        QString error;
+        qint64 offset;
+        {
+            const auto tape = Tape::open(path, &error);
+            QVERIFY2(tape, qPrintable(error));
+            offset = tape->chunkInfo(0).fileOffset;
+        }
+        const QByteArray bytes = readAll(path);
+        const char *h = bytes.constData() + offset;
+        const QByteArray summary(h + format::BlockHeaderSize, format::getU32(h + 8));
+        varint::Reader r(summary.constData(), summary.constData() + summary.size());
+        r.get();
+        r.get();
+        QByteArray crafted;
+        varint::put(crafted, 0);
+        varint::put(crafted, 2147483647);
+        crafted += summary.mid(r.pos() - summary.constData());
+        const QByteArray payload(h + format::BlockHeaderSize + summary.size(), format::getU32(h + 12));
+        writeAll(path, withBlock(bytes, offset, crafted, payload, quint8(h[5]), format::getU32(h + 16)));
+        QVERIFY(!Tape::open(path, &error));
+        QCOMPARE(error, path + u": is corrupt: chunk at byte %1 claims 2147483647 events in %2 bytes"_s
+                                   .arg(offset).arg(format::getU32(h + 16)));
+    }
+
+    // A few kilobytes of zstd that claim 64 MiB: refused before anything is
+    // decompressed (a 1.3 MB tape of such chunks took `tape verify` to 3 GB).
+    void decompressionBombIsRefused()
+    {
+        const QString path = m_dir.filePath(u"bomb.tape"_s);
+        writeEvents(path, 300, 100);
+        QString error;
+        qint64 offset;
+        {
+            const auto tape = Tape::open(path, &error);
+            QVERIFY2(tape, qPrintable(error));
+            offset = tape->chunkInfo(1).fileOffset;
+        }
+        const QByteArray zeros(64 << 20, '\0');
+        QByteArray bomb(qsizetype(ZSTD_compressBound(size_t(zeros.size()))), Qt::Uninitialized);
+        bomb.resize(qsizetype(ZSTD_compress(bomb.data(), size_t(bomb.size()), zeros.constData(), size_t(zeros.size()), 3)));
+        QVERIFY(bomb.size() * qint64(format::MaxCompressionRatio) < zeros.size());
+        const QByteArray bytes = readAll(path);
+        const char *h = bytes.constData() + offset;
+        const QByteArray summary(h + format::BlockHeaderSize, format::getU32(h + 8));
+        writeAll(path, withBlock(bytes, offset, summary, bomb, format::Zstd, quint32(zeros.size())));
+        QVERIFY(!Tape::open(path, &error));
+        QCOMPARE(error, path + u": is corrupt: damaged block at byte %1 (block claims 67108864 bytes from %2 compressed "
+                               "(more than 1024 times)), with more blocks after it"_s.arg(offset).arg(bomb.size()));
+    }
+
+    // What compresses better than a reader accepts is stored as it is, so
+    // every tape the writer makes opens.
+    void writerStoresBombLikeChunksUncompressed()
+    {
+        const QString path = m_dir.filePath(u"zeros.tape"_s);
+        TapeWriter w;
+        QVERIFY2(w.create(path, meta(), {}), qPrintable(w.errorString()));
+        Event e = testing::kafkaEvent(0);
+        e.value = QByteArray(4 << 20, '\0');
+        QVERIFY(w.append(e));
+        QVERIFY(w.append(testing::kafkaEvent(1)));
+        QVERIFY2(w.close(), qPrintable(w.errorString()));
+        QString error;
+        const auto tape = Tape::open(path, &error);
+        QVERIFY2(tape, qPrintable(error));
+        QCOMPARE(tape->chunkInfo(0).codec, quint8(format::Stored));
+        QCOMPARE(readBack(*tape, 0), e);
+        QCOMPARE(readBack(*tape, 1), testing::kafkaEvent(1));
     }
 
     void garbageNeverCrashes()
