@@ -1,5 +1,6 @@
 #include "core/state/logstate.h"
 
+#include "core/base/leafpool.h"
 #include "core/base/rawjson.h"
 #include "core/tape/tape.h"
 
@@ -710,8 +711,9 @@ bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyI
     std::vector<size_t> jobs(chunkIndex.size());
     std::iota(jobs.begin(), jobs.end(), size_t(0));
     auto load = [&](size_t j) { chunks[j] = m_tape->chunk(chunkIndex[j], &chunkErrors[j]); };
+    // On the leaf pool: rows() itself runs on pool threads (the State view's jobs).
     if (jobs.size() > 1)
-        QtConcurrent::blockingMap(jobs, load);
+        QtConcurrent::blockingMap(leafPool(), jobs, load);
     else if (jobs.size() == 1)
         load(0);
     for (size_t j = 0; j < chunks.size(); ++j) {

@@ -149,7 +149,7 @@ public:
     std::optional<LogStateRow> row(const LogStateSnapshot &snapshot, quint32 keyId, QString *error) const;
     // The rows of keys of one snapshot, reading each tape chunk once (keys in
     // any order; results in the same order), the chunks decoded in parallel
-    // (QtConcurrent, global pool). For windows and exports.
+    // (QtConcurrent, on leafPool(): callers may be pool threads). For windows and exports.
     bool rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyIds, QList<LogStateRow> *out,
               QString *error) const;
 
