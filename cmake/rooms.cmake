@@ -1,0 +1,66 @@
+# The rooms and which other rooms each may include (docs/architecture.md).
+# Checked at configure time by tapedeck_check_rooms(): an include of a room
+# that is not listed here fails the configure step. Add an arrow only
+# with a reason; the arrows marked "cut" are debts (#16).
+set(TAPEDECK_ROOM_ARROWS_app_tape connectors/kafka connectors/postgres connectors/postgres/decode connectors/postgres/record connectors/postgres/sink connectors/sqlite core/compaction core/demo core/diff core/kcat core/replay core/state core/tape core/transform)
+set(TAPEDECK_ROOM_ARROWS_app_tapedeck connectors/kafka connectors/postgres connectors/sinks ui/common ui/shell)
+set(TAPEDECK_ROOM_ARROWS_connectors_kafka core/event core/kafka core/replay core/tape)
+set(TAPEDECK_ROOM_ARROWS_connectors_postgres_decode core/event core/transform)
+set(TAPEDECK_ROOM_ARROWS_connectors_postgres_record connectors/postgres connectors/postgres/decode core/postgres core/tape)
+set(TAPEDECK_ROOM_ARROWS_connectors_postgres_sink connectors/postgres core/base core/diff core/postgres core/replay)
+set(TAPEDECK_ROOM_ARROWS_connectors_postgres connectors/postgres/decode connectors/postgres/record core/postgres)
+set(TAPEDECK_ROOM_ARROWS_connectors_sinks connectors/kafka connectors/postgres/sink connectors/sqlite core/diff core/replay)
+set(TAPEDECK_ROOM_ARROWS_connectors_sqlite core/diff core/replay core/state core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_compaction core/event core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_demo core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_diff core/base core/replay core/state core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_event core/timeline)
+set(TAPEDECK_ROOM_ARROWS_core_filter core/event core/js core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_js core/event core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_kafka core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_kcat core/event)
+set(TAPEDECK_ROOM_ARROWS_core_postgres core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_replay core/event core/kafka core/postgres core/tape core/transform)
+set(TAPEDECK_ROOM_ARROWS_core_state core/base core/event core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_tape core/base core/event)
+set(TAPEDECK_ROOM_ARROWS_core_timeline core/base core/event core/tape)
+set(TAPEDECK_ROOM_ARROWS_core_transform core/event core/js core/replay core/tape)
+set(TAPEDECK_ROOM_ARROWS_ui_browser core/event core/filter core/tape ui/common)
+set(TAPEDECK_ROOM_ARROWS_ui_common core/kafka core/postgres core/replay)
+set(TAPEDECK_ROOM_ARROWS_ui_compaction core/base core/compaction core/event core/tape)
+set(TAPEDECK_ROOM_ARROWS_ui_kafka core/kafka core/tape ui/common ui/recording ui/shell ui/timeline)
+set(TAPEDECK_ROOM_ARROWS_ui_postgres core/base core/postgres core/tape ui/common ui/kafka ui/recording ui/shell ui/timeline)
+set(TAPEDECK_ROOM_ARROWS_ui_recording core/tape ui/shell ui/timeline)
+set(TAPEDECK_ROOM_ARROWS_ui_replay core/event core/kafka core/replay core/tape ui/common ui/transform)
+set(TAPEDECK_ROOM_ARROWS_ui_shell core/base core/filter core/replay core/tape core/timeline ui/browser ui/common ui/compaction ui/kafka ui/postgres ui/replay ui/state ui/timeline ui/transform)
+set(TAPEDECK_ROOM_ARROWS_ui_state core/base core/diff core/replay core/state core/tape ui/common)
+set(TAPEDECK_ROOM_ARROWS_ui_timeline core/base core/event core/tape core/timeline)
+set(TAPEDECK_ROOM_ARROWS_ui_transform core/base core/event core/tape core/transform ui/common ui/replay)
+# Rooms that include no other room.
+set(TAPEDECK_ROOM_ARROWS_core_base)
+
+# Fails the configure step when a file of a room includes a room that the
+# table above does not allow it.
+function(tapedeck_check_rooms)
+    file(GLOB_RECURSE _files RELATIVE ${PROJECT_SOURCE_DIR}
+         ${PROJECT_SOURCE_DIR}/core/*.h ${PROJECT_SOURCE_DIR}/core/*.cpp
+         ${PROJECT_SOURCE_DIR}/ui/*.h ${PROJECT_SOURCE_DIR}/ui/*.cpp
+         ${PROJECT_SOURCE_DIR}/connectors/*.h ${PROJECT_SOURCE_DIR}/connectors/*.cpp
+         ${PROJECT_SOURCE_DIR}/app/*.h ${PROJECT_SOURCE_DIR}/app/*.cpp)
+    set(_problems)
+    foreach(_f IN LISTS _files)
+        get_filename_component(_room ${_f} DIRECTORY)
+        string(REPLACE "/" "_" _var ${_room})
+        file(STRINGS ${PROJECT_SOURCE_DIR}/${_f} _includes REGEX "^#include \"(core|ui|connectors|app)/")
+        foreach(_line IN LISTS _includes)
+            string(REGEX REPLACE "^#include \"([^\"]+)/[^/\"]+\".*" "\\1" _target "${_line}")
+            if(NOT _target STREQUAL _room AND NOT _target IN_LIST TAPEDECK_ROOM_ARROWS_${_var})
+                list(APPEND _problems "${_f} includes ${_target} (not an arrow of ${_room} in cmake/rooms.cmake)")
+            endif()
+        endforeach()
+    endforeach()
+    if(_problems)
+        list(JOIN _problems "\n  " _text)
+        message(FATAL_ERROR "Room arrows (docs/architecture.md):\n  ${_text}")
+    endif()
+endfunction()
