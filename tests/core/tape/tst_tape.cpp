@@ -87,6 +87,18 @@ QByteArray withBlock(const QByteArray &bytes, qint64 offset, const QByteArray &s
     format::putU32(h.data() + 28, format::crc32c(summary, format::crc32c(h.constData(), 28)));
     return bytes.left(offset) + h + summary + payload + bytes.mid(offset + oldSize);
 }
+
+// The file offset of chunk `index` of a valid tape, or -1.
+qint64 chunkOffset(const QString &path, int index)
+{
+    QString error;
+    const auto tape = Tape::open(path, &error);
+    if (!tape || index >= tape->chunkCount()) {
+        qWarning() << error;
+        return -1;
+    }
+    return tape->chunkInfo(index).fileOffset;
+}
 } // namespace
 
 class TestTape : public QObject
@@ -520,13 +532,9 @@ private Q_SLOTS:
     {
         const QString path = m_dir.filePath(u"count.tape"_s);
         writeEvents(path, 10, 100);
+        const qint64 offset = chunkOffset(path, 0);
+        QVERIFY(offset > 0);
         QString error;
-        qint64 offset;
-        {
-            const auto tape = Tape::open(path, &error);
-            QVERIFY2(tape, qPrintable(error));
-            offset = tape->chunkInfo(0).fileOffset;
-        }
         const QByteArray bytes = readAll(path);
         const char *h = bytes.constData() + offset;
         const QByteArray summary(h + format::BlockHeaderSize, format::getU32(h + 8));
@@ -550,13 +558,9 @@ private Q_SLOTS:
     {
         const QString path = m_dir.filePath(u"bomb.tape"_s);
         writeEvents(path, 300, 100);
+        const qint64 offset = chunkOffset(path, 1);
+        QVERIFY(offset > 0);
         QString error;
-        qint64 offset;
-        {
-            const auto tape = Tape::open(path, &error);
-            QVERIFY2(tape, qPrintable(error));
-            offset = tape->chunkInfo(1).fileOffset;
-        }
         const QByteArray zeros(64 << 20, '\0');
         QByteArray bomb(qsizetype(ZSTD_compressBound(size_t(zeros.size()))), Qt::Uninitialized);
         bomb.resize(qsizetype(ZSTD_compress(bomb.data(), size_t(bomb.size()), zeros.constData(), size_t(zeros.size()), 3)));
