@@ -4,7 +4,7 @@
 
 # The pids listening on 127.0.0.1:PORT (or on every address), one a line.
 port_pids() {
-  ss -ltnpH "( sport = :$1 )" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+  { ss -ltnpH "( sport = :$1 )" 2>/dev/null | grep -o "pid=[0-9]*" | cut -d= -f2 | sort -u; } || true
 }
 
 # Whether anything accepts connections on 127.0.0.1:PORT.
