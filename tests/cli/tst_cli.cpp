@@ -167,7 +167,7 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{u"info"_qs, u"x.tape"_qs, u"--bogus"_qs} << 2 << u"tape: Unknown option 'bogus'. (see 'tape --help')\n"_qs;
         QTest::newRow("two files") << QStringList{u"info"_qs, u"a"_qs, u"b"_qs} << 2 << u"tape: info takes exactly one file (see 'tape --help')\n"_qs;
         QTest::newRow("missing tape") << QStringList{u"info"_qs, u"/nonexistent.tape"_qs} << 1 << u"tape: /nonexistent.tape: No such file or directory\n"_qs;
-        QTest::newRow("missing input") << QStringList{u"import"_qs, u"/nonexistent.jsonl"_qs, u"-o"_qs, u"/tmp/x.tape"_qs} << 1 << u"tape: /nonexistent.jsonl: No such file or directory\n"_qs;
+        QTest::newRow("missing input") << QStringList{u"import"_qs, u"/nonexistent.jsonl"_qs, u"-o"_qs, m_dir.filePath(u"x.tape"_qs)} << 1 << u"tape: /nonexistent.jsonl: No such file or directory\n"_qs;
     }
     void errorsAreOneLine()
     {
