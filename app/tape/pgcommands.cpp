@@ -6,6 +6,7 @@
 #include "app/tape/progress.h"
 
 #include "connectors/postgres/pgadmin.h"
+#include "core/event/bound.h"
 #include "connectors/postgres/record/pgrecorder.h"
 #include "core/tape/tapewriter.h"
 
@@ -69,8 +70,8 @@ int slots(const QStringList &args)
                                  {QStringLiteral("type"), i.slotType}, {QStringLiteral("database"), i.database},
                                  {QStringLiteral("temporary"), i.temporary}, {QStringLiteral("active"), i.active},
                                  {QStringLiteral("activePid"), i.activePid},
-                                 {QStringLiteral("restartLsn"), pgchange::formatLsn(i.restartLsn)},
-                                 {QStringLiteral("confirmedFlushLsn"), pgchange::formatLsn(i.confirmedFlushLsn)},
+                                 {QStringLiteral("restartLsn"), bound::formatLsn(i.restartLsn)},
+                                 {QStringLiteral("confirmedFlushLsn"), bound::formatLsn(i.confirmedFlushLsn)},
                                  {QStringLiteral("retainedBytes"), i.retainedBytes}, {QStringLiteral("walStatus"), i.walStatus}});
         QJsonArray p;
         for (const PgPublicationInfo &i : *pubs)
@@ -80,7 +81,7 @@ int slots(const QStringList &args)
                                    {QStringLiteral("maxReplicationSlots"), server->maxReplicationSlots},
                                    {QStringLiteral("maxSlotWalKeepSize"), server->maxSlotWalKeepSize},
                                    {QStringLiteral("outputPluginLibraries"), server->outputPluginLibraries},
-                                   {QStringLiteral("currentLsn"), pgchange::formatLsn(server->currentLsn)},
+                                   {QStringLiteral("currentLsn"), bound::formatLsn(server->currentLsn)},
                                    {QStringLiteral("logicalDecodingProblem"), problem}};
         out = QJsonDocument(QJsonObject{{QStringLiteral("server"), settings}, {QStringLiteral("slots"), s},
                                         {QStringLiteral("publications"), p}}).toJson();
@@ -98,7 +99,7 @@ int slots(const QStringList &args)
             text += QStringLiteral("slot \"%1\": %2 %3, database %4, %5, restart_lsn %6, confirmed_flush_lsn %7, WAL retained %8%9%10\n")
                         .arg(s.name, s.slotType, s.plugin, s.database.isEmpty() ? QStringLiteral("-") : s.database,
                              s.active ? QStringLiteral("active (PID %1)").arg(s.activePid) : QStringLiteral("inactive"),
-                             pgchange::formatLsn(s.restartLsn), pgchange::formatLsn(s.confirmedFlushLsn), bytes(s.retainedBytes))
+                             bound::formatLsn(s.restartLsn), bound::formatLsn(s.confirmedFlushLsn), bytes(s.retainedBytes))
                         .arg(s.temporary ? QStringLiteral(", temporary") : QString(),
                              s.retainsALot() ? QStringLiteral("  WARNING: retains a lot of WAL") : QString());
         }
@@ -162,7 +163,7 @@ int recordPostgres(const QStringList &args)
                                      [&recorder](const RecordingSource::Progress &) { return recorder.changes() + recorder.snapshotRows(); });
     if (recorder.snapshotLsn() >= 0)
         std::fprintf(stderr, "starting image: %lld rows read in the snapshot at %s\n", static_cast<long long>(recorder.snapshotRows()),
-                     qPrintable(pgchange::formatLsn(recorder.snapshotLsn())));
+                     qPrintable(bound::formatLsn(recorder.snapshotLsn())));
     return rc;
 }
 

@@ -6,16 +6,13 @@
 
 #include "app/tape/progress.h"
 
-#include "connectors/kafka/kafkasink.h"
-#include "connectors/postgres/decode/pgchange.h"
-#include "connectors/postgres/sink/pgsink.h"
+#include "connectors/sinks/sinkfactory.h"
+#include "core/event/bound.h"
 #include "core/replay/replay.h"
-#include "connectors/sqlite/sqlitesink.h"
 #include "core/tape/tape.h"
 #include "core/transform/transformpreview.h"
 
 #include <QCommandLineParser>
-#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 
@@ -38,31 +35,19 @@ void onSignal(int)
         g_engine->cancel();
 }
 
-// POS: an offset or an LSN ("16/B374D848"); @TIME: ms since the epoch or ISO 8601.
-bool parseBound(const QString &text, bool isFrom, ReplayOptions *o)
+// POS: an offset or an LSN ("16/B374D848"); @TIME: ms since the epoch or ISO 8601 (UTC unless it names a zone).
+bool parseBound(const QString &text, bool isFrom, ReplayOptions *o, QString *why)
 {
     if (text.startsWith(u'@')) {
-        const QString t = text.mid(1);
-        bool ok = false;
-        qint64 ms = t.toLongLong(&ok);
-        if (!ok) {
-            const QDateTime dt = QDateTime::fromString(t, Qt::ISODateWithMs);
-            if (!dt.isValid())
-                return false;
-            ms = dt.toMSecsSinceEpoch();
-        }
-        (isFrom ? o->fromTimeMs : o->toTimeMs) = ms;
-        return true;
+        const auto ms = bound::parseTime(text, why);
+        if (ms)
+            (isFrom ? o->fromTimeMs : o->toTimeMs) = *ms;
+        return ms.has_value();
     }
-    bool ok = false;
-    qint64 pos = text.toLongLong(&ok);
-    if (!ok) {
-        pos = pgchange::parseLsn(text.toUtf8());
-        ok = pos >= 0;
-    }
-    if (ok)
-        (isFrom ? o->fromPosition : o->toPosition) = pos;
-    return ok;
+    const auto pos = bound::parsePosition(text, why);
+    if (pos)
+        (isFrom ? o->fromPosition : o->toPosition) = *pos;
+    return pos.has_value();
 }
 
 } // namespace
@@ -111,10 +96,11 @@ int replay(const QStringList &args)
     const bool toPostgres = target.startsWith(u"postgresql://") || target.startsWith(u"postgres://");
     if (parser.isSet(connections) && !toPostgres)
         return usage(u"--connections is for PostgreSQL targets"_s);
-    if (parser.isSet(from) && !parseBound(parser.value(from), true, &o))
-        return usage(u"--from takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
-    if (parser.isSet(to) && !parseBound(parser.value(to), false, &o))
-        return usage(u"--to takes an offset, an LSN or @TIME (ms or ISO 8601)"_s);
+    for (const auto &[option, isFrom] : {std::pair{&from, true}, std::pair{&to, false}}) {
+        QString why;
+        if (parser.isSet(*option) && !parseBound(parser.value(*option), isFrom, &o, &why))
+            return usage(u"--%1 takes an offset, an LSN or @TIME: %2"_s.arg(option->names().first(), why));
+    }
     const QString mode = parser.value(onError);
     if (mode == u"skip")
         o.onError = ReplayOptions::OnError::Skip;
@@ -137,30 +123,21 @@ int replay(const QStringList &args)
 
     std::unique_ptr<Sink> sink;
     if (!target.isEmpty()) {
-        if (toPostgres) {
-            o.target = u"postgresql"_s;
-            sink = std::make_unique<PgSink>(target, PgSink::Options{parser.isSet(createTables), true, {}, lanes});
-        } else if (target.startsWith(u"sqlite:")) {
-            o.target = u"sqlite"_s;
-            sink = std::make_unique<SqliteSink>(target.mid(7), SqliteSink::Options{parser.isSet(createTables)});
-        } else if (target.startsWith(u"kafka://")) {
-            const QString rest = target.mid(8);
-            const qsizetype slash = rest.indexOf(u'/');
-            if (slash <= 0 || slash == rest.size() - 1)
-                return usage(u"--into kafka://BROKERS/TOPIC needs brokers and a topic"_s);
-            KafkaConnection connection;
-            connection.bootstrap = rest.left(slash);
-            for (const QString &p : parser.values(property)) {
-                QString why;
-                if (!connection.addProperty(p, &why))
-                    return usage(why);
-            }
-            o.target = u"kafka"_s;
-            o.kafkaTopic = rest.mid(slash + 1);
-            sink = std::make_unique<KafkaSink>(connection, o.kafkaTopic);
-        } else {
-            return usage(u"--into takes postgresql://..., sqlite:PATH or kafka://BROKERS/TOPIC"_s);
+        QString why;
+        auto t = ReplayTarget::fromUrl(target, &why);
+        if (!t)
+            return usage(u"--into: "_s + why);
+        t->createTables = parser.isSet(createTables);
+        t->connections = lanes;
+        for (const QString &p : parser.values(property)) {
+            if (!t->kafka.addProperty(p, &why))
+                return usage(why);
         }
+        o.target = t->contextName();
+        o.kafkaTopic = t->kafkaTopic;
+        sink = createSink(*t, &why);
+        if (!sink)
+            return usage(u"--into: "_s + why);
     }
 
     QString why;

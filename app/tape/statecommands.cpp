@@ -4,17 +4,13 @@
 
 #include "app/tape/cli.h"
 
-#include "core/state/logstate.h"
-#include "connectors/postgres/decode/pgchange.h"
-#include "connectors/postgres/sink/pgsink.h"
-#include "connectors/postgres/sink/pgtablereader.h"
-#include "connectors/sqlite/sqlitesink.h"
-#include "connectors/sqlite/sqlitetablereader.h"
+#include "connectors/sinks/sinkfactory.h"
 #include "core/diff/tablediff.h"
+#include "core/event/bound.h"
+#include "core/state/logstate.h"
 #include "core/tape/tape.h"
 
 #include <QCommandLineParser>
-#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -40,33 +36,27 @@ void out(const QByteArray &text)
 bool parseAt(const QString &text, const LogState &state, qint64 *end, QString *why)
 {
     if (text.startsWith(u'@')) {
-        const QString t = text.mid(1);
-        bool ok = false;
-        qint64 ms = t.toLongLong(&ok);
-        if (!ok) {
-            const QDateTime dt = QDateTime::fromString(t, Qt::ISODateWithMs);
-            if (!dt.isValid()) {
-                *why = u"--at takes N (after event #N), an LSN or @TIME (ms or ISO 8601)"_s;
-                return false;
-            }
-            ms = dt.toMSecsSinceEpoch();
+        const auto ms = bound::parseTime(text, why);
+        if (!ms) {
+            *why = u"--at: "_s + *why;
+            return false;
         }
-        *end = state.endAtTimeMs(ms, why);
+        *end = state.endAtTimeMs(*ms, why);
         return *end >= 0;
     }
     if (text.contains(u'/')) {
-        const qint64 lsn = pgchange::parseLsn(text.toUtf8());
-        if (lsn < 0) {
-            *why = u"--at %1: not an LSN"_s.arg(text);
+        const auto lsn = bound::parseLsn(QStringView(text).trimmed());
+        if (!lsn) {
+            *why = u"--at %1: not an LSN (such as 16/B374D848)"_s.arg(text);
             return false;
         }
-        *end = state.endAtPosition(lsn, why);
+        *end = state.endAtPosition(*lsn, why);
         return *end >= 0;
     }
     bool ok = false;
     const qint64 seq = text.toLongLong(&ok);
     if (!ok || seq < 0) {
-        *why = u"--at takes N (after event #N), an LSN or @TIME (ms or ISO 8601)"_s;
+        *why = u"--at takes N (after event #N), an LSN or @TIME (%1)"_s.arg(bound::timeSyntax());
         return false;
     }
     if (seq >= state.eventCount()) {
@@ -278,10 +268,8 @@ int diff(const QStringList &args)
         return usage(why);
     if (!parser.isSet(against) || !parser.isSet(table))
         return usage(u"diff needs --against postgresql://...|sqlite:PATH and --table T"_s);
-    const QString target = parser.value(against);
-    const bool isPg = target.startsWith(u"postgresql://") || target.startsWith(u"postgres://");
-    const bool isSqlite = target.startsWith(u"sqlite:");
-    if (!isPg && !isSqlite)
+    const auto target = ReplayTarget::fromUrl(parser.value(against), &why);
+    if (!target || target->kind == ReplayTarget::Kind::Kafka)
         return usage(u"--against takes postgresql://... or sqlite:PATH"_s);
     DiffOptions options;
     if (parser.isSet(key))
@@ -329,12 +317,9 @@ int diff(const QStringList &args)
     }
     options.stateTable = candidates.first();
 
-    auto makeReader = [&]() -> std::unique_ptr<TableReader> {
-        if (isPg)
-            return std::make_unique<PgTableReader>(target);
-        return std::make_unique<SqliteTableReader>(target.mid(7));
-    };
-    auto reader = makeReader();
+    auto reader = createTableReader(*target, &why);
+    if (!reader)
+        return error(why);
     DiffResult result;
     if (!TableDiff::run(*state, *reader, tableName, options, &result, &why))
         return error(why);
@@ -445,18 +430,18 @@ int diff(const QStringList &args)
                      static_cast<long long>(result.entries.size()));
     }
     if (parser.isSet(repairReplay) && !result.equal()) {
-        std::unique_ptr<Sink> sink;
-        if (isPg)
-            sink = std::make_unique<PgSink>(target, PgSink::Options{false, false});
-        else
-            sink = std::make_unique<SqliteSink>(target.mid(7), SqliteSink::Options{false});
+        const auto sink = createSink(*target, &why);
+        if (!sink)
+            return error(why);
         const QString id = parser.isSet(replayId) ? parser.value(replayId)
                                                   : u"repair-"_s + QFileInfo(tapePath).fileName() + u'-' + result.table;
         qint64 written = 0;
         if (!TableDiff::repair(*sink, result, id, &written, &why))
             return error(u"repair: "_s + why);
         // Check the repair with a second diff.
-        auto again = makeReader();
+        const auto again = createTableReader(*target, &why);
+        if (!again)
+            return error(why);
         DiffResult after;
         if (!TableDiff::run(*state, *again, tableName, options, &after, &why))
             return error(why);

@@ -1,5 +1,7 @@
 #include "core/kafka/kafkaposition.h"
 
+#include "core/event/bound.h"
+
 namespace tapedeck {
 
 std::optional<KafkaPosition> KafkaPosition::parse(const QString &text, QString *error)
@@ -9,17 +11,17 @@ std::optional<KafkaPosition> KafkaPosition::parse(const QString &text, QString *
         return KafkaPosition{Beginning, 0};
     if (t == QLatin1String("end"))
         return KafkaPosition{End, 0};
-    bool ok = false;
     if (t.startsWith(QLatin1Char('@'))) {
-        const qint64 ms = t.mid(1).toLongLong(&ok);
-        if (ok && ms >= 0)
-            return KafkaPosition{Timestamp, ms};
+        if (const auto ms = bound::parseTime(t))
+            return KafkaPosition{Timestamp, *ms};
     } else {
+        bool ok = false;
         const qint64 offset = t.toLongLong(&ok);
         if (ok && offset >= 0)
             return KafkaPosition{Offset, offset};
     }
-    *error = QStringLiteral("\"%1\" is not a position: use beginning, end, an offset or @TIMESTAMP_MS").arg(text);
+    *error = QStringLiteral("\"%1\" is not a position: use beginning, end, an offset or @TIME (%2)")
+                 .arg(text, bound::timeSyntax());
     return std::nullopt;
 }
 

@@ -54,14 +54,6 @@ std::optional<PgReadMode> pgReadModeFromString(const QString &text)
     return std::nullopt;
 }
 
-QString formatPgLsn(qint64 lsn)
-{
-    if (lsn < 0)
-        return QStringLiteral("?");
-    return QString::number(quint64(lsn) >> 32, 16).toUpper() + QLatin1Char('/')
-        + QString::number(quint64(lsn) & 0xffffffffULL, 16).toUpper();
-}
-
 namespace {
 
 bool isUri(const QString &dsn)

@@ -91,9 +91,6 @@ struct PgRecordOptions
 // text. Type names from a tape never reach SQL unparsed.
 std::optional<QString> pgTypeForCreate(const QString &type);
 
-// "16/B374D848", "?" for -1.
-QString formatPgLsn(qint64 lsn);
-
 // Connection strings (libpq conninfo "host=... dbname=..." or a
 // postgresql:// URI) without and with a password. Profiles are stored
 // without one; the password typed in the connection dialog is added in

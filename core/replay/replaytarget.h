@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace tapedeck {
 
@@ -28,6 +29,13 @@ struct ReplayTarget
     // the table and the exact CREATE TABLE statement; false declines (the
     // replay stops with an error). Unset: create without asking.
     std::function<bool(const QString &table, const QString &statement)> confirmCreateTable;
+
+    // The one reading of a target URL, for the CLI's --into/--against and
+    // anything else that takes a target as text: "postgresql://..." or
+    // "postgres://..." (a libpq URI, kept whole), "sqlite:PATH",
+    // "kafka://BROKERS/TOPIC" (Kafka properties are added by the caller).
+    // nullopt + *error (which names the URL) otherwise.
+    static std::optional<ReplayTarget> fromUrl(const QString &url, QString *error);
 
     // "sqlite:/tmp/x.db", "postgresql://user@host/db" (never the password), "kafka://host:9092/topic".
     QString describe() const;

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,9 +22,10 @@ struct Run
     QByteArray err;
 };
 
-Run tape(const QStringList &args, const QByteArray &input = {})
+Run tape(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
 {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(QStringLiteral(TAPE_EXECUTABLE), args);
     if (!p.waitForStarted())
         return {};
@@ -211,6 +213,38 @@ private Q_SLOTS:
         r = tape({u"verify"_qs, path});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("checksum mismatch"));
+    }
+
+    // One rule for a time without a zone, on every machine and in every
+    // command: it is UTC (core/event/bound.h). It was local time in the CLI.
+    void timeWithoutZoneIsUtc()
+    {
+        const QString in = m_dir.filePath(QStringLiteral("times.jsonl"));
+        const QString out = m_dir.filePath(QStringLiteral("times.tape"));
+        writeAll(in, KcatLines);
+        QCOMPARE(tape({QStringLiteral("import"), in, QStringLiteral("-o"), out}).code, 0);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("TZ"), QStringLiteral("America/New_York"));
+        // 10:00:00.600Z to 10:00:01.500Z holds only the record at 10:00:01.000Z.
+        for (const QString &from : {QStringLiteral("@2026-01-01T10:00:00.600"), QStringLiteral("@2026-01-01 10:00:00.600"),
+                                    QStringLiteral("@2026-01-01T05:00:00.600-05:00"), QStringLiteral("@1767261600600")}) {
+            const Run r = tape({QStringLiteral("replay"), out, QStringLiteral("--dry-run"), QStringLiteral("--from"), from,
+                                QStringLiteral("--to"), QStringLiteral("@2026-01-01T10:00:01.500Z")},
+                               {}, env);
+            QVERIFY2(r.err.contains("4 events read (1 in range)"), QByteArray(from.toUtf8() + ": " + r.err).constData());
+        }
+        const Run bad = tape({QStringLiteral("replay"), out, QStringLiteral("--dry-run"), QStringLiteral("--from"),
+                              QStringLiteral("@noon")});
+        QCOMPARE(bad.code, 2);
+        QCOMPARE(bad.err, QByteArray("tape: --from takes an offset, an LSN or @TIME: \"@noon\" is not a time: give ms since the "
+                                     "epoch or ISO 8601 such as 2026-12-07T10:15:00Z (a time without a zone is UTC) "
+                                     "(see 'tape --help')\n"));
+        const Run state = tape({QStringLiteral("state"), out, QStringLiteral("--at"), QStringLiteral("@2026-01-01 10:00:00.600"),
+                                QStringLiteral("--topic"), QStringLiteral("orders"), QStringLiteral("--json")},
+                               {}, env);
+        QCOMPARE(state.code, 0);
+        // At 10:00:00.600Z both orders exist (1001's tombstone comes at 10:00:01).
+        QVERIFY2(state.out.contains("\"1001\"") && state.out.contains("\"1002\""), state.out.constData());
     }
 
     void demoTape()

@@ -1,5 +1,7 @@
 #include "ui/kafka/kafkarecorddialog.h"
 
+#include "core/event/bound.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
@@ -112,37 +114,17 @@ void KafkaRecordDialog::setSelectedTopics(const QStringList &topics)
     validate();
 }
 
-std::optional<qint64> KafkaRecordDialog::parseTime(const QString &text)
-{
-    const QString t = text.trimmed();
-    if (t.startsWith(u'@')) {
-        bool ok = false;
-        const qint64 ms = t.mid(1).toLongLong(&ok);
-        return ok && ms >= 0 ? std::optional(ms) : std::nullopt;
-    }
-    for (const QString &format : {u"yyyy-MM-dd HH:mm:ss.zzz"_s, u"yyyy-MM-dd HH:mm:ss"_s, u"yyyy-MM-dd HH:mm"_s,
-                                  u"yyyy-MM-dd"_s}) {
-        const QDateTime time = QDateTime::fromString(t, format);
-        if (time.isValid())
-            return time.toMSecsSinceEpoch();
-    }
-    const QDateTime iso = QDateTime::fromString(t, Qt::ISODateWithMs);
-    if (iso.isValid())
-        return iso.toMSecsSinceEpoch();
-    return std::nullopt;
-}
-
 void KafkaRecordDialog::updateFields()
 {
     const auto start = Start(m_start->currentIndex());
     const auto stop = Stop(m_stop->currentIndex());
     m_startValue->setEnabled(start == StartOffset || start == StartTime);
     m_startValue->setPlaceholderText(start == StartOffset ? u"offset, e.g. 1000"_s
-                                     : start == StartTime ? u"2026-01-01 10:00:00 (local) or @ms"_s
+                                     : start == StartTime ? u"2026-01-01 10:00:00 (UTC), +01:00 for a zone, or @ms"_s
                                                           : QString());
     m_stopValue->setEnabled(stop == StopOffset || stop == StopTime || stop == StopCount);
     m_stopValue->setPlaceholderText(stop == StopOffset ? u"last offset to record"_s
-                                    : stop == StopTime ? u"2026-01-01 11:00:00 (local) or @ms"_s
+                                    : stop == StopTime ? u"2026-01-01 11:00:00 (UTC), +01:00 for a zone, or @ms"_s
                                     : stop == StopCount ? u"records in all (waits for new ones)"_s
                                                         : QString());
     // Marking aborted records reads the range twice, so it needs a bounded range.
@@ -209,8 +191,8 @@ bool KafkaRecordDialog::isValid(QString *why) const
             return fail(u"Start at: enter an offset (a number from 0)."_s);
         break;
     case StartTime:
-        if (!parseTime(m_startValue->text()))
-            return fail(u"Start at: enter a time as 2026-01-01 10:00:00 (local time) or @milliseconds."_s);
+        if (!bound::parseTime(m_startValue->text()))
+            return fail(u"Start at: enter a time: %1."_s.arg(bound::timeSyntax()));
         break;
     default:
         break;
@@ -221,8 +203,8 @@ bool KafkaRecordDialog::isValid(QString *why) const
             return fail(u"Stop at: enter the last offset to record (a number from 0)."_s);
         break;
     case StopTime:
-        if (!parseTime(m_stopValue->text()))
-            return fail(u"Stop at: enter a time as 2026-01-01 11:00:00 (local time) or @milliseconds."_s);
+        if (!bound::parseTime(m_stopValue->text()))
+            return fail(u"Stop at: enter a time: %1."_s.arg(bound::timeSyntax()));
         break;
     case StopCount:
         if (m_stopValue->text().trimmed().toLongLong(&ok) <= 0 || !ok)
@@ -280,12 +262,12 @@ KafkaRecordOptions KafkaRecordDialog::options() const
     case StartBeginning: o.from = {KafkaPosition::Beginning, 0}; break;
     case StartEnd: o.from = {KafkaPosition::End, 0}; break;
     case StartOffset: o.from = {KafkaPosition::Offset, m_startValue->text().trimmed().toLongLong()}; break;
-    case StartTime: o.from = {KafkaPosition::Timestamp, parseTime(m_startValue->text()).value_or(0)}; break;
+    case StartTime: o.from = {KafkaPosition::Timestamp, bound::parseTime(m_startValue->text()).value_or(0)}; break;
     }
     switch (Stop(m_stop->currentIndex())) {
     case StopEndNow: o.to = {KafkaPosition::End, 0}; break;
     case StopOffset: o.to = {KafkaPosition::Offset, m_stopValue->text().trimmed().toLongLong()}; break;
-    case StopTime: o.to = {KafkaPosition::Timestamp, parseTime(m_stopValue->text()).value_or(0)}; break;
+    case StopTime: o.to = {KafkaPosition::Timestamp, bound::parseTime(m_stopValue->text()).value_or(0)}; break;
     case StopCount:
         o.follow = true;
         o.maxCount = m_stopValue->text().trimmed().toLongLong();

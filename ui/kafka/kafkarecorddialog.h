@@ -45,9 +45,6 @@ public:
     QLabel *messageLabel() const { return m_message; }
     QPushButton *recordButton() const { return m_record; }
 
-    // "2026-01-01 10:00:00" (local time), an ISO date-time with zone, or
-    // @MILLISECONDS since the epoch; nullopt if it is none of these.
-    static std::optional<qint64> parseTime(const QString &text);
 
 private:
     void validate();

@@ -1,6 +1,7 @@
 #include "ui/postgres/pgslotbrowser.h"
 
 #include "core/base/jobtracker.h"
+#include "core/event/bound.h"
 #include "core/postgres/postgresservice.h"
 
 #include <QComboBox>
@@ -242,8 +243,8 @@ void PgSlotBrowser::show(const Snapshot &s)
             if (info.temporary)
                 status += u", temporary"_s;
             item->setText(SlotStatus, status);
-            item->setText(SlotRestartLsn, formatPgLsn(info.restartLsn));
-            item->setText(SlotConfirmedLsn, formatPgLsn(info.confirmedFlushLsn));
+            item->setText(SlotRestartLsn, bound::formatLsn(info.restartLsn));
+            item->setText(SlotConfirmedLsn, bound::formatLsn(info.confirmedFlushLsn));
             item->setText(SlotRetained, bytesText(info.retainedBytes));
             item->setTextAlignment(SlotRetained, Qt::AlignRight | Qt::AlignVCenter);
             QString tip = u"WAL the server keeps for this slot: %1 (wal_status %2)"_s.arg(
@@ -346,7 +347,7 @@ void PgSlotBrowser::updateHeader()
     } else {
         text = u"<b>%1</b> · PostgreSQL %2 · current WAL %3"_s.arg(m_server->connection.toHtmlEscaped(),
                                                                  m_server->version.toHtmlEscaped(),
-                                                                 formatPgLsn(m_server->currentLsn));
+                                                                 bound::formatLsn(m_server->currentLsn));
         text += m_loading ? u" · refreshing…"_s : u" · as of %1"_s.arg(m_refreshedAt);
     }
     m_header->setText(text);

@@ -1,5 +1,6 @@
 #include "ui/replay/replaydialog.h"
 
+#include "core/event/bound.h"
 #include "core/kafka/kafkaconnection.h"
 #include "ui/common/settings.h"
 #include "core/tape/tape.h"
@@ -34,44 +35,6 @@ using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
-namespace {
-
-// An offset or an LSN ("16/B374D848").
-std::optional<qint64> parsePosition(const QString &text)
-{
-    const QString t = text.trimmed();
-    bool ok = false;
-    const qint64 v = t.toLongLong(&ok);
-    if (ok)
-        return v;
-    const qsizetype slash = t.indexOf(u'/');
-    if (slash > 0) {
-        bool okHi = false, okLo = false;
-        const quint64 hi = t.left(slash).toULongLong(&okHi, 16);
-        const quint64 lo = t.mid(slash + 1).toULongLong(&okLo, 16);
-        if (okHi && okLo && hi <= 0x7fffffff && lo <= 0xffffffff)
-            return qint64((hi << 32) | lo);
-    }
-    return std::nullopt;
-}
-
-// ms since the epoch, or ISO 8601 (UTC unless it says otherwise).
-std::optional<qint64> parseTime(const QString &text)
-{
-    const QString t = text.trimmed();
-    bool ok = false;
-    const qint64 ms = t.toLongLong(&ok);
-    if (ok)
-        return ms;
-    QDateTime dt = QDateTime::fromString(t, Qt::ISODateWithMs);
-    if (!dt.isValid())
-        return std::nullopt;
-    if (dt.timeSpec() == Qt::LocalTime && !t.endsWith(u'Z') && !t.contains(u'+'))
-        dt.setTimeSpec(Qt::UTC);
-    return dt.toMSecsSinceEpoch();
-}
-
-} // namespace
 
 ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent), m_settings(settings)
 {
@@ -406,10 +369,10 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
         for (QLineEdit *edit : {m_from, m_to}) {
             if (edit->text().trimmed().isEmpty())
                 continue;
-            const auto v = times ? parseTime(edit->text()) : parsePosition(edit->text());
+            const auto v = times ? bound::parseTime(edit->text()) : bound::parsePosition(edit->text());
             if (!v) {
                 *problem = u"%1: “%2” is not %3"_s.arg(edit == m_from ? u"From"_s : u"To"_s, edit->text().trimmed(),
-                                                       times ? u"a time (ISO 8601 or ms since the epoch)"_s
+                                                       times ? u"a time (%1)"_s.arg(bound::timeSyntax())
                                                              : u"a position (an offset or an LSN such as 16/B374D848)"_s);
                 return false;
             }

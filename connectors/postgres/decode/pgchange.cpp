@@ -34,27 +34,6 @@ int number(QByteArrayView s, qsizetype pos, qsizetype len, bool *ok)
 
 } // namespace
 
-qint64 parseLsn(QByteArrayView text)
-{
-    const qsizetype slash = text.indexOf('/');
-    if (slash <= 0 || slash == text.size() - 1 || slash > 8 || text.size() - slash - 1 > 8)
-        return -1;
-    bool ok1 = false, ok2 = false;
-    const quint64 hi = text.first(slash).toULongLong(&ok1, 16);
-    const quint64 lo = text.sliced(slash + 1).toULongLong(&ok2, 16);
-    if (!ok1 || !ok2 || hi > 0x7fffffffULL)
-        return -1;
-    return qint64((hi << 32) | lo);
-}
-
-QString formatLsn(qint64 lsn)
-{
-    if (lsn < 0)
-        return QStringLiteral("?");
-    return QString::number(quint64(lsn) >> 32, 16).toUpper() + QLatin1Char('/')
-        + QString::number(quint64(lsn) & 0xffffffffULL, 16).toUpper();
-}
-
 qint64 parseTimestampUs(QByteArrayView s)
 {
     bool ok = true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/event/bound.h"
 #include "core/event/event.h"
 
 #include <QByteArrayView>
@@ -28,9 +29,16 @@ struct PgCatalog
 // pgoutput, wal2json and test_decoding recordings of the same changes agree.
 namespace pgchange {
 
-// LSN "16/B374D848" <-> 64-bit position. -1 when the text is not an LSN.
-qint64 parseLsn(QByteArrayView text);
-QString formatLsn(qint64 lsn);
+// LSN "16/B374D848" <-> 64-bit position, -1 when the text is not an LSN:
+// the decoders' spelling of the project's one LSN parser (core/event/bound).
+inline qint64 parseLsn(QByteArrayView text)
+{
+    return bound::parseLsn(text).value_or(-1);
+}
+inline QString formatLsn(qint64 lsn)
+{
+    return bound::formatLsn(lsn);
+}
 
 // "2024-01-02 03:04:05.123456+02" (DateStyle ISO) -> µs since the Unix epoch, -1 on failure.
 qint64 parseTimestampUs(QByteArrayView text);
