@@ -9,11 +9,11 @@
 #include "connectors/sinks/sinkfactory.h"
 #include "core/event/bound.h"
 #include "core/replay/replay.h"
+#include "core/replay/replayrequest.h"
 #include "core/tape/tape.h"
 #include "core/transform/transformpreview.h"
 
 #include <QCommandLineParser>
-#include <QFile>
 #include <QFileInfo>
 
 #include <csignal>
@@ -33,21 +33,6 @@ void onSignal(int)
 {
     if (g_engine)
         g_engine->cancel();
-}
-
-// POS: an offset or an LSN ("16/B374D848"); @TIME: ms since the epoch or ISO 8601 (UTC unless it names a zone).
-bool parseBound(const QString &text, bool isFrom, ReplayOptions *o, QString *why)
-{
-    if (text.startsWith(u'@')) {
-        const auto ms = bound::parseTime(text, why);
-        if (ms)
-            (isFrom ? o->fromTimeMs : o->toTimeMs) = *ms;
-        return ms.has_value();
-    }
-    const auto pos = bound::parsePosition(text, why);
-    if (pos)
-        (isFrom ? o->fromPosition : o->toPosition) = *pos;
-    return pos.has_value();
 }
 
 } // namespace
@@ -82,44 +67,38 @@ int replay(const QStringList &args)
     if (!parser.isSet(into) && !parser.isSet(dryRun))
         return usage(u"replay needs --into postgresql://...|sqlite:PATH|kafka://BROKERS/TOPIC (or --dry-run)"_s);
 
-    ReplayOptions o;
-    o.dryRun = parser.isSet(dryRun);
+    const QString tapePath = positional.first();
+    ReplayRequest request;
+    request.from = parser.value(from);
+    request.to = parser.value(to);
+    request.fromLabel = u"--from"_s;
+    request.toLabel = u"--to"_s;
+    request.replayId = parser.isSet(replayId) ? parser.value(replayId) : QFileInfo(tapePath).fileName();
+    request.transformPath = parser.value(transform);
+    request.dryRun = parser.isSet(dryRun);
     bool ok1 = false, ok2 = false, ok3 = false, ok4 = false;
-    o.batchEvents = parser.value(batch).toInt(&ok1);
-    o.threads = parser.value(threads).toInt(&ok2);
-    o.timeoutMs = parser.value(timeout).toInt(&ok3);
+    request.batchEvents = parser.value(batch).toInt(&ok1);
+    request.threads = parser.value(threads).toInt(&ok2);
+    request.timeoutMs = parser.value(timeout).toInt(&ok3);
     const int lanes = parser.value(connections).toInt(&ok4);
-    if (!ok1 || !ok2 || !ok3 || !ok4 || o.batchEvents < 1 || o.threads < 1 || o.threads > 64 || o.timeoutMs < 1 || lanes < 1
-        || lanes > 64)
+    if (!ok1 || !ok2 || !ok3 || !ok4 || lanes < 1 || lanes > MaxReplayConnections)
         return usage(u"--batch, --threads, --connections and --timeout-ms take positive numbers"_s);
     const QString target = parser.value(into);
     const bool toPostgres = target.startsWith(u"postgresql://") || target.startsWith(u"postgres://");
     if (parser.isSet(connections) && !toPostgres)
         return usage(u"--connections is for PostgreSQL targets"_s);
-    for (const auto &[option, isFrom] : {std::pair{&from, true}, std::pair{&to, false}}) {
-        QString why;
-        if (parser.isSet(*option) && !parseBound(parser.value(*option), isFrom, &o, &why))
-            return usage(u"--%1 takes an offset, an LSN or @TIME: %2"_s.arg(option->names().first(), why));
-    }
     const QString mode = parser.value(onError);
-    if (mode == u"skip")
-        o.onError = ReplayOptions::OnError::Skip;
-    else if (mode != u"stop")
+    if (mode != u"skip" && mode != u"stop")
         return usage(u"--on-error takes stop or skip"_s);
-    if (parser.isSet(deadLetter)) {
-        if (o.onError != ReplayOptions::OnError::Skip)
-            return usage(u"--dead-letter needs --on-error skip"_s);
-        o.deadLetterPath = parser.value(deadLetter);
-    }
-    if (parser.isSet(transform)) {
-        QFile file(parser.value(transform));
-        if (!file.open(QIODevice::ReadOnly))
-            return error(u"%1: %2"_s.arg(file.fileName(), file.errorString()));
-        o.transformSource = QString::fromUtf8(file.readAll());
-        o.transformFile = QFileInfo(file.fileName()).fileName();
-    }
-    const QString tapePath = positional.first();
-    o.replayId = parser.isSet(replayId) ? parser.value(replayId) : QFileInfo(tapePath).fileName();
+    request.skipErrors = mode == u"skip";
+    if (parser.isSet(deadLetter) && !request.skipErrors)
+        return usage(u"--dead-letter needs --on-error skip"_s);
+    request.deadLetterPath = parser.value(deadLetter);
+    ReplayOptions o;
+    QString problem;
+    bool unreadable = false;
+    if (!toOptions(request, &o, &problem, &unreadable))
+        return unreadable ? error(problem) : usage(problem);
 
     std::unique_ptr<Sink> sink;
     if (!target.isEmpty()) {

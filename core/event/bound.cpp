@@ -67,7 +67,7 @@ std::optional<qint64> parsePosition(QStringView text, QString *why)
 
 QString timeSyntax()
 {
-    return u"ms since the epoch or ISO 8601 such as 2026-12-07T10:15:00Z (a time without a zone is UTC)"_s;
+    return u"ms since the epoch or ISO 8601 such as 2026-12-07T10:15:00Z; a time without a zone is UTC"_s;
 }
 
 std::optional<qint64> parseTime(QStringView text, QString *why)

@@ -236,9 +236,8 @@ private Q_SLOTS:
         const Run bad = tape({QStringLiteral("replay"), out, QStringLiteral("--dry-run"), QStringLiteral("--from"),
                               QStringLiteral("@noon")});
         QCOMPARE(bad.code, 2);
-        QCOMPARE(bad.err, QByteArray("tape: --from takes an offset, an LSN or @TIME: \"@noon\" is not a time: give ms since the "
-                                     "epoch or ISO 8601 such as 2026-12-07T10:15:00Z (a time without a zone is UTC) "
-                                     "(see 'tape --help')\n"));
+        QCOMPARE(bad.err, QByteArray("tape: --from: \u201c@noon\u201d is not a time (ms since the epoch or ISO 8601 such as "
+                                     "2026-12-07T10:15:00Z; a time without a zone is UTC) (see 'tape --help')\n"));
         const Run state = tape({QStringLiteral("state"), out, QStringLiteral("--at"), QStringLiteral("@2026-01-01 10:00:00.600"),
                                 QStringLiteral("--topic"), QStringLiteral("orders"), QStringLiteral("--json")},
                                {}, env);

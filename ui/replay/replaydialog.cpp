@@ -2,6 +2,7 @@
 
 #include "core/event/bound.h"
 #include "core/kafka/kafkaconnection.h"
+#include "core/replay/replayrequest.h"
 #include "ui/common/settings.h"
 #include "core/tape/tape.h"
 #include "ui/common/targetpicker.h"
@@ -353,40 +354,42 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
         *problem = u"Open a tape first"_s;
         return false;
     }
+    // The form's texts and choices go through the rules the CLI uses too.
+    ReplayRequest request;
     const auto range = Range(m_range->currentData().toInt());
-    switch (range) {
-    case Range::Whole: break;
-    case Range::Selection:
+    if (range == Range::Positions || range == Range::Times) {
+        request.unit = range == Range::Times ? ReplayRequest::Unit::Times : ReplayRequest::Unit::Positions;
+        request.from = m_from->text();
+        request.to = m_to->text();
+    }
+    const auto transform = TransformChoice(m_transform->currentData().toInt());
+    if (transform == TransformChoice::Editor) {
+        if (!m_editor) {
+            *problem = u"Open the transform editor first (Replay › Transform Editor)"_s;
+            return false;
+        }
+        request.transformSource = m_editor->script();
+        request.transformName = m_editor->scriptName();
+    } else if (transform == TransformChoice::File) {
+        request.transformPath = m_transformFile->text().trimmed();
+        if (request.transformPath.isEmpty()) {
+            *problem = u"Choose a .js file"_s;
+            return false;
+        }
+    }
+    request.replayId = m_replayId->text();
+    request.skipErrors = m_onError->currentData().toString() == u"skip";
+    if (request.skipErrors)
+        request.deadLetterPath = m_deadLetter->text();
+    request.threads = m_engines->value();
+    if (!toOptions(request, o, problem))
+        return false;
+    if (range == Range::Selection) {
         if (m_selection.isEmpty()) {
             *problem = u"Brush a range on the timeline first, or type positions or times"_s;
             return false;
         }
         o->selection = m_selection;
-        break;
-    case Range::Positions:
-    case Range::Times: {
-        const bool times = range == Range::Times;
-        for (QLineEdit *edit : {m_from, m_to}) {
-            if (edit->text().trimmed().isEmpty())
-                continue;
-            const auto v = times ? bound::parseTime(edit->text()) : bound::parsePosition(edit->text());
-            if (!v) {
-                *problem = u"%1: “%2” is not %3"_s.arg(edit == m_from ? u"From"_s : u"To"_s, edit->text().trimmed(),
-                                                       times ? u"a time (%1)"_s.arg(bound::timeSyntax())
-                                                             : u"a position (an offset or an LSN such as 16/B374D848)"_s);
-                return false;
-            }
-            if (times)
-                (edit == m_from ? o->fromTimeMs : o->toTimeMs) = *v;
-            else
-                (edit == m_from ? o->fromPosition : o->toPosition) = *v;
-        }
-        if (o->fromTimeMs > o->toTimeMs || o->fromPosition > o->toPosition) {
-            *problem = u"From is after To"_s;
-            return false;
-        }
-        break;
-    }
     }
 
     if (m_changeLanesOnly->isChecked() && m_changeLanesOnly->isEnabled()) {
@@ -407,28 +410,8 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
         o->selection.streams = lanes;
     }
 
-    const auto transform = TransformChoice(m_transform->currentData().toInt());
-    if (transform == TransformChoice::Editor) {
-        if (!m_editor) {
-            *problem = u"Open the transform editor first (Replay › Transform Editor)"_s;
-            return false;
-        }
-        o->transformSource = m_editor->script();
-        o->transformFile = m_editor->scriptName();
-    } else if (transform == TransformChoice::File) {
-        const QString path = m_transformFile->text().trimmed();
-        QFile f(path);
-        if (path.isEmpty() || !f.open(QIODevice::ReadOnly)) {
-            *problem = path.isEmpty() ? u"Choose a .js file"_s : u"%1: %2"_s.arg(path, f.errorString());
-            return false;
-        }
-        o->transformSource = QString::fromUtf8(f.readAll());
-        o->transformFile = QFileInfo(path).fileName();
-    }
-
     t->kind = m_targetPicker->kind();
     t->createTables = m_createTables->isChecked();
-    o->threads = m_engines->value();
     t->connections = t->kind == ReplayTarget::Kind::Postgres ? m_connections->value() : 1;
     switch (t->kind) {
     case ReplayTarget::Kind::Sqlite:
@@ -456,16 +439,6 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
         break;
     }
     o->target = t->contextName();
-
-    o->replayId = m_replayId->text().trimmed();
-    if (o->replayId.isEmpty()) {
-        *problem = u"Give the replay an id (rerunning with it resumes)"_s;
-        return false;
-    }
-    if (m_onError->currentData().toString() == u"skip") {
-        o->onError = ReplayOptions::OnError::Skip;
-        o->deadLetterPath = m_deadLetter->text().trimmed();
-    }
     return true;
 }
 

@@ -97,7 +97,7 @@ private Q_SLOTS:
             QCOMPARE(bound::parseTime(text, &why).value_or(-1), ms);
             if (ms < 0)
                 QCOMPARE(why, u"\"%1\" is not a time: give ms since the epoch or ISO 8601 such as "
-                              "2026-12-07T10:15:00Z (a time without a zone is UTC)"_s.arg(text));
+                              "2026-12-07T10:15:00Z; a time without a zone is UTC"_s.arg(text));
         }
         qunsetenv("TZ");
     }
