@@ -33,7 +33,7 @@ set(TAPEDECK_ROOM_ARROWS_ui_postgres core/base core/event core/postgres core/tap
 set(TAPEDECK_ROOM_ARROWS_ui_recording core/tape ui/shell ui/timeline)
 set(TAPEDECK_ROOM_ARROWS_ui_replay core/event core/kafka core/replay core/tape ui/common ui/transform)
 set(TAPEDECK_ROOM_ARROWS_ui_shell core/base core/filter core/replay core/tape core/timeline ui/browser ui/common ui/compaction ui/kafka ui/postgres ui/replay ui/state ui/timeline ui/transform)
-set(TAPEDECK_ROOM_ARROWS_ui_state core/base core/diff core/replay core/state core/tape ui/common)
+set(TAPEDECK_ROOM_ARROWS_ui_state core/base core/diff core/event core/replay core/state core/tape ui/common)
 set(TAPEDECK_ROOM_ARROWS_ui_timeline core/base core/event core/tape core/timeline)
 set(TAPEDECK_ROOM_ARROWS_ui_transform core/base core/event core/tape core/transform ui/common ui/replay)
 # Rooms that include no other room.

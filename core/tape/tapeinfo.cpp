@@ -1,6 +1,7 @@
 #include "core/tape/tapeinfo.h"
 
-#include <QDateTime>
+#include "core/event/bound.h"
+
 #include <QJsonArray>
 #include <QLocale>
 
@@ -10,8 +11,7 @@ QString formatTimestampUs(qint64 us, bool utc)
 {
     if (us < 0)
         return QString();
-    const QDateTime t = QDateTime::fromMSecsSinceEpoch(us / 1000, utc ? Qt::UTC : Qt::LocalTime);
-    return utc ? t.toString(Qt::ISODateWithMs) : t.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
+    return utc ? bound::formatIsoTime(us / 1000) : bound::formatTime(us / 1000, bound::Zone::Local);
 }
 
 QString formatBytes(qint64 bytes)

@@ -1,14 +1,13 @@
 #include "ui/browser/eventtablemodel.h"
 
+#include "core/event/bound.h"
 #include "core/tape/chunk.h"
 #include "core/tape/tape.h"
 #include "ui/common/valueformat.h"
 
 #include <QBrush>
 #include <QColor>
-#include <QDateTime>
 #include <QFont>
-#include <QTimeZone>
 
 using namespace Qt::StringLiterals;
 
@@ -154,10 +153,7 @@ QString EventTableModel::formatTime(qint64 timestampUs, bool utc)
 {
     if (timestampUs < 0)
         return {};
-    const qint64 ms = timestampUs / 1000;
-    const QDateTime time = utc ? QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::utc())
-                               : QDateTime::fromMSecsSinceEpoch(ms);
-    return time.toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+    return bound::formatTime(timestampUs / 1000, utc ? bound::Zone::Utc : bound::Zone::Local);
 }
 
 std::shared_ptr<const Chunk> EventTableModel::chunkFor(qint64 seq, int *index) const

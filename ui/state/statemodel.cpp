@@ -1,9 +1,9 @@
 #include "ui/state/statemodel.h"
 
 #include "core/base/jobtracker.h"
+#include "core/event/bound.h"
 #include "ui/common/valueformat.h"
 
-#include <QDateTime>
 #include <QFont>
 #include <QTimer>
 
@@ -166,7 +166,7 @@ QString StateModel::columnText(const LogStateRow &row, int column) const
         return QString::number(row.seq);
     if (row.timestampUs < 0)
         return {};
-    return QDateTime::fromMSecsSinceEpoch(row.timestampUs / 1000, m_utc ? Qt::UTC : Qt::LocalTime).toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+    return bound::formatTime(row.timestampUs / 1000, m_utc ? bound::Zone::Utc : bound::Zone::Local);
 }
 
 QStringList StateModel::cellTexts(const LogStateRow &row) const
@@ -185,8 +185,8 @@ QStringList StateModel::cellTexts(const LogStateRow &row, bool kafka, const QStr
             out << cellText(row, c);
     }
     out << toString(row.operation) << QString::number(row.seq);
-    const QDateTime t = QDateTime::fromMSecsSinceEpoch(row.timestampUs / 1000, utc ? Qt::UTC : Qt::LocalTime);
-    out << (row.timestampUs >= 0 ? t.toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s) : QString());
+    out << (row.timestampUs >= 0 ? bound::formatTime(row.timestampUs / 1000, utc ? bound::Zone::Utc : bound::Zone::Local)
+                                 : QString());
     return out;
 }
 

@@ -1,10 +1,10 @@
 #include "ui/state/stateview.h"
 
 #include "core/base/jobtracker.h"
+#include "core/event/bound.h"
 #include "core/tape/tape.h"
 
 #include <QComboBox>
-#include <QDateTime>
 #include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -466,8 +466,7 @@ void StateView::startFrame()
                            }
                            m_point->setText(u"after event %1 of %2%3"_s.arg(QLocale().toString(end), QLocale().toString(m_state->eventCount()),
                                                                             result.timeUs >= 0
-                                                                                ? u" · "_s + QDateTime::fromMSecsSinceEpoch(result.timeUs / 1000, m_utc ? Qt::UTC : Qt::LocalTime)
-                                                                                                  .toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s)
+                                                                                ? u" · "_s + bound::formatTime(result.timeUs / 1000, m_utc ? bound::Zone::Utc : bound::Zone::Local)
                                                                                 : QString()));
                            updateStatus();
                            Q_EMIT frameReady();
