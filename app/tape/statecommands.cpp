@@ -100,6 +100,283 @@ std::shared_ptr<const LogState> buildState(const QString &path, QString *why)
     return LogState::build(tape, why);
 }
 
+// `tape state`: the line above a table's rows.
+QByteArray tableHeading(const LogStateTable &info, const LogStateSnapshot &snapshot, qint64 end, qint64 events)
+{
+    QStringList parts;
+    for (qint32 p : info.partitions)
+        parts.append(QString::number(p));
+    QByteArray head = u"# %1 (%2"_s.arg(info.name, kindName(info.kind)).toUtf8();
+    head += info.kind == SourceKind::Postgres ? u", key %1"_s.arg(info.keyColumns.join(u", ")).toUtf8()
+                                              : u", partitions %1"_s.arg(parts.join(u',')).toUtf8();
+    head += u"): %1 rows %2 (%3 events)"_s.arg(snapshot.rowCount()).arg(pointText(end)).arg(events).toUtf8();
+    if (info.multiPartitionKeys)
+        head += u"; %1 keys seen in several partitions (the last record wins)"_s.arg(info.multiPartitionKeys).toUtf8();
+    if (info.unkeyedEvents)
+        head += u"; %1 events without key left out"_s.arg(info.unkeyedEvents).toUtf8();
+    return head + '\n';
+}
+
+QJsonObject rowJson(const LogStateRow &r, bool change)
+{
+    QJsonObject o{{u"seq"_s, r.seq}};
+    QJsonArray key;
+    for (const QString &k : r.keyValues)
+        key.append(k);
+    o.insert(u"key"_s, key);
+    if (change) {
+        QJsonObject row;
+        for (const Column &c : r.row)
+            row.insert(c.name, c.unchangedToast ? QJsonValue(u"(unchanged toast)"_s) : jsonText(c.value));
+        o.insert(u"row"_s, row);
+    } else {
+        o.insert(u"partition"_s, r.partition);
+        o.insert(u"value"_s, jsonText(r.value));
+    }
+    return o;
+}
+
+// One tab-separated line; change rows in the order of `columns`.
+QByteArray rowText(const LogStateRow &r, bool change, const QStringList &columns)
+{
+    QByteArray line;
+    if (change) {
+        for (const QString &c : columns) {
+            std::optional<QByteArray> v = QByteArrayLiteral("(absent)");
+            for (const Column &x : r.row) {
+                if (x.name == c)
+                    v = x.unchangedToast ? std::optional<QByteArray>("(unchanged toast)") : x.value;
+            }
+            line += cell(v) + '\t';
+        }
+    } else {
+        line += cell(r.keyValues.first().toUtf8()) + '\t' + cell(r.value) + '\t';
+    }
+    line += '#' + QByteArray::number(r.seq);
+    if (!change)
+        line += '\t' + QByteArray::number(r.partition);
+    return line + '\n';
+}
+
+QJsonObject tableJson(const LogStateTable &info, const LogStateSnapshot &snapshot, const QJsonArray &data)
+{
+    QJsonArray keyColumns, partitions;
+    for (const QString &k : info.keyColumns)
+        keyColumns.append(k);
+    for (qint32 p : info.partitions)
+        partitions.append(p);
+    return QJsonObject{{u"name"_s, info.name},
+                       {u"kind"_s, kindName(info.kind)},
+                       {u"keyColumns"_s, keyColumns},
+                       {u"partitions"_s, partitions},
+                       {u"rows"_s, snapshot.rowCount()},
+                       {u"keys"_s, info.keys},
+                       {u"multiPartitionKeys"_s, info.multiPartitionKeys},
+                       {u"unkeyedEvents"_s, info.unkeyedEvents},
+                       {u"data"_s, data}};
+}
+
+// Prints (text) or collects (json) the first `shown` rows of one table, in
+// windows so that a large state is never held as rows all at once.
+bool printRows(const LogState &state, const LogStateSnapshot &snapshot, bool change, qint64 shown, bool json,
+               QJsonArray *data, QString *why)
+{
+    constexpr int Window = 20000;
+    QStringList columns; // change tables: from the first row
+    bool headerDone = false;
+    for (qint64 first = 0; first < shown; first += Window) {
+        const QList<quint32> keys = snapshot.keys(first, int(std::min<qint64>(Window, shown - first)));
+        QList<LogStateRow> rows;
+        if (!state.rows(snapshot, keys, &rows, why))
+            return false;
+        QByteArray text;
+        for (const LogStateRow &r : std::as_const(rows)) {
+            if (change && columns.isEmpty()) {
+                for (const Column &c : r.row)
+                    columns.append(c.name);
+            }
+            if (json) {
+                data->append(rowJson(r, change));
+                continue;
+            }
+            if (!headerDone) {
+                text += (change ? columns.join(u'\t').toUtf8() : QByteArray("key\tvalue")) + "\tseq"
+                    + (change ? "" : "\tpartition") + '\n';
+                headerDone = true;
+            }
+            text += rowText(r, change, columns);
+        }
+        out(text);
+    }
+    return true;
+}
+
+// `tape diff`'s --key, --map and --limit.
+bool readDiffOptions(const QCommandLineParser &parser, bool repairing, DiffOptions *options, QString *why)
+{
+    if (parser.isSet(u"key"_s))
+        options->keyColumns = parser.value(u"key"_s).split(u',', Qt::SkipEmptyParts);
+    for (const QString &spec : parser.values(u"map"_s)) {
+        for (const QString &m : spec.split(u',', Qt::SkipEmptyParts)) {
+            const qsizetype eq = m.indexOf(u'=');
+            if (eq <= 0 || eq == m.size() - 1) {
+                *why = u"--map takes COL=SOURCE[,COL=SOURCE] (SOURCE: a column, key, key.FIELD, value, value.FIELD)"_s;
+                return false;
+            }
+            options->map.append({m.left(eq).trimmed(), m.mid(eq + 1).trimmed()});
+        }
+    }
+    if (parser.isSet(u"limit"_s)) {
+        bool ok = false;
+        options->maxEntries = parser.value(u"limit"_s).toInt(&ok);
+        if (!ok || options->maxEntries < 0) {
+            *why = u"--limit takes a number"_s;
+            return false;
+        }
+        if (repairing) {
+            *why = u"--limit cannot be combined with a repair (it would repair only part)"_s;
+            return false;
+        }
+    }
+    return true;
+}
+
+// The tape's table or topic to compare: `wanted` exactly, a change table
+// "schema.wanted", or (unless --topic was given) the only one there is.
+bool pickStateTable(const LogState &state, const QString &wanted, bool topicGiven, QString *name, QString *why)
+{
+    QStringList candidates;
+    if (state.tableIndex(wanted) >= 0)
+        candidates.append(wanted);
+    for (const LogStateTable &t : state.tables()) {
+        if (candidates.isEmpty() && t.kind == SourceKind::Postgres && t.name.endsWith(u'.' + wanted))
+            candidates.append(t.name);
+    }
+    if (candidates.isEmpty() && !topicGiven && state.tables().size() == 1)
+        candidates.append(state.tables().first().name);
+    if (candidates.size() == 1) {
+        *name = candidates.first();
+        return true;
+    }
+    QStringList names;
+    for (const LogStateTable &t : state.tables())
+        names.append(t.name);
+    *why = u"say which of the tape's tables or topics to compare with --topic (%1)"_s.arg(names.join(u", "));
+    return false;
+}
+
+const char *const DiffKinds[] = {"missing", "extra", "differs"};
+
+QJsonObject diffEntryJson(const DiffResult &result, const DiffEntry &d)
+{
+    QJsonObject e{{u"kind"_s, QString::fromLatin1(DiffKinds[int(d.kind)])}};
+    QJsonObject k;
+    for (int c = 0; c < result.keyColumns.size(); ++c)
+        k.insert(result.keyColumns[c], jsonText(d.key[c]));
+    e.insert(u"key"_s, k);
+    if (d.kind != DiffEntry::Kind::Extra) {
+        QJsonObject s;
+        for (int c = 0; c < result.columns.size(); ++c)
+            s.insert(result.columns[c].name, jsonText(d.stateRow[c]));
+        e.insert(u"state"_s, s);
+    }
+    if (d.kind == DiffEntry::Kind::Differs) {
+        QJsonArray diffs;
+        for (const ColumnDifference &x : d.differences)
+            diffs.append(QJsonObject{{u"column"_s, x.column}, {u"state"_s, jsonText(x.state)}, {u"table"_s, jsonText(x.table)}});
+        e.insert(u"differences"_s, diffs);
+    }
+    QJsonArray events;
+    for (qint64 s : d.lastEvents)
+        events.append(s);
+    e.insert(u"lastEvents"_s, events);
+    return e;
+}
+
+QByteArray diffJson(const DiffResult &result, const QString &tapePath, const QString &against)
+{
+    QJsonArray columns, keyColumns, entries;
+    for (int c = 0; c < result.columns.size(); ++c)
+        columns.append(QJsonObject{{u"name"_s, result.columns[c].name},
+                                   {u"type"_s, result.columns[c].type},
+                                   {u"source"_s, result.mapping[c].source}});
+    for (const QString &k : result.keyColumns)
+        keyColumns.append(k);
+    for (const DiffEntry &d : std::as_const(result.entries))
+        entries.append(diffEntryJson(result, d));
+    const QJsonObject doc{{u"tape"_s, tapePath},           {u"stateTable"_s, result.stateTable},
+                          {u"table"_s, result.table},      {u"against"_s, against},
+                          {u"at"_s, result.end},           {u"keyColumns"_s, keyColumns},
+                          {u"columns"_s, columns},         {u"stateRows"_s, result.stateRows},
+                          {u"tableRows"_s, result.tableRows}, {u"equalRows"_s, result.equalRows},
+                          {u"missing"_s, result.missing},  {u"extra"_s, result.extra},
+                          {u"differing"_s, result.differing}, {u"keyCollisions"_s, result.keyCollisions},
+                          {u"unmappable"_s, result.unmappable}, {u"equal"_s, result.equal()},
+                          {u"entries"_s, entries}};
+    return QJsonDocument(doc).toJson(QJsonDocument::Compact) + '\n';
+}
+
+QByteArray diffEntryText(const DiffResult &result, const DiffEntry &d)
+{
+    QByteArray line = QByteArray(DiffKinds[int(d.kind)]).leftJustified(9);
+    for (int c = 0; c < result.keyColumns.size(); ++c)
+        line += (c ? " " : "") + result.keyColumns[c].toUtf8() + '=' + cell(d.key[c]);
+    if (d.kind == DiffEntry::Kind::Differs) {
+        for (const ColumnDifference &x : d.differences)
+            line += "  " + x.column.toUtf8() + ": state " + cell(x.state) + ", table " + cell(x.table);
+    }
+    QByteArray events;
+    for (qint64 e : d.lastEvents)
+        events += (events.isEmpty() ? "" : " ") + ('#' + QByteArray::number(e));
+    return line + "  (last events: " + (events.isEmpty() ? QByteArrayLiteral("none") : events) + ")\n";
+}
+
+QByteArray diffText(const DiffResult &result, const QString &against, bool limited)
+{
+    QByteArray text = u"diff %1 in %2 against the tape's %3 %4: %5 rows in the state, %6 in the table\n"_s
+                          .arg(result.table, against, result.stateTable, pointText(result.end))
+                          .arg(result.stateRows).arg(result.tableRows).toUtf8();
+    for (const DiffEntry &d : std::as_const(result.entries))
+        text += diffEntryText(result, d);
+    const qint64 differences = result.missing + result.extra + result.differing;
+    text += (result.equal() ? u"equal: %1 rows"_s.arg(result.equalRows)
+                            : u"%1 differences: %2 missing, %3 extra, %4 differing; %5 rows equal"_s.arg(differences)
+                                  .arg(result.missing).arg(result.extra).arg(result.differing).arg(result.equalRows))
+                .toUtf8();
+    if (result.keyCollisions)
+        text += u"; %1 state keys map to a table key another one has (the later event wins)"_s.arg(result.keyCollisions).toUtf8();
+    if (result.unmappable)
+        text += u"; %1 state rows without key values left out"_s.arg(result.unmappable).toUtf8();
+    text += u" (%1 s)\n"_s.arg(result.seconds, 0, 'f', 2).toUtf8();
+    if (limited && result.entries.size() < differences)
+        text += "(--limit: not every difference is listed)\n";
+    return text;
+}
+
+// --repair-sql FILE: one transaction that makes the table the state, via FILE.partial.
+bool writeRepairSql(const QString &path, const DiffResult &result, const QString &against, const QString &tapePath,
+                    QString *why)
+{
+    const QString partial = cli::partialPath(path);
+    QFile file(partial);
+    const QString header = u"Tapedeck repair of %1 (%2) to the state of %3 (%4) %5: %6 missing, %7 extra, %8 differing"_s
+                               .arg(result.table, against, QFileInfo(tapePath).fileName(), result.stateTable,
+                                    pointText(result.end))
+                               .arg(result.missing).arg(result.extra).arg(result.differing);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(TableDiff::repairSql(result, header)) < 0
+        || !file.flush()) {
+        file.remove();
+        *why = u"%1: %2"_s.arg(path, file.errorString());
+        return false;
+    }
+    file.close();
+    if (!cli::commitPartial(partial, path, why))
+        return false;
+    std::fprintf(stderr, "wrote %s: %lld statements in one transaction\n", qPrintable(path),
+                 static_cast<long long>(result.entries.size()));
+    return true;
+}
+
 } // namespace
 
 namespace commands {
@@ -145,98 +422,16 @@ int state(const QStringList &args)
     for (int t : std::as_const(tables)) {
         const LogStateTable &info = state->tables()[t];
         const LogStateSnapshot snapshot = state->snapshot(t, end);
-        const bool change = info.kind == SourceKind::Postgres;
         const qint64 shown = maxRows < 0 ? snapshot.rowCount() : std::min(maxRows, snapshot.rowCount());
+        if (!parser.isSet(json))
+            out(tableHeading(info, snapshot, end, state->eventCount()));
         QJsonArray data;
-        QStringList columns; // change tables: from the first row
-        if (!parser.isSet(json)) {
-            QStringList parts;
-            for (qint32 p : info.partitions)
-                parts.append(QString::number(p));
-            QByteArray head = u"# %1 (%2"_s.arg(info.name, kindName(info.kind)).toUtf8();
-            head += change ? u", key %1"_s.arg(info.keyColumns.join(u", ")).toUtf8()
-                           : u", partitions %1"_s.arg(parts.join(u',')).toUtf8();
-            head += u"): %1 rows %2 (%3 events)"_s.arg(snapshot.rowCount()).arg(pointText(end)).arg(state->eventCount()).toUtf8();
-            if (info.multiPartitionKeys)
-                head += u"; %1 keys seen in several partitions (the last record wins)"_s.arg(info.multiPartitionKeys).toUtf8();
-            if (info.unkeyedEvents)
-                head += u"; %1 events without key left out"_s.arg(info.unkeyedEvents).toUtf8();
-            out(head + '\n');
-        }
-        constexpr int Window = 20000;
-        bool headerDone = false;
-        for (qint64 first = 0; first < shown; first += Window) {
-            const QList<quint32> keys = snapshot.keys(first, int(std::min<qint64>(Window, shown - first)));
-            QList<LogStateRow> rows;
-            if (!state->rows(snapshot, keys, &rows, &why))
-                return error(why);
-            QByteArray text;
-            for (const LogStateRow &r : std::as_const(rows)) {
-                if (change && columns.isEmpty()) {
-                    for (const Column &c : r.row)
-                        columns.append(c.name);
-                }
-                if (parser.isSet(json)) {
-                    QJsonObject o{{u"seq"_s, r.seq}};
-                    QJsonArray key;
-                    for (const QString &k : r.keyValues)
-                        key.append(k);
-                    o.insert(u"key"_s, key);
-                    if (change) {
-                        QJsonObject row;
-                        for (const Column &c : r.row)
-                            row.insert(c.name, c.unchangedToast ? QJsonValue(u"(unchanged toast)"_s) : jsonText(c.value));
-                        o.insert(u"row"_s, row);
-                    } else {
-                        o.insert(u"partition"_s, r.partition);
-                        o.insert(u"value"_s, jsonText(r.value));
-                    }
-                    data.append(o);
-                    continue;
-                }
-                if (!headerDone) {
-                    text += (change ? columns.join(u'\t').toUtf8() : QByteArray("key\tvalue")) + "\tseq"
-                        + (change ? "" : "\tpartition") + '\n';
-                    headerDone = true;
-                }
-                QByteArray line;
-                if (change) {
-                    for (const QString &c : std::as_const(columns)) {
-                        std::optional<QByteArray> v = QByteArrayLiteral("(absent)");
-                        for (const Column &x : r.row) {
-                            if (x.name == c)
-                                v = x.unchangedToast ? std::optional<QByteArray>("(unchanged toast)") : x.value;
-                        }
-                        line += cell(v) + '\t';
-                    }
-                } else {
-                    line += cell(r.keyValues.first().toUtf8()) + '\t' + cell(r.value) + '\t';
-                }
-                line += '#' + QByteArray::number(r.seq);
-                if (!change)
-                    line += '\t' + QByteArray::number(r.partition);
-                text += line + '\n';
-            }
-            out(text);
-        }
-        if (parser.isSet(json)) {
-            QJsonArray keyColumns, partitions;
-            for (const QString &k : info.keyColumns)
-                keyColumns.append(k);
-            for (qint32 p : info.partitions)
-                partitions.append(p);
-            jsonTables.append(QJsonObject{{u"name"_s, info.name},
-                                          {u"kind"_s, kindName(info.kind)},
-                                          {u"keyColumns"_s, keyColumns},
-                                          {u"partitions"_s, partitions},
-                                          {u"rows"_s, snapshot.rowCount()},
-                                          {u"keys"_s, info.keys},
-                                          {u"multiPartitionKeys"_s, info.multiPartitionKeys},
-                                          {u"unkeyedEvents"_s, info.unkeyedEvents},
-                                          {u"data"_s, data}});
-        } else if (shown < snapshot.rowCount()) {
+        if (!printRows(*state, snapshot, info.kind == SourceKind::Postgres, shown, parser.isSet(json), &data, &why))
+            return error(why);
+        if (parser.isSet(json))
+            jsonTables.append(tableJson(info, snapshot, data));
+        else if (shown < snapshot.rowCount())
             out(u"# ... %1 more rows (--limit)\n"_s.arg(snapshot.rowCount() - shown).toUtf8());
-        }
     }
     if (parser.isSet(json)) {
         const QJsonObject doc{{u"tape"_s, parser.positionalArguments().first()},
@@ -272,24 +467,8 @@ int diff(const QStringList &args)
     if (!target || target->kind == ReplayTarget::Kind::Kafka)
         return usage(u"--against takes postgresql://... or sqlite:PATH"_s);
     DiffOptions options;
-    if (parser.isSet(key))
-        options.keyColumns = parser.value(key).split(u',', Qt::SkipEmptyParts);
-    for (const QString &spec : parser.values(map)) {
-        for (const QString &m : spec.split(u',', Qt::SkipEmptyParts)) {
-            const qsizetype eq = m.indexOf(u'=');
-            if (eq <= 0 || eq == m.size() - 1)
-                return usage(u"--map takes COL=SOURCE[,COL=SOURCE] (SOURCE: a column, key, key.FIELD, value, value.FIELD)"_s);
-            options.map.append({m.left(eq).trimmed(), m.mid(eq + 1).trimmed()});
-        }
-    }
-    if (parser.isSet(limit)) {
-        bool ok = false;
-        options.maxEntries = parser.value(limit).toInt(&ok);
-        if (!ok || options.maxEntries < 0)
-            return usage(u"--limit takes a number"_s);
-        if (parser.isSet(repairSql) || parser.isSet(repairReplay))
-            return usage(u"--limit cannot be combined with a repair (it would repair only part)"_s);
-    }
+    if (!readDiffOptions(parser, parser.isSet(repairSql) || parser.isSet(repairReplay), &options, &why))
+        return usage(why);
     const QString tapePath = parser.positionalArguments().first();
     const auto state = buildState(tapePath, &why);
     if (!state)
@@ -299,23 +478,9 @@ int diff(const QStringList &args)
         return why.startsWith(u"--at") ? usage(why) : error(why);
     options.end = end;
     const QString tableName = parser.value(table);
-    const QString wanted = parser.isSet(topic) ? parser.value(topic) : tableName;
-    QStringList candidates;
-    if (state->tableIndex(wanted) >= 0)
-        candidates.append(wanted);
-    for (const LogStateTable &t : state->tables()) {
-        if (candidates.isEmpty() && t.kind == SourceKind::Postgres && t.name.endsWith(u'.' + wanted))
-            candidates.append(t.name);
-    }
-    if (candidates.isEmpty() && !parser.isSet(topic) && state->tables().size() == 1)
-        candidates.append(state->tables().first().name);
-    if (candidates.size() != 1) {
-        QStringList names;
-        for (const LogStateTable &t : state->tables())
-            names.append(t.name);
-        return usage(u"say which of the tape's tables or topics to compare with --topic (%1)"_s.arg(names.join(u", ")));
-    }
-    options.stateTable = candidates.first();
+    if (!pickStateTable(*state, parser.isSet(topic) ? parser.value(topic) : tableName, parser.isSet(topic),
+                        &options.stateTable, &why))
+        return usage(why);
 
     auto reader = createTableReader(*target, &why);
     if (!reader)
@@ -326,109 +491,10 @@ int diff(const QStringList &args)
     const QString against_ = reader->describe();
     reader.reset();
 
-    auto keyText = [&](const DiffEntry &d) {
-        QByteArray s;
-        for (int c = 0; c < result.keyColumns.size(); ++c)
-            s += (c ? " " : "") + result.keyColumns[c].toUtf8() + '=' + cell(d.key[c]);
-        return s;
-    };
-    auto eventsText = [](const QList<qint64> &events) {
-        QByteArray s;
-        for (qint64 e : events)
-            s += (s.isEmpty() ? "" : " ") + ('#' + QByteArray::number(e));
-        return s.isEmpty() ? QByteArrayLiteral("none") : s;
-    };
-    const char *kinds[] = {"missing", "extra", "differs"};
-    if (parser.isSet(json)) {
-        QJsonArray columns, keyColumns, entries;
-        for (int c = 0; c < result.columns.size(); ++c)
-            columns.append(QJsonObject{{u"name"_s, result.columns[c].name},
-                                       {u"type"_s, result.columns[c].type},
-                                       {u"source"_s, result.mapping[c].source}});
-        for (const QString &k : result.keyColumns)
-            keyColumns.append(k);
-        for (const DiffEntry &d : std::as_const(result.entries)) {
-            QJsonObject e{{u"kind"_s, QString::fromLatin1(kinds[int(d.kind)])}};
-            QJsonObject k;
-            for (int c = 0; c < result.keyColumns.size(); ++c)
-                k.insert(result.keyColumns[c], jsonText(d.key[c]));
-            e.insert(u"key"_s, k);
-            if (d.kind != DiffEntry::Kind::Extra) {
-                QJsonObject s;
-                for (int c = 0; c < result.columns.size(); ++c)
-                    s.insert(result.columns[c].name, jsonText(d.stateRow[c]));
-                e.insert(u"state"_s, s);
-            }
-            if (d.kind == DiffEntry::Kind::Differs) {
-                QJsonArray diffs;
-                for (const ColumnDifference &x : d.differences)
-                    diffs.append(QJsonObject{{u"column"_s, x.column}, {u"state"_s, jsonText(x.state)}, {u"table"_s, jsonText(x.table)}});
-                e.insert(u"differences"_s, diffs);
-            }
-            QJsonArray events;
-            for (qint64 s : d.lastEvents)
-                events.append(s);
-            e.insert(u"lastEvents"_s, events);
-            entries.append(e);
-        }
-        const QJsonObject doc{{u"tape"_s, tapePath},           {u"stateTable"_s, result.stateTable},
-                              {u"table"_s, result.table},      {u"against"_s, against_},
-                              {u"at"_s, result.end},           {u"keyColumns"_s, keyColumns},
-                              {u"columns"_s, columns},         {u"stateRows"_s, result.stateRows},
-                              {u"tableRows"_s, result.tableRows}, {u"equalRows"_s, result.equalRows},
-                              {u"missing"_s, result.missing},  {u"extra"_s, result.extra},
-                              {u"differing"_s, result.differing}, {u"keyCollisions"_s, result.keyCollisions},
-                              {u"unmappable"_s, result.unmappable}, {u"equal"_s, result.equal()},
-                              {u"entries"_s, entries}};
-        out(QJsonDocument(doc).toJson(QJsonDocument::Compact) + '\n');
-    } else {
-        QByteArray text = u"diff %1 in %2 against the tape's %3 %4: %5 rows in the state, %6 in the table\n"_s
-                              .arg(result.table, against_, result.stateTable, pointText(result.end))
-                              .arg(result.stateRows).arg(result.tableRows).toUtf8();
-        for (const DiffEntry &d : std::as_const(result.entries)) {
-            QByteArray line = QByteArray(kinds[int(d.kind)]).leftJustified(9) + keyText(d);
-            if (d.kind == DiffEntry::Kind::Differs) {
-                for (const ColumnDifference &x : d.differences)
-                    line += "  " + x.column.toUtf8() + ": state " + cell(x.state) + ", table " + cell(x.table);
-            }
-            line += "  (last events: " + eventsText(d.lastEvents) + ")";
-            text += line + '\n';
-        }
-        const qint64 differences = result.missing + result.extra + result.differing;
-        text += (result.equal() ? u"equal: %1 rows"_s.arg(result.equalRows)
-                                : u"%1 differences: %2 missing, %3 extra, %4 differing; %5 rows equal"_s.arg(differences)
-                                      .arg(result.missing).arg(result.extra).arg(result.differing).arg(result.equalRows))
-                    .toUtf8();
-        if (result.keyCollisions)
-            text += u"; %1 state keys map to a table key another one has (the later event wins)"_s.arg(result.keyCollisions).toUtf8();
-        if (result.unmappable)
-            text += u"; %1 state rows without key values left out"_s.arg(result.unmappable).toUtf8();
-        text += u" (%1 s)\n"_s.arg(result.seconds, 0, 'f', 2).toUtf8();
-        if (options.maxEntries >= 0 && result.entries.size() < result.missing + result.extra + result.differing)
-            text += "(--limit: not every difference is listed)\n";
-        out(text);
-    }
+    out(parser.isSet(json) ? diffJson(result, tapePath, against_) : diffText(result, against_, options.maxEntries >= 0));
     std::fflush(stdout);
-
-    if (parser.isSet(repairSql)) {
-        const QString path = parser.value(repairSql);
-        const QString partial = cli::partialPath(path);
-        QFile file(partial);
-        const QString header = u"Tapedeck repair of %1 (%2) to the state of %3 (%4) %5: %6 missing, %7 extra, %8 differing"_s
-                                   .arg(result.table, against_, QFileInfo(tapePath).fileName(), result.stateTable,
-                                        pointText(result.end))
-                                   .arg(result.missing).arg(result.extra).arg(result.differing);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(TableDiff::repairSql(result, header)) < 0
-            || !file.flush()) {
-            file.remove();
-            return error(u"%1: %2"_s.arg(path, file.errorString()));
-        }
-        file.close();
-        if (!cli::commitPartial(partial, path, &why))
-            return error(why);
-        std::fprintf(stderr, "wrote %s: %lld statements in one transaction\n", qPrintable(path),
-                     static_cast<long long>(result.entries.size()));
-    }
+    if (parser.isSet(repairSql) && !writeRepairSql(parser.value(repairSql), result, against_, tapePath, &why))
+        return error(why);
     if (parser.isSet(repairReplay) && !result.equal()) {
         const auto sink = createSink(*target, &why);
         if (!sink)
