@@ -61,6 +61,39 @@ bool commitPartial(const QString &partial, const QString &target, QString *why)
     return true;
 }
 
+PartialTape::PartialTape(QString target)
+    : m_target(std::move(target))
+    , m_partial(partialPath(m_target))
+{
+}
+
+PartialTape::~PartialTape()
+{
+    if (!m_open)
+        return;
+    m_writer.close();
+    QFile::remove(m_partial);
+}
+
+bool PartialTape::create(const tapedeck::TapeMetadata &meta, QString *why)
+{
+    m_open = m_writer.create(m_partial, meta);
+    if (!m_open)
+        *why = m_writer.errorString();
+    return m_open;
+}
+
+bool PartialTape::commit(QString *why)
+{
+    m_open = false;
+    if (!m_writer.close()) {
+        *why = m_writer.errorString();
+        QFile::remove(m_partial);
+        return false;
+    }
+    return commitPartial(m_partial, m_target, why);
+}
+
 namespace {
 std::atomic<bool> g_interrupted{false};
 void onSignal(int)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/tape/recordingsource.h"
+#include "core/tape/tapewriter.h"
 
 #include <QCommandLineParser>
 #include <QString>
@@ -22,6 +23,31 @@ bool parseArgs(QCommandLineParser &parser, const QString &command, const QString
 // succeeds, so a failed command never leaves a half-written output behind.
 QString partialPath(const QString &target);
 bool commitPartial(const QString &partial, const QString &target, QString *why);
+
+// A tape a command writes as its output: under partialPath(target) until
+// commit() closes it and renames it over `target`. Abandoned (destroyed
+// without a successful commit), it closes and removes the partial file, so
+// every early return of a command leaves nothing behind.
+class PartialTape
+{
+public:
+    explicit PartialTape(QString target);
+    ~PartialTape();
+    PartialTape(const PartialTape &) = delete;
+    PartialTape &operator=(const PartialTape &) = delete;
+
+    bool create(const tapedeck::TapeMetadata &meta, QString *why);
+    tapedeck::TapeWriter &writer() { return m_writer; }
+    const QString &target() const { return m_target; }
+    // Closes the writer and renames the file; false + *why (nothing left behind).
+    bool commit(QString *why);
+
+private:
+    QString m_target;
+    QString m_partial;
+    tapedeck::TapeWriter m_writer;
+    bool m_open = false;
+};
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (Ctrl-C ends a
 // follow recording or the demo cluster cleanly).

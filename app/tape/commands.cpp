@@ -27,8 +27,122 @@ namespace {
 using cli::error;
 using cli::parseArgs;
 using cli::usage;
+using cli::PartialTape;
 using cli::partialPath;
 using cli::commitPartial;
+
+// `tape import`: kcat -J lines from `input` into `writer`, in blocks of
+// 4 MiB, a line at a time; a malformed line stops the import (its file and
+// line number in *why) unless skipBad.
+struct KcatImport
+{
+    QString inputPath;
+    QString cluster;
+    bool skipBad = false;
+    qint64 skipped = 0;
+    QString firstSkipped;
+    qint64 lineNo = 0;
+
+    bool run(QFile &input, TapeWriter &writer, QString *why)
+    {
+        const qint64 totalBytes = input.isSequential() ? 0 : input.size();
+        Progress progress(QStringLiteral("importing"));
+        qint64 readBytes = 0;
+        QByteArray buffer;
+        for (bool eof = false; !eof;) {
+            QByteArray block = input.read(4 << 20);
+            if (block.isEmpty()) {
+                if (input.error() != QFileDevice::NoError && !input.atEnd()) {
+                    *why = QStringLiteral("%1: %2").arg(inputPath, input.errorString());
+                    return false;
+                }
+                eof = true;
+                if (buffer.isEmpty())
+                    break;
+                block = "\n"; // the last line may lack its newline
+            }
+            readBytes += block.size();
+            buffer.append(block);
+            const qsizetype used = lines(buffer, writer, why);
+            if (used < 0)
+                return false;
+            buffer.remove(0, used);
+            progress.update(readBytes, totalBytes, QStringLiteral("bytes"));
+        }
+        progress.finish();
+        return true;
+    }
+
+    // Appends the complete lines of `buffer`; returns the bytes used, -1 on an error.
+    qsizetype lines(const QByteArray &buffer, TapeWriter &writer, QString *why)
+    {
+        qsizetype start = 0;
+        for (qsizetype nl; (nl = buffer.indexOf('\n', start)) >= 0;) {
+            QByteArrayView line(buffer.constData() + start, nl - start);
+            start = nl + 1;
+            ++lineNo;
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (line.trimmed().isEmpty())
+                continue;
+            QString parseError;
+            auto event = kcatjson::parse(line, &parseError);
+            if (!event) {
+                const QString where = QStringLiteral("%1:%2: %3").arg(inputPath).arg(lineNo).arg(parseError);
+                if (!skipBad) {
+                    *why = where + QStringLiteral(" (nothing was written; --skip-bad skips such lines)");
+                    return -1;
+                }
+                if (skipped++ == 0)
+                    firstSkipped = where;
+                continue;
+            }
+            if (!cluster.isEmpty())
+                event->cluster = cluster;
+            if (!writer.append(*event)) {
+                *why = writer.errorString();
+                return -1;
+            }
+        }
+        return start;
+    }
+};
+
+// `tape compact -o`: the records the preview keeps (the next pass, or the
+// fully compacted log), in tape order.
+bool writeSurvivors(const Tape &tape, const CompactionPreview &preview, bool converged, TapeWriter &writer, QString *why)
+{
+    QHash<quint32, int> partOf;
+    for (int p = 0; p < preview.partitions.size(); ++p)
+        partOf.insert(preview.partitions[p].log->streamId, p);
+    QVector<int> next(preview.partitions.size(), 0);
+    Event event;
+    for (int c = 0; c < tape.chunkCount(); ++c) {
+        const auto chunk = tape.chunk(c, why);
+        if (!chunk)
+            return false;
+        for (int i = 0; i < chunk->count(); ++i) {
+            const int p = partOf.value(chunk->streamId(i), -1);
+            if (p < 0)
+                continue;
+            const auto &part = preview.partitions[p];
+            const int index = next[p]++;
+            if (!(converged ? part.converged : part.nextPass).isKept(index))
+                continue;
+            chunk->fill(i, &event);
+            const StreamKey &key = tape.streamKey(chunk->streamId(i));
+            event.kind = key.kind;
+            event.cluster = key.cluster;
+            event.topic = key.topic;
+            event.partition = key.partition;
+            if (!writer.append(event)) {
+                *why = writer.errorString();
+                return false;
+            }
+        }
+    }
+    return true;
+}
 
 } // namespace
 
@@ -47,7 +161,6 @@ int importJson(const QStringList &args)
     if (!parser.isSet(out))
         return usage(QStringLiteral("import needs -o OUT.tape"));
     const QString inputPath = parser.positionalArguments().constFirst();
-    const QString target = parser.value(out);
 
     QFile input;
     if (inputPath == QLatin1String("-")) {
@@ -58,85 +171,25 @@ int importJson(const QStringList &args)
         if (!input.open(QIODevice::ReadOnly))
             return error(QStringLiteral("%1: %2").arg(inputPath, input.errorString()));
     }
-    const qint64 totalBytes = input.isSequential() ? 0 : input.size();
-
     TapeMetadata meta;
     meta.sourceKind = SourceKind::File;
     meta.source = QStringLiteral("kcat JSON file %1").arg(inputPath == QLatin1String("-") ? QStringLiteral("(stdin)") : QFileInfo(inputPath).fileName());
     meta.recordedAt = QDateTime::currentDateTimeUtc();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
     meta.parameters = QJsonObject{{QStringLiteral("importedFrom"), inputPath}};
-    const QString partial = partialPath(target);
-    TapeWriter writer;
-    if (!writer.create(partial, meta))
-        return error(writer.errorString());
-    auto abandon = [&](const QString &message) {
-        writer.close();
-        QFile::remove(partial);
-        return error(message);
-    };
-
-    Progress progress(QStringLiteral("importing"));
-    const QString clusterName = parser.value(cluster);
-    const bool skip = parser.isSet(skipBad);
-    qint64 lineNo = 0, skipped = 0, readBytes = 0;
-    QString firstSkipped;
-    QByteArray buffer;
-    bool eof = false;
-    while (!eof) {
-        QByteArray block = input.read(4 << 20);
-        if (block.isEmpty()) {
-            if (input.error() != QFileDevice::NoError && !input.atEnd())
-                return abandon(QStringLiteral("%1: %2").arg(inputPath, input.errorString()));
-            eof = true;
-            if (buffer.isEmpty())
-                break;
-            block = "\n"; // the last line may lack its newline
-        }
-        readBytes += block.size();
-        buffer.append(block);
-        qsizetype start = 0;
-        while (true) {
-            const qsizetype nl = buffer.indexOf('\n', start);
-            if (nl < 0)
-                break;
-            QByteArrayView line(buffer.constData() + start, nl - start);
-            start = nl + 1;
-            ++lineNo;
-            if (line.endsWith('\r'))
-                line.chop(1);
-            if (line.trimmed().isEmpty())
-                continue;
-            QString parseError;
-            auto event = kcatjson::parse(line, &parseError);
-            if (!event) {
-                const QString where = QStringLiteral("%1:%2: %3").arg(inputPath).arg(lineNo).arg(parseError);
-                if (!skip)
-                    return abandon(where + QStringLiteral(" (nothing was written; --skip-bad skips such lines)"));
-                if (skipped++ == 0)
-                    firstSkipped = where;
-                continue;
-            }
-            if (!clusterName.isEmpty())
-                event->cluster = clusterName;
-            if (!writer.append(*event))
-                return abandon(writer.errorString());
-        }
-        buffer.remove(0, start);
-        progress.update(readBytes, totalBytes, QStringLiteral("bytes"));
-    }
-    progress.finish();
-    const qint64 events = writer.eventCount();
-    if (!writer.close()) {
-        QFile::remove(partial);
-        return error(writer.errorString());
-    }
-    if (!commitPartial(partial, target, &why))
+    PartialTape tape(parser.value(out));
+    if (!tape.create(meta, &why))
         return error(why);
-    std::fprintf(stderr, "imported %lld events into %s\n", static_cast<long long>(events), target.toLocal8Bit().constData());
-    if (skipped)
-        std::fprintf(stderr, "skipped %lld malformed lines; the first: %s\n", static_cast<long long>(skipped),
-                     firstSkipped.toLocal8Bit().constData());
+    KcatImport import{inputPath, parser.value(cluster), parser.isSet(skipBad)};
+    if (!import.run(input, tape.writer(), &why))
+        return error(why);
+    const qint64 events = tape.writer().eventCount();
+    if (!tape.commit(&why))
+        return error(why);
+    std::fprintf(stderr, "imported %lld events into %s\n", static_cast<long long>(events), tape.target().toLocal8Bit().constData());
+    if (import.skipped)
+        std::fprintf(stderr, "skipped %lld malformed lines; the first: %s\n", static_cast<long long>(import.skipped),
+                     import.firstSkipped.toLocal8Bit().constData());
     return 0;
 }
 
@@ -281,10 +334,6 @@ int makeDemo(const QStringList &args)
     return 0;
 }
 
-} // namespace commands
-
-namespace commands {
-
 int compact(const QStringList &args)
 {
     QCommandLineParser parser;
@@ -330,8 +379,6 @@ int compact(const QStringList &args)
 
     // The surviving records, in tape order, as a new tape.
     const bool converged = parser.isSet(full);
-    const QString target = parser.value(out);
-    const QString partial = partialPath(target);
     TapeMetadata meta = tape->metadata();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
     meta.parameters.insert(QStringLiteral("compactedFrom"), tape->path());
@@ -339,51 +386,15 @@ int compact(const QStringList &args)
         {QStringLiteral("view"), converged ? QStringLiteral("fully-compacted") : QStringLiteral("next-pass")},
         {QStringLiteral("nowMs"), preview.nowMs},
     });
-    TapeWriter writer;
-    if (!writer.create(partial, meta))
-        return error(writer.errorString());
-    auto abandon = [&](const QString &message) {
-        writer.close();
-        QFile::remove(partial);
-        return error(message);
-    };
-    QHash<quint32, int> partOf;
-    for (int p = 0; p < preview.partitions.size(); ++p)
-        partOf.insert(preview.partitions[p].log->streamId, p);
-    QVector<int> next(preview.partitions.size(), 0);
-    Event event;
-    for (int c = 0; c < tape->chunkCount(); ++c) {
-        const auto chunk = tape->chunk(c, &why);
-        if (!chunk)
-            return abandon(why);
-        for (int i = 0; i < chunk->count(); ++i) {
-            const int p = partOf.value(chunk->streamId(i), -1);
-            if (p < 0)
-                continue;
-            const auto &part = preview.partitions[p];
-            const int index = next[p]++;
-            if (!(converged ? part.converged : part.nextPass).isKept(index))
-                continue;
-            chunk->fill(i, &event);
-            const StreamKey &key = tape->streamKey(chunk->streamId(i));
-            event.kind = key.kind;
-            event.cluster = key.cluster;
-            event.topic = key.topic;
-            event.partition = key.partition;
-            if (!writer.append(event))
-                return abandon(writer.errorString());
-        }
-    }
-    const qint64 written = writer.eventCount();
-    if (!writer.close()) {
-        QFile::remove(partial);
-        return error(writer.errorString());
-    }
-    if (!commitPartial(partial, target, &why))
+    PartialTape survivors(parser.value(out));
+    if (!survivors.create(meta, &why) || !writeSurvivors(*tape, preview, converged, survivors.writer(), &why))
+        return error(why);
+    const qint64 written = survivors.writer().eventCount();
+    if (!survivors.commit(&why))
         return error(why);
     std::fprintf(stderr, "wrote %lld of %lld events (%s) to %s\n", static_cast<long long>(written),
                  static_cast<long long>(tape->eventCount()), converged ? "fully compacted" : "after the next pass",
-                 target.toLocal8Bit().constData());
+                 survivors.target().toLocal8Bit().constData());
     return 0;
 }
 

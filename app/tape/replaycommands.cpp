@@ -35,6 +35,42 @@ void onSignal(int)
         g_engine->cancel();
 }
 
+// Runs the replay with progress on stderr (Ctrl-C cancels after the batch
+// in flight), dry-run outputs as JSON lines on stdout, then the summary line.
+int runReplay(const std::shared_ptr<const Tape> &tape, const ReplayOptions &o, Sink *sink)
+{
+    QString why;
+    ReplayEngine engine(tape, o);
+    Progress progress(u"replay"_s);
+    engine.setProgressCallback([&](const ReplayStats &s) { progress.update(s.events, s.totalEvents, u"events"_s); });
+    if (o.dryRun) {
+        engine.setOutputObserver([](const SinkOutput &out) {
+            const QByteArray line = outputJsonLine(out);
+            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+        });
+    }
+    g_engine = &engine;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const bool ok = engine.run(o.dryRun ? nullptr : sink, &why);
+    g_engine = nullptr;
+    progress.finish();
+    std::fflush(stdout);
+    const ReplayStats &s = engine.stats();
+    for (const QString &e : engine.errors())
+        std::fprintf(stderr, "tape: skipped %s\n", e.toLocal8Bit().constData());
+    const QString summary = u"replay %1: %2 events read (%3 in range), %4 outputs, %5 written%6 in %7 batches, %8 skipped%9, %10 s"_s
+                                .arg(o.replayId).arg(s.events).arg(s.inRange).arg(s.outputs).arg(s.written)
+                                .arg(o.dryRun || !sink ? u" (dry run)"_s : u" to "_s + sink->describe())
+                                .arg(s.batches).arg(s.skipped)
+                                .arg(s.resumedAfterSeq >= 0 ? u", resumed after event #%1"_s.arg(s.resumedAfterSeq) : QString())
+                                .arg(s.seconds, 0, 'f', 2);
+    std::fprintf(stderr, "%s\n", summary.toLocal8Bit().constData());
+    if (!ok)
+        return error(why);
+    return 0;
+}
+
 } // namespace
 
 namespace commands {
@@ -123,35 +159,7 @@ int replay(const QStringList &args)
     const auto tape = Tape::open(tapePath, &why);
     if (!tape)
         return error(why);
-    ReplayEngine engine(tape, o);
-    Progress progress(u"replay"_s);
-    engine.setProgressCallback([&](const ReplayStats &s) { progress.update(s.events, s.totalEvents, u"events"_s); });
-    if (o.dryRun) {
-        engine.setOutputObserver([](const SinkOutput &out) {
-            const QByteArray line = outputJsonLine(out);
-            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
-        });
-    }
-    g_engine = &engine;
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    const bool ok = engine.run(o.dryRun ? nullptr : sink.get(), &why);
-    g_engine = nullptr;
-    progress.finish();
-    std::fflush(stdout);
-    const ReplayStats &s = engine.stats();
-    for (const QString &e : engine.errors())
-        std::fprintf(stderr, "tape: skipped %s\n", e.toLocal8Bit().constData());
-    const QString summary = u"replay %1: %2 events read (%3 in range), %4 outputs, %5 written%6 in %7 batches, %8 skipped%9, %10 s"_s
-                                .arg(o.replayId).arg(s.events).arg(s.inRange).arg(s.outputs).arg(s.written)
-                                .arg(o.dryRun || !sink ? u" (dry run)"_s : u" to "_s + sink->describe())
-                                .arg(s.batches).arg(s.skipped)
-                                .arg(s.resumedAfterSeq >= 0 ? u", resumed after event #%1"_s.arg(s.resumedAfterSeq) : QString())
-                                .arg(s.seconds, 0, 'f', 2);
-    std::fprintf(stderr, "%s\n", summary.toLocal8Bit().constData());
-    if (!ok)
-        return error(why);
-    return 0;
+    return runReplay(tape, o, sink.get());
 }
 
 } // namespace commands
