@@ -1,5 +1,7 @@
 #include "connectors/postgres/pgconnection.h"
 
+#include "core/postgres/pgtypes.h"
+
 #include <libpq-fe.h>
 
 namespace tapedeck {
@@ -17,7 +19,8 @@ bool PgConnection::open(const QString &dsn, Kind kind, QString *error)
     const char *values[] = {conninfo.constData(), "tapedeck", "database", nullptr};
     m_conn.reset(PQconnectdbParams(keys, values, 1));
     if (!m_conn || PQstatus(m_conn.get()) != CONNECTION_OK) {
-        *error = QStringLiteral("cannot connect to PostgreSQL: ") + lastError();
+        // libpq may quote a malformed DSN, password included.
+        *error = QStringLiteral("cannot connect to PostgreSQL: ") + scrubSecrets(lastError(), pgDsnSecrets(dsn));
         m_conn.reset();
         return false;
     }

@@ -55,7 +55,12 @@ QString KafkaConnection::describe() const
 
 bool KafkaConnection::isSecret(const QString &name)
 {
-    static const char *const markers[] = {"password", "secret", "jaas", "ssl.key.pem", "ssl.keystore", "token", "credential"};
+    // sasl.oauthbearer.config holds "clientSecret=..." and the extensions
+    // may hold tokens; basic.auth.user.info is a schema registry's
+    // "user:password"; ssl.key.pem, ssl.keystore.* and ssl.key.password are keys.
+    static const char *const markers[] = {"password", "secret", "jaas", "ssl.key.pem", "ssl.keystore", "token",
+                                          "credential", "oauthbearer.config", "oauthbearer.extensions", "user.info",
+                                          "private", "apikey", "api.key"};
     for (const char *m : markers) {
         if (name.contains(QLatin1String(m), Qt::CaseInsensitive))
             return true;

@@ -63,42 +63,157 @@ bool isUri(const QString &dsn)
 
 } // namespace
 
+namespace {
+
+// The keywords that hold a secret, in conninfo and as URI parameters.
+bool isSecretKeyword(const QString &name)
+{
+    return name == u"password" || name == u"sslpassword";
+}
+
+// A URI's parts: "scheme://[user[:password]@]hosts[/db][?params]".
+struct UriParts
+{
+    qsizetype userStart = 0; // after "://"
+    qsizetype at = -1;       // the '@' that ends the user info, -1 none
+    qsizetype colon = -1;    // the ':' before the password, -1 none
+    qsizetype query = -1;    // the '?', -1 none
+};
+
+UriParts uriParts(const QString &uri)
+{
+    UriParts u;
+    u.userStart = uri.indexOf(u"://"_s) + 3;
+    u.query = uri.indexOf(u'?', u.userStart);
+    qsizetype end = uri.indexOf(QRegularExpression(u"[/?]"_s), u.userStart);
+    if (end < 0)
+        end = uri.size();
+    // userinfo "user:password@" ends at the last '@' before the path or the query.
+    u.at = uri.lastIndexOf(u'@', end - 1);
+    if (u.at < u.userStart)
+        u.at = -1;
+    if (u.at >= 0) {
+        u.colon = uri.indexOf(u':', u.userStart);
+        if (u.colon >= u.at)
+            u.colon = -1;
+    }
+    return u;
+}
+
+// "name=value" pairs of a URI query, names percent-decoded (libpq decodes
+// them too, so "pass%77ord" is a password).
+QList<std::pair<QString, QString>> uriParams(const QString &uri, const UriParts &u)
+{
+    QList<std::pair<QString, QString>> out;
+    if (u.query < 0)
+        return out;
+    for (const QString &part : uri.mid(u.query + 1).split(u'&')) {
+        const qsizetype eq = part.indexOf(u'=');
+        const QString name = QUrl::fromPercentEncoding(part.left(eq < 0 ? part.size() : eq).toUtf8());
+        out.append({name, eq < 0 ? QString() : part.mid(eq + 1)});
+    }
+    return out;
+}
+
+// conninfo "keyword = value" pairs with their spans, values unquoted.
+struct ConninfoPair
+{
+    QString keyword, value;
+    qsizetype start = 0, end = 0;
+};
+
+QList<ConninfoPair> conninfoPairs(const QString &s)
+{
+    static const QRegularExpression pair(uR"(([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('((?:[^'\\]|\\.)*)'|\S*))"_s);
+    QList<ConninfoPair> out;
+    for (auto it = pair.globalMatch(s); it.hasNext();) {
+        const auto m = it.next();
+        QString value = m.captured(3).isNull() ? m.captured(2) : m.captured(3);
+        if (!m.captured(3).isNull())
+            value.replace(QRegularExpression(uR"(\\(.))"_s), u"\\1"_s);
+        out.append({m.captured(1), value, m.capturedStart(), m.capturedEnd()});
+    }
+    return out;
+}
+
+} // namespace
+
 QString pgDsnWithoutPassword(const QString &dsn, bool *hadPassword)
 {
     bool had = false;
     QString out = dsn.trimmed();
     if (isUri(out)) {
-        // userinfo "user:password@" ends at the last '@' before the path or the query.
-        const qsizetype start = out.indexOf(u"://"_s) + 3;
-        qsizetype end = out.indexOf(QRegularExpression(u"[/?]"_s), start);
-        if (end < 0)
-            end = out.size();
-        const qsizetype at = out.lastIndexOf(u'@', end - 1);
-        if (at >= start) {
-            const qsizetype colon = out.indexOf(u':', start);
-            if (colon >= 0 && colon < at) {
-                out.remove(colon, at - colon);
+        const UriParts u = uriParts(out);
+        QString query;
+        for (const auto &[name, value] : uriParams(out, u)) {
+            if (isSecretKeyword(name)) {
+                had = true;
+                continue;
+            }
+            query += (query.isEmpty() ? u"?"_s : u"&"_s) + QString::fromLatin1(QUrl::toPercentEncoding(name)) + u'='
+                + value;
+        }
+        QString head = u.query < 0 ? out : out.left(u.query);
+        if (u.colon >= 0) {
+            head.remove(u.colon, u.at - u.colon);
+            had = true;
+        }
+        out = head + query;
+    } else {
+        const auto pairs = conninfoPairs(out);
+        for (auto it = pairs.crbegin(); it != pairs.crend(); ++it) {
+            if (isSecretKeyword(it->keyword)) {
+                out.remove(it->start, it->end - it->start);
                 had = true;
             }
-        }
-        static const QRegularExpression param(u"([?&])password=[^&]*&?"_s);
-        for (auto m = param.match(out); m.hasMatch(); m = param.match(out)) {
-            out.replace(m.capturedStart(), m.capturedLength(), m.captured(1));
-            had = true;
-        }
-        if (out.endsWith(u'?') || out.endsWith(u'&'))
-            out.chop(1);
-    } else {
-        static const QRegularExpression keyword(uR"((^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*))"_s);
-        for (auto m = keyword.match(out); m.hasMatch(); m = keyword.match(out)) {
-            out.remove(m.capturedStart(), m.capturedLength());
-            had = true;
         }
         out = out.simplified();
     }
     if (hadPassword)
         *hadPassword = had;
     return out;
+}
+
+QStringList pgDsnSecrets(const QString &dsn)
+{
+    QStringList secrets;
+    auto add = [&](const QString &raw) {
+        const QString decoded = QUrl::fromPercentEncoding(raw.toUtf8());
+        for (const QString &s : {raw, decoded}) {
+            if (!s.isEmpty() && !secrets.contains(s))
+                secrets.append(s);
+        }
+    };
+    const QString s = dsn.trimmed();
+    if (isUri(s)) {
+        const UriParts u = uriParts(s);
+        if (u.colon >= 0)
+            add(s.mid(u.colon + 1, u.at - u.colon - 1));
+        for (const auto &[name, value] : uriParams(s, u)) {
+            if (isSecretKeyword(name))
+                add(value);
+        }
+    } else {
+        for (const ConninfoPair &p : conninfoPairs(s)) {
+            if (isSecretKeyword(p.keyword)) {
+                if (!p.value.isEmpty() && !secrets.contains(p.value))
+                    secrets.append(p.value);
+            }
+        }
+    }
+    const QString env = qEnvironmentVariable("PGPASSWORD");
+    if (!env.isEmpty() && !secrets.contains(env))
+        secrets.append(env);
+    return secrets;
+}
+
+QString scrubSecrets(QString text, const QStringList &secrets)
+{
+    for (const QString &secret : secrets) {
+        if (!secret.isEmpty())
+            text.replace(secret, u"***"_s);
+    }
+    return text;
 }
 
 QString pgDsnWithPassword(const QString &dsn, const QString &password)

@@ -95,8 +95,15 @@ std::optional<QString> pgTypeForCreate(const QString &type);
 // postgresql:// URI) without and with a password. Profiles are stored
 // without one; the password typed in the connection dialog is added in
 // memory only. `hadPassword` says whether one was removed.
+// Secrets are `password` and `sslpassword` (also percent-encoded, as libpq
+// reads URI parameter names) and a URI's "user:password@".
 QString pgDsnWithoutPassword(const QString &dsn, bool *hadPassword = nullptr);
 QString pgDsnWithPassword(const QString &dsn, const QString &password);
+// The secrets in `dsn` (as written and percent-decoded) and $PGPASSWORD,
+// for scrubbing what libpq says back (it repeats a malformed DSN).
+QStringList pgDsnSecrets(const QString &dsn);
+// `text` with every secret replaced by "***".
+QString scrubSecrets(QString text, const QStringList &secrets);
 // Why libpq will not parse `dsn`, or empty (a light check, as you type).
 QString pgDsnProblem(const QString &dsn);
 

@@ -51,6 +51,50 @@ private Q_SLOTS:
         QCOMPARE(got.value_or(QString()), printed);
         QCOMPARE(got.has_value(), !printed.isEmpty());
     }
+
+    void dsnWithoutPassword_data()
+    {
+        QTest::addColumn<QString>("dsn");
+        QTest::addColumn<QString>("without");
+        QTest::addColumn<QStringList>("secrets");
+        QTest::newRow("uri userinfo") << u"postgresql://app:S3cret@db:5432/shop"_s << u"postgresql://app@db:5432/shop"_s
+                                      << QStringList{u"S3cret"_s};
+        QTest::newRow("uri percent-encoded userinfo") << u"postgresql://app:p%40ss@db/shop"_s << u"postgresql://app@db/shop"_s
+                                                      << QStringList{u"p%40ss"_s, u"p@ss"_s};
+        QTest::newRow("uri parameter") << u"postgresql://db/shop?sslmode=require&password=Q1&application_name=x"_s
+                                       << u"postgresql://db/shop?sslmode=require&application_name=x"_s << QStringList{u"Q1"_s};
+        QTest::newRow("uri sslpassword") << u"postgres://db/shop?sslpassword=K2"_s << u"postgres://db/shop"_s
+                                         << QStringList{u"K2"_s};
+        QTest::newRow("uri encoded parameter name") << u"postgresql://db/shop?pass%77ord=W3&sslmode=disable"_s
+                                                    << u"postgresql://db/shop?sslmode=disable"_s << QStringList{u"W3"_s};
+        QTest::newRow("conninfo") << u"host=db password=P4 dbname=shop"_s << u"host=db dbname=shop"_s << QStringList{u"P4"_s};
+        QTest::newRow("conninfo quoted") << u"host=db password = 'a b\\'c' dbname=shop"_s << u"host=db dbname=shop"_s
+                                         << QStringList{u"a b'c"_s};
+        QTest::newRow("conninfo sslpassword") << u"sslpassword=S5 host=db"_s << u"host=db"_s << QStringList{u"S5"_s};
+        QTest::newRow("no secret") << u"host=db dbname=shop"_s << u"host=db dbname=shop"_s << QStringList{};
+    }
+    void dsnWithoutPassword()
+    {
+        QFETCH(QString, dsn);
+        QFETCH(QString, without);
+        QFETCH(QStringList, secrets);
+        qunsetenv("PGPASSWORD");
+        bool had = false;
+        QCOMPARE(pgDsnWithoutPassword(dsn, &had), without);
+        QCOMPARE(had, !secrets.isEmpty());
+        QCOMPARE(pgDsnSecrets(dsn), secrets);
+        QString scrubbed = scrubSecrets(u"libpq said: "_s + dsn, pgDsnSecrets(dsn));
+        for (const QString &secret : secrets)
+            QVERIFY2(!scrubbed.contains(secret), qPrintable(scrubbed));
+    }
+
+    void pgpasswordIsASecret()
+    {
+        qputenv("PGPASSWORD", "EnvSecret9");
+        QCOMPARE(pgDsnSecrets(u"host=db"_s), QStringList{u"EnvSecret9"_s});
+        QCOMPARE(scrubSecrets(u"password EnvSecret9 refused"_s, pgDsnSecrets(u"host=db"_s)), u"password *** refused"_s);
+        qunsetenv("PGPASSWORD");
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPgTypes)
