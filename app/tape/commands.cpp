@@ -176,7 +176,9 @@ int importJson(const QStringList &args)
     meta.source = QStringLiteral("kcat JSON file %1").arg(inputPath == QLatin1String("-") ? QStringLiteral("(stdin)") : QFileInfo(inputPath).fileName());
     meta.recordedAt = QDateTime::currentDateTimeUtc();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    meta.parameters = QJsonObject{{QStringLiteral("importedFrom"), inputPath}};
+    // The file's name only: a tape is shared, and a local path tells who made it and where.
+    meta.parameters = QJsonObject{{QStringLiteral("importedFrom"),
+                                   inputPath == QLatin1String("-") ? QStringLiteral("(stdin)") : QFileInfo(inputPath).fileName()}};
     PartialTape tape(parser.value(out));
     if (!tape.create(meta, &why))
         return error(why);
@@ -381,7 +383,7 @@ int compact(const QStringList &args)
     const bool converged = parser.isSet(full);
     TapeMetadata meta = tape->metadata();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
-    meta.parameters.insert(QStringLiteral("compactedFrom"), tape->path());
+    meta.parameters.insert(QStringLiteral("compactedFrom"), QFileInfo(tape->path()).fileName()); // no local path
     meta.parameters.insert(QStringLiteral("compaction"), QJsonObject{
         {QStringLiteral("view"), converged ? QStringLiteral("fully-compacted") : QStringLiteral("next-pass")},
         {QStringLiteral("nowMs"), preview.nowMs},

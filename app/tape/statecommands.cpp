@@ -5,6 +5,7 @@
 #include "app/tape/cli.h"
 
 #include "connectors/sinks/sinkfactory.h"
+#include "core/base/printable.h"
 #include "core/diff/tablediff.h"
 #include "core/event/bound.h"
 #include "core/state/logstate.h"
@@ -77,14 +78,17 @@ QString kindName(SourceKind kind)
     return kind == SourceKind::Postgres ? u"postgres"_s : u"kafka"_s;
 }
 
-// Tab-separated cells: NULL for SQL NULL, backslash escapes for tab, newline and backslash.
+// Tab-separated cells: NULL for SQL NULL; backslash escapes for tab,
+// newline, backslash and every other control character (core/base/printable.h).
 QByteArray cell(const std::optional<QByteArray> &v)
 {
-    if (!v)
-        return QByteArrayLiteral("NULL");
-    QByteArray s = *v;
-    s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\r', "\\r");
-    return s;
+    return v ? printable(*v) : QByteArrayLiteral("NULL");
+}
+
+// A name from the log (table, topic, column) for a terminal line.
+QByteArray name(const QString &text)
+{
+    return printable(QStringView(text)).toUtf8();
 }
 
 QJsonValue jsonText(const std::optional<QByteArray> &v)
@@ -106,8 +110,8 @@ QByteArray tableHeading(const LogStateTable &info, const LogStateSnapshot &snaps
     QStringList parts;
     for (qint32 p : info.partitions)
         parts.append(QString::number(p));
-    QByteArray head = u"# %1 (%2"_s.arg(info.name, kindName(info.kind)).toUtf8();
-    head += info.kind == SourceKind::Postgres ? u", key %1"_s.arg(info.keyColumns.join(u", ")).toUtf8()
+    QByteArray head = "# " + name(info.name) + " (" + kindName(info.kind).toUtf8();
+    head += info.kind == SourceKind::Postgres ? ", key " + name(info.keyColumns.join(u", "))
                                               : u", partitions %1"_s.arg(parts.join(u',')).toUtf8();
     head += u"): %1 rows %2 (%3 events)"_s.arg(snapshot.rowCount()).arg(pointText(end)).arg(events).toUtf8();
     if (info.multiPartitionKeys)
@@ -200,7 +204,10 @@ bool printRows(const LogState &state, const LogStateSnapshot &snapshot, bool cha
                 continue;
             }
             if (!headerDone) {
-                text += (change ? columns.join(u'\t').toUtf8() : QByteArray("key\tvalue")) + "\tseq"
+                QByteArrayList names;
+                for (const QString &c : std::as_const(columns))
+                    names.append(name(c));
+                text += (change ? names.join('\t') : QByteArray("key\tvalue")) + "\tseq"
                     + (change ? "" : "\tpartition") + '\n';
                 headerDone = true;
             }
@@ -320,10 +327,10 @@ QByteArray diffEntryText(const DiffResult &result, const DiffEntry &d)
 {
     QByteArray line = QByteArray(DiffKinds[int(d.kind)]).leftJustified(9);
     for (int c = 0; c < result.keyColumns.size(); ++c)
-        line += (c ? " " : "") + result.keyColumns[c].toUtf8() + '=' + cell(d.key[c]);
+        line += (c ? " " : "") + name(result.keyColumns[c]) + '=' + cell(d.key[c]);
     if (d.kind == DiffEntry::Kind::Differs) {
         for (const ColumnDifference &x : d.differences)
-            line += "  " + x.column.toUtf8() + ": state " + cell(x.state) + ", table " + cell(x.table);
+            line += "  " + name(x.column) + ": state " + cell(x.state) + ", table " + cell(x.table);
     }
     QByteArray events;
     for (qint64 e : d.lastEvents)
@@ -334,7 +341,7 @@ QByteArray diffEntryText(const DiffResult &result, const DiffEntry &d)
 QByteArray diffText(const DiffResult &result, const QString &against, bool limited)
 {
     QByteArray text = u"diff %1 in %2 against the tape's %3 %4: %5 rows in the state, %6 in the table\n"_s
-                          .arg(result.table, against, result.stateTable, pointText(result.end))
+                          .arg(printable(result.table), printable(against), printable(result.stateTable), pointText(result.end))
                           .arg(result.stateRows).arg(result.tableRows).toUtf8();
     for (const DiffEntry &d : std::as_const(result.entries))
         text += diffEntryText(result, d);

@@ -1,5 +1,6 @@
 #include "core/tape/tapeinfo.h"
 
+#include "core/base/printable.h"
 #include "core/event/bound.h"
 
 #include <QJsonArray>
@@ -54,15 +55,15 @@ QString tapeInfoText(const Tape &tape)
 {
     const TapeMetadata &m = tape.metadata();
     QString out;
-    out += QStringLiteral("File:      %1\n").arg(tape.path());
+    out += QStringLiteral("File:      %1\n").arg(printable(tape.path()));
     out += QStringLiteral("Format:    version %1, %2, %3 in %4 chunks\n")
                .arg(tape.formatVersion())
                .arg(tape.isComplete() ? QStringLiteral("complete") : QStringLiteral("not closed (recording or interrupted)"))
                .arg(formatBytes(tape.fileSize()))
                .arg(tape.chunkCount());
-    out += QStringLiteral("Source:    %1 (%2)\n").arg(m.source.isEmpty() ? QStringLiteral("-") : m.source, toString(m.sourceKind));
+    out += QStringLiteral("Source:    %1 (%2)\n").arg(m.source.isEmpty() ? QStringLiteral("-") : printable(m.source), toString(m.sourceKind));
     if (m.recordedAt.isValid())
-        out += QStringLiteral("Recorded:  %1 by %2\n").arg(m.recordedAt.toUTC().toString(Qt::ISODate), m.createdBy);
+        out += QStringLiteral("Recorded:  %1 by %2\n").arg(m.recordedAt.toUTC().toString(Qt::ISODate), printable(m.createdBy));
     out += QStringLiteral("Events:    %1\n").arg(tape.eventCount());
     if (tape.eventCount() > 0)
         out += QStringLiteral("Time:      %1 .. %2\n").arg(formatTimestampUs(tape.minTimestampUs()), formatTimestampUs(tape.maxTimestampUs()));
@@ -76,7 +77,7 @@ QString tapeInfoText(const Tape &tape)
                    .arg(QStringLiteral("TIME"));
         for (const StreamStats &s : tape.streams()) {
             out += QStringLiteral("  %1 %2 %3 %4  %5 .. %6\n")
-                       .arg(s.key.topic, -30)
+                       .arg(printable(s.key.topic), -30)
                        .arg(s.key.partition, 5)
                        .arg(s.count, 10)
                        .arg(QStringLiteral("%1..%2").arg(s.minPosition).arg(s.maxPosition), -25)
@@ -84,7 +85,7 @@ QString tapeInfoText(const Tape &tape)
         }
     }
     for (const QString &w : tape.warnings())
-        out += QStringLiteral("Warning:   %1\n").arg(w);
+        out += QStringLiteral("Warning:   %1\n").arg(printable(w));
     return out;
 }
 

@@ -246,6 +246,37 @@ private Q_SLOTS:
         QVERIFY2(state.out.contains("\"1001\"") && state.out.contains("\"1002\""), state.out.constData());
     }
 
+    // ESC sequences and BEL from a log never reach the terminal.
+    void outputIsTerminalSafe()
+    {
+        const QString in = m_dir.filePath(QStringLiteral("esc.jsonl"));
+        const QString out = m_dir.filePath(QStringLiteral("esc.tape"));
+        writeAll(in, "{\"topic\":\"or\\u001b[31mders\",\"partition\":0,\"offset\":0,\"ts\":1767261600000,"
+                     "\"key\":\"k\\u0007\",\"payload\":\"\\u001b]0;owned\\u0007\\u009b2J\"}\n");
+        QCOMPARE(tape({QStringLiteral("import"), in, QStringLiteral("-o"), out}).code, 0);
+        const auto controls = [](const QByteArray &text) {
+            QByteArray found;
+            for (qsizetype i = 0; i < text.size(); ++i) {
+                const uchar c = uchar(text[i]);
+                if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c == 0xc2 && i + 1 < text.size() && uchar(text[i + 1]) < 0xa0))
+                    found += QByteArray::number(c, 16) + ' ';
+            }
+            return found;
+        };
+        const Run info = tape({QStringLiteral("info"), out});
+        QCOMPARE(info.code, 0);
+        QVERIFY2(info.out.contains("or\\x1b[31mders"), info.out.constData());
+        // Metadata names the input file, never its local path.
+        const Run json = tape({QStringLiteral("info"), out, QStringLiteral("--json")});
+        QVERIFY2(json.out.contains("\"importedFrom\": \"esc.jsonl\""), json.out.constData());
+        QVERIFY2(!json.out.contains(QByteArray(m_dir.path().toUtf8() + "/esc.jsonl")), json.out.constData());
+        QCOMPARE(controls(info.out), QByteArray());
+        const Run state = tape({QStringLiteral("state"), out});
+        QCOMPARE(state.code, 0);
+        QCOMPARE(controls(state.out), QByteArray());
+        QVERIFY2(state.out.contains("k\\x07\t\\x1b]0;owned\\x07\\u009b2J\t#0\t0"), state.out.constData());
+    }
+
     void demoTape()
     {
         const QString path = m_dir.filePath(u"demo.tape"_qs);
