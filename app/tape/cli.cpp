@@ -3,12 +3,16 @@
 #include "app/tape/progress.h"
 
 #include <QFile>
+#include <QFileInfo>
 
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace cli {
 
@@ -53,10 +57,30 @@ QString partialPath(const QString &target)
 
 bool commitPartial(const QString &partial, const QString &target, QString *why)
 {
-    if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(target).constData()) != 0) {
+    // The data first (writers that did not sync, such as the SQLite demo),
+    // then the rename, then the directory entry: after a power loss the
+    // target is the old file or the whole new one, never an empty one.
+    const QByteArray from = QFile::encodeName(partial), to = QFile::encodeName(target);
+    const int fd = ::open(from.constData(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && (::fsync(fd) == 0 || errno == EINVAL);
+    const int syncErrno = errno;
+    if (fd >= 0)
+        ::close(fd);
+    if (!synced) {
+        *why = QStringLiteral("%1: %2").arg(partial, QString::fromLocal8Bit(strerror(syncErrno)));
+        QFile::remove(partial);
+        return false;
+    }
+    if (::rename(from.constData(), to.constData()) != 0) {
         *why = QStringLiteral("cannot rename %1 to %2: %3").arg(partial, target, QString::fromLocal8Bit(strerror(errno)));
         QFile::remove(partial);
         return false;
+    }
+    const QByteArray dir = QFile::encodeName(QFileInfo(target).absolutePath());
+    const int dfd = ::open(dir.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd); // best effort: some file systems refuse to sync a directory
+        ::close(dfd);
     }
     return true;
 }
@@ -121,8 +145,12 @@ int recordToTape(tapedeck::RecordingSource &source, const QString &target, const
     tapedeck::TapeMetadata meta = source.metadata();
     meta.createdBy = QStringLiteral("tape " TAPEDECK_VERSION);
     tapedeck::TapeWriter writer;
-    if (!writer.create(target, meta))
+    if (!writer.create(target, meta)) {
+        // A header that did not fit (disk full) would leave a file that is not a tape.
+        writer.close();
+        QFile::remove(target);
         return error(writer.errorString());
+    }
     const std::atomic<bool> *interrupted = interruptOnSignals();
     Progress progress(QStringLiteral("recording"));
     const bool ok = source.record(writer, interrupted, [&](const tapedeck::RecordingSource::Progress &p) {

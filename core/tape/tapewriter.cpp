@@ -8,6 +8,9 @@
 
 #include <zstd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <unistd.h>
 
 namespace tapedeck {
@@ -20,6 +23,29 @@ TapeWriter::~TapeWriter()
         close();
     stopWorker();
 }
+
+namespace {
+
+// All of `data` with write(2), retrying short writes: a short write sets no
+// errno (QFile then says "Unknown error"), the retry reports the cause
+// ("No space left on device", "File too large").
+QString writeAll(int fd, const char *data, qsizetype size)
+{
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size_t(size));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return QString::fromLocal8Bit(strerror(errno));
+        if (n == 0)
+            return QStringLiteral("the file system accepted no more bytes");
+        data += n;
+        size -= n;
+    }
+    return QString();
+}
+
+} // namespace
 
 bool TapeWriter::fail(const QString &message)
 {
@@ -101,8 +127,8 @@ bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const
     std::memcpy(header, format::FileMagic, 8);
     format::putU16(header + 8, format::Version);
     format::putU32(header + 12, format::crc32c(header, 12));
-    if (m_file.write(header, sizeof header) != sizeof header)
-        return fail(m_file.errorString());
+    if (const QString why = writeAll(m_file.handle(), header, sizeof header); !why.isEmpty())
+        return fail(why);
     m_bytesWritten += sizeof header;
     QJsonObject meta = metadata.toJson();
     meta.insert(QStringLiteral("format"), int(format::Version));
@@ -249,8 +275,8 @@ QString TapeWriter::writeBlockNow(const Block &b)
     block.append(summary);
     block.append(body);
     // QFile is unbuffered here: one write() per block, from one thread at a time.
-    if (m_file.write(block) != block.size())
-        return m_file.errorString();
+    if (const QString why = writeAll(m_file.handle(), block.constData(), block.size()); !why.isEmpty())
+        return why;
     m_bytesWritten += block.size();
     return QString();
 }
@@ -266,8 +292,10 @@ bool TapeWriter::close()
     }
     ok = drain() && ok;
     stopWorker();
-    if (ok && m_options.syncOnFlush && ::fdatasync(m_file.handle()) != 0)
-        ok = fail(QStringLiteral("fdatasync failed"));
+    // Always at the end, whatever syncOnFlush says: a tape that was closed
+    // (and then renamed into place by the caller) survives a power loss.
+    if (ok && ::fdatasync(m_file.handle()) != 0 && errno != EINVAL) // EINVAL: a device, such as /dev/null
+        ok = fail(QStringLiteral("fdatasync failed: %1").arg(QString::fromLocal8Bit(strerror(errno))));
     m_file.close();
     return ok;
 }
