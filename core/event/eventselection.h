@@ -1,6 +1,8 @@
 #pragma once
 
-#include "core/timeline/timeaxis.h"
+#include "core/event/axisrange.h"
+
+#include <algorithm>
 
 #include <QList>
 #include <QMetaType>

@@ -1,24 +1,12 @@
 #pragma once
 
+#include "core/event/axisrange.h"
+
 #include <QList>
 #include <QString>
 #include <QTimeZone>
 
 namespace tapedeck {
-
-// A half-open interval [from, to) on the timeline's x axis. The unit is
-// microseconds since the epoch (time axis) or sequence numbers (position axis).
-struct AxisRange
-{
-    qint64 from = 0;
-    qint64 to = 0;
-
-    qint64 span() const { return to - from; }
-    bool isEmpty() const { return to <= from; }
-    bool contains(qint64 v) const { return v >= from && v < to; }
-    bool overlaps(qint64 lo, qint64 hi) const { return lo < to && hi >= from; } // [lo, hi] closed
-    bool operator==(const AxisRange &) const = default;
-};
 
 // The pure mapping between axis values and pixels (as hotspot's TimeLineData):
 // no widget, no state beyond the range and the width, so it is tested with

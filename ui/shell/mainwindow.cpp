@@ -12,6 +12,7 @@
 #include "ui/state/stateview.h"
 #include "ui/state/diffdialog.h"
 #include "core/tape/tape.h"
+#include "core/timeline/timeaxis.h"
 #include "core/timeline/timelinemarks.h"
 #include "ui/timeline/timelineview.h"
 #include "ui/timeline/timelinewidget.h"

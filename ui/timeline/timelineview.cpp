@@ -1,5 +1,7 @@
 #include "ui/timeline/timelineview.h"
 
+#include "core/timeline/timeaxis.h"
+
 namespace tapedeck {
 
 TimelineView::TimelineView(QObject *parent)
