@@ -14,7 +14,6 @@ set(TAPEDECK_ROOM_ARROWS_connectors_sqlite core/diff core/replay core/state core
 set(TAPEDECK_ROOM_ARROWS_core_compaction core/event core/tape)
 set(TAPEDECK_ROOM_ARROWS_core_demo core/tape)
 set(TAPEDECK_ROOM_ARROWS_core_diff core/base core/replay core/state core/tape)
-set(TAPEDECK_ROOM_ARROWS_core_event core/timeline)
 set(TAPEDECK_ROOM_ARROWS_core_filter core/event core/js core/tape)
 set(TAPEDECK_ROOM_ARROWS_core_js core/event core/tape)
 set(TAPEDECK_ROOM_ARROWS_core_kafka core/event core/tape)
@@ -38,6 +37,7 @@ set(TAPEDECK_ROOM_ARROWS_ui_timeline core/base core/event core/tape core/timelin
 set(TAPEDECK_ROOM_ARROWS_ui_transform core/base core/event core/tape core/transform ui/common ui/replay)
 # Rooms that include no other room.
 set(TAPEDECK_ROOM_ARROWS_core_base)
+set(TAPEDECK_ROOM_ARROWS_core_event)
 
 # Fails the configure step when a file of a room includes a room that the
 # table above does not allow it.
