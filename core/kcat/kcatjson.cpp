@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <limits>
+
 namespace tapedeck::kcatjson {
 
 namespace {
@@ -426,6 +428,10 @@ std::optional<Event> parse(QByteArrayView line, QString *error)
             } else if (name == "partition") {
                 if (!r.integer(&n))
                     return failed();
+                if (n < std::numeric_limits<qint32>::min() || n > std::numeric_limits<qint32>::max()) {
+                    r.fail(QStringLiteral("partition %1 is out of range (a 32-bit number)").arg(n));
+                    return failed();
+                }
                 e.partition = qint32(n);
             } else if (name == "offset") {
                 if (!r.integer(&e.position))
@@ -443,6 +449,10 @@ std::optional<Event> parse(QByteArrayView line, QString *error)
             } else if (name == "ts") {
                 if (!r.integer(&tsMs))
                     return failed();
+                if (tsMs < -1 || tsMs > std::numeric_limits<qint64>::max() / 1000) {
+                    r.fail(QStringLiteral("ts %1 is out of range (ms since the epoch)").arg(tsMs));
+                    return failed();
+                }
             } else if (name == "ts_us") {
                 if (!r.integer(&tsUs))
                     return failed();
@@ -450,10 +460,18 @@ std::optional<Event> parse(QByteArrayView line, QString *error)
             } else if (name == "broker") {
                 if (!r.integer(&n))
                     return failed();
+                if (n < std::numeric_limits<qint32>::min() || n > std::numeric_limits<qint32>::max()) {
+                    r.fail(QStringLiteral("broker %1 is out of range (a 32-bit number)").arg(n));
+                    return failed();
+                }
                 e.broker = qint32(n);
             } else if (name == "leader_epoch") {
                 if (!r.integer(&n))
                     return failed();
+                if (n < std::numeric_limits<qint32>::min() || n > std::numeric_limits<qint32>::max()) {
+                    r.fail(QStringLiteral("leader_epoch %1 is out of range (a 32-bit number)").arg(n));
+                    return failed();
+                }
                 e.leaderEpoch = qint32(n);
             } else if (name == "headers") {
                 if (!r.expect('['))
@@ -597,6 +615,10 @@ QByteArray serialize(const Event &e)
         out.append(",\"tstype\":\"");
         out.append(toString(e.timestampType).toLatin1());
         out.append("\",\"ts\":");
+        out.append(QByteArray::number(e.timestampMs()));
+    } else if (e.timestampUs >= 0) {
+        // A time of unknown type (a line with "ts" but no "tstype") is kept.
+        out.append(",\"ts\":");
         out.append(QByteArray::number(e.timestampMs()));
     }
     out.append(",\"broker\":");

@@ -160,14 +160,19 @@ QString pgDsnWithoutPassword(const QString &dsn, bool *hadPassword)
         }
         out = head + query;
     } else {
-        const auto pairs = conninfoPairs(out);
-        for (auto it = pairs.crbegin(); it != pairs.crend(); ++it) {
-            if (isSecretKeyword(it->keyword)) {
-                out.remove(it->start, it->end - it->start);
-                had = true;
+        // Until nothing is left: in a malformed string a removal can join
+        // "password" and "= 'x'" into a new pair (found by fuzz_text).
+        for (bool removed = true; removed;) {
+            removed = false;
+            const auto pairs = conninfoPairs(out);
+            for (auto it = pairs.crbegin(); it != pairs.crend(); ++it) {
+                if (isSecretKeyword(it->keyword)) {
+                    out.remove(it->start, it->end - it->start);
+                    removed = had = true;
+                }
             }
+            out = out.simplified();
         }
-        out = out.simplified();
     }
     if (hadPassword)
         *hadPassword = had;

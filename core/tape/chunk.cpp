@@ -73,8 +73,10 @@ bool Chunk::decode(QByteArray raw, QString *error)
         if (sid > 0xffffffffu)
             return fail(QStringLiteral("chunk has a stream id out of range"));
         m_streamId[i] = quint32(sid);
-        position += positions.getSigned();
-        timestamp += timestamps.getSigned();
+        // Deltas add modulo 2^64: a crafted chunk wraps instead of
+        // overflowing (undefined behaviour, found by fuzz_chunk).
+        position = qint64(quint64(position) + quint64(positions.getSigned()));
+        timestamp = qint64(quint64(timestamp) + quint64(timestamps.getSigned()));
         m_position[i] = position;
         m_timestampUs[i] = timestamp;
         m_tsType[i] = quint8(tsTypes[i]);

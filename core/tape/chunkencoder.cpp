@@ -478,9 +478,15 @@ bool ChunkEncoder::decodeExtension(QByteArrayView bytes, Event *e)
     if (error.error != QCborError::NoError || !v.isMap())
         return false;
     const QCborMap m = v.toMap();
-    e->transactionId = m.value(QStringLiteral("x")).toInteger(-1);
-    e->commitLsn = m.value(QStringLiteral("l")).toInteger(-1);
-    e->commitTimeUs = m.value(QStringLiteral("t")).toInteger(-1);
+    // Integers only: QCborValue::toInteger() converts a double out of
+    // qint64's range with undefined behaviour (found by fuzz_chunk).
+    const auto integer = [&m](const QString &k) {
+        const QCborValue x = m.value(k);
+        return x.isInteger() ? x.toInteger() : qint64(-1);
+    };
+    e->transactionId = integer(QStringLiteral("x"));
+    e->commitLsn = integer(QStringLiteral("l"));
+    e->commitTimeUs = integer(QStringLiteral("t"));
     if (m.contains(QStringLiteral("o")) && !decodeRow(m.value(QStringLiteral("o")), &e->oldRow))
         return false;
     if (m.contains(QStringLiteral("n")) && !decodeRow(m.value(QStringLiteral("n")), &e->newRow))

@@ -9,6 +9,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <limits>
+
 namespace tapedeck {
 
 // What the decoders need from the server's catalogue, read once when a
@@ -44,6 +46,13 @@ inline QString formatLsn(qint64 lsn)
 qint64 parseTimestampUs(QByteArrayView text);
 // pgoutput timestamps count µs since 2000-01-01.
 constexpr qint64 PgEpochOffsetUs = 946684800000000LL;
+// A pgoutput timestamp as µs since the Unix epoch; PostgreSQL's 'infinity'
+// (INT64_MAX) and anything that would overflow stay at the limit.
+inline qint64 fromPgEpochUs(qint64 pgUs)
+{
+    return pgUs > std::numeric_limits<qint64>::max() - PgEpochOffsetUs ? std::numeric_limits<qint64>::max()
+                                                                        : pgUs + PgEpochOffsetUs;
+}
 
 // The text form PostgreSQL itself uses for booleans ("t"/"f"), whichever way the plugin spelt it.
 QByteArray normaliseValue(const QString &type, QByteArray value);

@@ -185,7 +185,7 @@ bool PgOutputDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out,
     switch (type) {
     case 'B': {
         m_txn.commitLsn = r.i64();
-        m_txn.commitTimeUs = r.i64() + pgchange::PgEpochOffsetUs;
+        m_txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
         m_txn.xid = r.u32();
         if (r.ok)
             out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, m_txn));
@@ -195,7 +195,7 @@ bool PgOutputDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out,
         r.u8(); // flags, unused
         const qint64 commitLsn = r.i64();
         const qint64 endLsn = r.i64();
-        const qint64 ts = r.i64() + pgchange::PgEpochOffsetUs;
+        const qint64 ts = pgchange::fromPgEpochUs(r.i64());
         if (!r.ok)
             break;
         m_txn.commitLsn = commitLsn;
@@ -284,7 +284,7 @@ bool PgOutputDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out,
         txn.xid = xid;
         txn.commitLsn = r.i64();
         const qint64 endLsn = r.i64();
-        txn.commitTimeUs = r.i64() + pgchange::PgEpochOffsetUs;
+        txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
         if (!r.ok)
             break;
         out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, txn));

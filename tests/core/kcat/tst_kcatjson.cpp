@@ -101,6 +101,20 @@ private Q_SLOTS:
         QCOMPARE(*e->value, QByteArray("v"));
     }
 
+    // A "ts" without "tstype" (found by fuzz_kcat): the time survives export.
+    void timeWithoutTypeRoundTrips()
+    {
+        QString error;
+        const auto e = kcatjson::parse("{\"topic\":\"t\",\"partition\":0,\"offset\":1,\"ts\":1767261600500,\"key\":\"k\",\"payload\":\"v\"}", &error);
+        QVERIFY2(e, qPrintable(error));
+        QCOMPARE(e->timestampUs, 1767261600500000);
+        const QByteArray line = kcatjson::serialize(*e);
+        QCOMPARE(line, QByteArray("{\"topic\":\"t\",\"partition\":0,\"offset\":1,\"ts\":1767261600500,\"broker\":-1,\"key\":\"k\",\"payload\":\"v\"}"));
+        const auto again = kcatjson::parse(line, &error);
+        QVERIFY2(again, qPrintable(error));
+        QCOMPARE(*again, *e);
+    }
+
     void malformedLinesSayWhere_data()
     {
         QTest::addColumn<QByteArray>("line");
@@ -109,6 +123,10 @@ private Q_SLOTS:
         QTest::newRow("cut") << QByteArray("{\"topic\":\"t\",\"partition\":0,\"offs") << u"column 33: unterminated string"_qs;
         QTest::newRow("bad number") << QByteArray("{\"topic\":\"t\",\"partition\":\"zero\"}") << u"column 26: expected a whole number"_qs;
         QTest::newRow("fraction") << QByteArray("{\"topic\":\"t\",\"offset\":1.5}") << u"column 23: expected a whole number"_qs;
+        QTest::newRow("partition beyond 32 bits") << QByteArray("{\"topic\":\"t\",\"partition\":4294967297}")
+                                                  << u"column 36: partition 4294967297 is out of range (a 32-bit number)"_qs;
+        QTest::newRow("ts beyond 64 bits of us") << QByteArray("{\"topic\":\"t\",\"ts\":9223372036854776}")
+                                                << u"column 35: ts 9223372036854776 is out of range (ms since the epoch)"_qs;
         QTest::newRow("no topic") << QByteArray("{\"partition\":0,\"offset\":1}") << u"no \"topic\" field: not a kcat -J envelope"_qs;
         QTest::newRow("trailing") << QByteArray("{\"topic\":\"t\"} x") << u"column 15: unexpected text after the JSON object"_qs;
         QTest::newRow("bad tstype") << QByteArray("{\"topic\":\"t\",\"tstype\":\"later\"}") << u"column 30: unknown tstype \"later\""_qs;
