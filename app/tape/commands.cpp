@@ -4,6 +4,7 @@
 
 #include "app/tape/progress.h"
 
+#include "core/base/writefully.h"
 #include "core/compaction/compactionreport.h"
 #include "connectors/sqlite/demoorders.h"
 #include "core/demo/demotape.h"
@@ -211,13 +212,14 @@ int exportJson(const QStringList &args)
 
     QFile output;
     const QString target = parser.value(out);
-    const QString partial = target.isEmpty() ? QString() : partialPath(target);
-    if (target.isEmpty() || target == QLatin1String("-")) {
-        if (!output.open(stdout, QIODevice::WriteOnly))
+    const bool toStdout = target.isEmpty() || target == QLatin1String("-");
+    const QString partial = toStdout ? QString() : partialPath(target);
+    if (toStdout) {
+        if (!output.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered))
             return error(QStringLiteral("cannot write standard output"));
     } else {
         output.setFileName(partial);
-        if (!output.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        if (!output.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered))
             return error(QStringLiteral("%1: %2").arg(target, output.errorString()));
     }
     auto abandon = [&](const QString &message) {
@@ -246,14 +248,12 @@ int exportJson(const QStringList &args)
         }
         done += chunk->count();
         if (buffer.size() > (1 << 20) || c + 1 == tape->chunkCount()) {
-            if (output.write(buffer) != buffer.size())
-                return abandon(QStringLiteral("write error: %1").arg(output.errorString()));
+            if (const QString cause = writeFully(output.handle(), buffer.constData(), buffer.size()); !cause.isEmpty())
+                return abandon(QStringLiteral("%1: %2").arg(toStdout ? QStringLiteral("standard output") : partial, cause));
             buffer.clear();
         }
         progress.update(done, tape->eventCount(), QStringLiteral("events"));
     }
-    if (!output.flush())
-        return abandon(QStringLiteral("write error: %1").arg(output.errorString()));
     output.close();
     if (!partial.isEmpty() && !commitPartial(partial, target, &why))
         return error(why);

@@ -3,6 +3,7 @@
 
 #include <QCoreApplication>
 
+#include <csignal>
 #include <cstdio>
 
 namespace {
@@ -77,6 +78,10 @@ const char Help[] =
 
 int main(int argc, char **argv)
 {
+    // Past a file size limit a write fails with EFBIG, which the command
+    // reports with the file's name and removes its partial output, instead
+    // of the process dying of SIGXFSZ and leaving it.
+    std::signal(SIGXFSZ, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("tape"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TAPEDECK_VERSION));

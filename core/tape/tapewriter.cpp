@@ -1,5 +1,6 @@
 #include "core/tape/tapewriter.h"
 
+#include "core/base/writefully.h"
 #include "core/tape/chunkencoder.h"
 #include "core/tape/tapeformat.h"
 
@@ -23,29 +24,6 @@ TapeWriter::~TapeWriter()
         close();
     stopWorker();
 }
-
-namespace {
-
-// All of `data` with write(2), retrying short writes: a short write sets no
-// errno (QFile then says "Unknown error"), the retry reports the cause
-// ("No space left on device", "File too large").
-QString writeAll(int fd, const char *data, qsizetype size)
-{
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size_t(size));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return QString::fromLocal8Bit(strerror(errno));
-        if (n == 0)
-            return QStringLiteral("the file system accepted no more bytes");
-        data += n;
-        size -= n;
-    }
-    return QString();
-}
-
-} // namespace
 
 bool TapeWriter::fail(const QString &message)
 {
@@ -127,7 +105,7 @@ bool TapeWriter::create(const QString &path, const TapeMetadata &metadata, const
     std::memcpy(header, format::FileMagic, 8);
     format::putU16(header + 8, format::Version);
     format::putU32(header + 12, format::crc32c(header, 12));
-    if (const QString why = writeAll(m_file.handle(), header, sizeof header); !why.isEmpty())
+    if (const QString why = writeFully(m_file.handle(), header, sizeof header); !why.isEmpty())
         return fail(why);
     m_bytesWritten += sizeof header;
     QJsonObject meta = metadata.toJson();
@@ -275,7 +253,7 @@ QString TapeWriter::writeBlockNow(const Block &b)
     block.append(summary);
     block.append(body);
     // QFile is unbuffered here: one write() per block, from one thread at a time.
-    if (const QString why = writeAll(m_file.handle(), block.constData(), block.size()); !why.isEmpty())
+    if (const QString why = writeFully(m_file.handle(), block.constData(), block.size()); !why.isEmpty())
         return why;
     m_bytesWritten += block.size();
     return QString();
