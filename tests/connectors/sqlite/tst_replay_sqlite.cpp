@@ -285,6 +285,83 @@ private Q_SLOTS:
         QCOMPARE(query(db, "SELECT count(*), count(DISTINCT pos) FROM appended"), QStringList{QStringLiteral("3000|3000")});
     }
 
+    // Names with quotes, semicolons, spaces, unicode and keywords, values with
+    // NUL bytes and invalid UTF-8: replayed, compared and repaired without
+    // ever running what they contain (#20).
+    void hostileNamesAndValues()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("hostile.db"));
+        {
+            SqliteSink victim(db, SqliteSink::Options{true});
+            QString error;
+            QVERIFY2(victim.open(QStringLiteral("setup"), &error), qPrintable(error));
+        }
+        sqlite3 *raw = nullptr;
+        QCOMPARE(sqlite3_open(db.toUtf8().constData(), &raw), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(raw, "CREATE TABLE victim (id int); INSERT INTO victim VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+        const QString table = QStringLiteral("public.hostile \"x\"; DROP TABLE victim; --");
+        const QList<QString> columns{QStringLiteral("id"), QStringLiteral("it's \"a\" (col); DROP TABLE victim"),
+                                     QStringLiteral("select"), QStringLiteral("caf\u00e9 \u2028 line")};
+        const QList<QByteArray> values{QByteArray("a\0b", 3), QByteArray("\xff\xfe not utf-8"), QByteArray("'); DROP TABLE victim; --")};
+        QList<Event> events;
+        for (int i = 0; i < 3; ++i) {
+            Event e;
+            e.kind = SourceKind::Postgres;
+            e.cluster = QStringLiteral("shop");
+            e.topic = table;
+            e.position = 0x1000 + i;
+            e.timestampUs = 1767261600000000 + i;
+            e.timestampType = TimestampType::CommitTime;
+            e.operation = Operation::Insert;
+            e.transactionId = 700 + i;
+            e.commitLsn = e.position;
+            e.primaryKey = {columns[0]};
+            e.key = "{\"id\":" + QByteArray::number(i) + '}';
+            e.value = e.key;
+            e.newRow = {{columns[0], QStringLiteral("integer"), QByteArray::number(i), false},
+                        {columns[1], QStringLiteral("text"), values[0], false},
+                        {columns[2], QStringLiteral("bytea) ; DROP TABLE victim"), values[1], false},
+                        {columns[3], QStringLiteral("text"), values[2], false}};
+            events.append(e);
+        }
+        const QString tapePath = m_dir.filePath(QStringLiteral("hostile.tape"));
+        QString error;
+        QVERIFY2(writeTape(tapePath, events, &error), qPrintable(error));
+        const auto run = [](const QStringList &args, QByteArray *err = nullptr) {
+            QProcess p;
+            p.start(QStringLiteral(TAPE_EXECUTABLE), args);
+            p.waitForFinished(60000);
+            if (err)
+                *err = p.readAllStandardError();
+            return p.exitCode();
+        };
+        QByteArray err;
+        QCOMPARE(run({QStringLiteral("replay"), tapePath, QStringLiteral("--into"), QStringLiteral("sqlite:") + db,
+                      QStringLiteral("--create-tables")}, &err), 0);
+        QCOMPARE(query(db, "SELECT count(*) FROM victim"), QStringList{QStringLiteral("1")});
+        const QByteArray quoted = "\"hostile \"\"x\"\"; DROP TABLE victim; --\"";
+        QCOMPARE(query(db, "SELECT name FROM pragma_table_info('hostile \"x\"; DROP TABLE victim; --') ORDER BY cid"), columns);
+        // Values byte for byte (hex, since NUL and invalid UTF-8 do not print).
+        const QString row = QString::fromLatin1(QByteArray(values[0].toHex().toUpper() + '|' + values[1].toHex().toUpper() + '|'
+                                                           + values[2].toHex().toUpper()));
+        QCOMPARE(query(db, "SELECT id, hex(\"" + columns[1].toUtf8().replace('"', "\"\"") + "\"), hex(\"select\"), hex(\""
+                               + columns[3].toUtf8() + "\") FROM " + quoted + " ORDER BY id"),
+                 (QStringList{u"0|"_qs + row, u"1|"_qs + row, u"2|"_qs + row}));
+        const QStringList diff{QStringLiteral("diff"), tapePath, QStringLiteral("--against"), QStringLiteral("sqlite:") + db,
+                               QStringLiteral("--table"), QStringLiteral("hostile \"x\"; DROP TABLE victim; --")};
+        QCOMPARE(run(diff, &err), 0);
+        // Break a row, repair through the sinks, and compare again.
+        QCOMPARE(sqlite3_open(db.toUtf8().constData(), &raw), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(raw, QByteArray("DELETE FROM " + quoted + " WHERE id = 1").constData(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+        QCOMPARE(run(diff, &err), 3);
+        QCOMPARE(run(diff + QStringList{QStringLiteral("--repair-replay")}, &err), 0);
+        QVERIFY2(err.contains("now equals the state"), err.constData());
+        QCOMPARE(query(db, "SELECT count(*) FROM victim"), QStringList{QStringLiteral("1")});
+        QCOMPARE(run(diff, &err), 0);
+    }
+
     void cliErrors()
     {
         QProcess p;
