@@ -71,6 +71,36 @@ EventPtr waitFor(rd_kafka_queue_t *queue, rd_kafka_event_type_t type, int timeou
 
 } // namespace
 
+namespace {
+
+// A topic of the metadata, its partitions by id.
+KafkaTopicInfo topicInfo(const rd_kafka_metadata_topic_t &mt)
+{
+    KafkaTopicInfo topic;
+    topic.name = QString::fromUtf8(mt.topic);
+    if (mt.err)
+        topic.error = kafka::errorText(mt.err);
+    for (int p = 0; p < mt.partition_cnt; ++p) {
+        const rd_kafka_metadata_partition_t &mp = mt.partitions[p];
+        KafkaPartitionInfo part;
+        part.id = mp.id;
+        part.leader = mp.leader;
+        for (int r = 0; r < mp.replica_cnt; ++r)
+            part.replicas.append(mp.replicas[r]);
+        for (int r = 0; r < mp.isr_cnt; ++r)
+            part.isrs.append(mp.isrs[r]);
+        if (mp.err) {
+            part.error = kafka::errorText(mp.err);
+            part.retriable = isRetriable(mp.err);
+        }
+        topic.partitions.append(part);
+    }
+    std::sort(topic.partitions.begin(), topic.partitions.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    return topic;
+}
+
+} // namespace
+
 std::optional<KafkaClusterInfo> KafkaAdmin::describe(const DescribeOptions &options, QString *error)
 {
     if (!connect(error))
@@ -90,31 +120,10 @@ std::optional<KafkaClusterInfo> KafkaAdmin::describe(const DescribeOptions &opti
         info.brokers.append({md->brokers[i].id, QString::fromUtf8(md->brokers[i].host), md->brokers[i].port});
     std::sort(info.brokers.begin(), info.brokers.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
     for (int t = 0; t < md->topic_cnt; ++t) {
-        const rd_kafka_metadata_topic_t &mt = md->topics[t];
-        const QString name = QString::fromUtf8(mt.topic);
+        const QString name = QString::fromUtf8(md->topics[t].topic);
         if (options.topics.isEmpty() ? name.startsWith(QLatin1String("__")) : !options.topics.contains(name))
             continue;
-        KafkaTopicInfo topic;
-        topic.name = name;
-        if (mt.err)
-            topic.error = kafka::errorText(mt.err);
-        for (int p = 0; p < mt.partition_cnt; ++p) {
-            const rd_kafka_metadata_partition_t &mp = mt.partitions[p];
-            KafkaPartitionInfo part;
-            part.id = mp.id;
-            part.leader = mp.leader;
-            for (int r = 0; r < mp.replica_cnt; ++r)
-                part.replicas.append(mp.replicas[r]);
-            for (int r = 0; r < mp.isr_cnt; ++r)
-                part.isrs.append(mp.isrs[r]);
-            if (mp.err) {
-                part.error = kafka::errorText(mp.err);
-                part.retriable = isRetriable(mp.err);
-            }
-            topic.partitions.append(part);
-        }
-        std::sort(topic.partitions.begin(), topic.partitions.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
-        info.topics.append(topic);
+        info.topics.append(topicInfo(md->topics[t]));
     }
     rd_kafka_metadata_destroy(md);
     for (const QString &wanted : options.topics) {
@@ -126,41 +135,48 @@ std::optional<KafkaClusterInfo> KafkaAdmin::describe(const DescribeOptions &opti
         }
     }
     std::sort(info.topics.begin(), info.topics.end(), [](const auto &a, const auto &b) { return a.name < b.name; });
-
-    if (options.watermarks) {
-        for (KafkaTopicInfo &topic : info.topics) {
-            for (KafkaPartitionInfo &part : topic.partitions) {
-                int64_t low = -1, high = -1;
-                err = rd_kafka_query_watermark_offsets(m_client.get(), topic.name.toUtf8().constData(), part.id, &low,
-                                                       &high, m_timeoutMs);
-                if (err) {
-                    part.error = kafka::errorText(err);
-                    part.retriable = isRetriable(err);
-                } else {
-                    part.low = low;
-                    part.high = high;
-                }
-            }
-        }
-    }
-    if (options.configs) {
-        QStringList names;
-        for (const KafkaTopicInfo &topic : std::as_const(info.topics)) {
-            if (topic.error.isEmpty())
-                names.append(topic.name);
-        }
-        if (!names.isEmpty()) {
-            QString why;
-            const auto configs = describeConfigs(names, &why);
-            if (configs) {
-                for (KafkaTopicInfo &topic : info.topics)
-                    topic.configs = configs->value(topic.name);
-            } else {
-                info.configsError = why;
-            }
-        }
-    }
+    if (options.watermarks)
+        readWatermarks(&info);
+    if (options.configs)
+        readConfigs(&info);
     return info;
+}
+
+void KafkaAdmin::readWatermarks(KafkaClusterInfo *info)
+{
+    for (KafkaTopicInfo &topic : info->topics) {
+        for (KafkaPartitionInfo &part : topic.partitions) {
+            int64_t low = -1, high = -1;
+            const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(m_client.get(), topic.name.toUtf8().constData(), part.id,
+                                                                             &low, &high, m_timeoutMs);
+            if (err) {
+                part.error = kafka::errorText(err);
+                part.retriable = isRetriable(err);
+            } else {
+                part.low = low;
+                part.high = high;
+            }
+        }
+    }
+}
+
+void KafkaAdmin::readConfigs(KafkaClusterInfo *info)
+{
+    QStringList names;
+    for (const KafkaTopicInfo &topic : std::as_const(info->topics)) {
+        if (topic.error.isEmpty())
+            names.append(topic.name);
+    }
+    if (names.isEmpty())
+        return;
+    QString why;
+    const auto configs = describeConfigs(names, &why);
+    if (configs) {
+        for (KafkaTopicInfo &topic : info->topics)
+            topic.configs = configs->value(topic.name);
+    } else {
+        info->configsError = why;
+    }
 }
 
 std::optional<QMap<QString, QMap<QString, QString>>> KafkaAdmin::describeConfigs(const QStringList &topics, QString *error)

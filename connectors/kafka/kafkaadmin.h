@@ -31,6 +31,11 @@ public:
 
 private:
     std::optional<QMap<QString, QMap<QString, QString>>> describeConfigs(const QStringList &topics, QString *error);
+    // describe()'s optional parts: each partition's low and high watermark
+    // (an error there marks the partition), the topics' configs (an error
+    // there goes to configsError).
+    void readWatermarks(KafkaClusterInfo *info);
+    void readConfigs(KafkaClusterInfo *info);
 
     KafkaConnection m_connection;
     int m_timeoutMs;

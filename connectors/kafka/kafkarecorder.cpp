@@ -34,6 +34,21 @@ bool KafkaRecorder::prepare(QString *error)
         *error = QStringLiteral("marking aborted transactions needs a bounded range; it cannot be combined with follow");
         return false;
     }
+    const std::optional<KafkaClusterInfo> info = describeTopics(error);
+    if (!info || !planPartitions(*info, error))
+        return false;
+    QHash<QString, qint64> fromTs, toTs;
+    if (m_options.from.kind == KafkaPosition::Timestamp && !offsetsForTime(m_options.from.value, &fromTs, error))
+        return false;
+    // "to @T" keeps records up to and including T: stop at the first offset with a later timestamp.
+    if (!m_options.follow && m_options.to.kind == KafkaPosition::Timestamp && !offsetsForTime(m_options.to.value + 1, &toTs, error))
+        return false;
+    placeRanges(fromTs, toTs);
+    return true;
+}
+
+std::optional<KafkaClusterInfo> KafkaRecorder::describeTopics(QString *error) const
+{
     KafkaAdmin admin(m_options.connection, m_options.timeoutMs);
     KafkaAdmin::DescribeOptions describe;
     describe.topics = m_options.topics;
@@ -46,17 +61,21 @@ bool KafkaRecorder::prepare(QString *error)
     while (true) {
         info = admin.describe(describe, error);
         if (!info)
-            return false;
+            return std::nullopt;
         const bool transient = std::any_of(info->topics.cbegin(), info->topics.cend(), [](const KafkaTopicInfo &t) {
             return std::any_of(t.partitions.cbegin(), t.partitions.cend(), [](const KafkaPartitionInfo &p) { return p.retriable; });
         });
         if (!transient || waited.elapsed() > m_options.timeoutMs)
-            break;
+            return info;
         QThread::msleep(200);
     }
-    if (!info->configsError.isEmpty())
-        m_warnings.append(QStringLiteral("topic configs not recorded: %1").arg(info->configsError));
-    for (const KafkaTopicInfo &topic : info->topics) {
+}
+
+bool KafkaRecorder::planPartitions(const KafkaClusterInfo &info, QString *error)
+{
+    if (!info.configsError.isEmpty())
+        m_warnings.append(QStringLiteral("topic configs not recorded: %1").arg(info.configsError));
+    for (const KafkaTopicInfo &topic : info.topics) {
         if (!topic.error.isEmpty()) {
             *error = QStringLiteral("topic %1: %2").arg(topic.name, topic.error);
             return false;
@@ -78,36 +97,36 @@ bool KafkaRecorder::prepare(QString *error)
             m_plan.append({topic.name, p.id, p.low, p.high, -1, -1});
         }
     }
+    return true;
+}
 
-    // Offsets for timestamps, for all partitions in one request per position.
-    auto offsetsForTime = [&](qint64 ms, QHash<QString, qint64> *out) {
-        kafka::ClientPtr client = kafka::makeClient(RD_KAFKA_CONSUMER, m_options.connection, {}, error);
-        if (!client)
-            return false;
-        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(int(m_plan.size()));
-        for (const KafkaPartitionPlan &p : std::as_const(m_plan))
-            rd_kafka_topic_partition_list_add(list, p.topic.toUtf8().constData(), p.partition)->offset = ms;
-        const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(client.get(), list, m_options.timeoutMs);
-        bool ok = !err;
-        if (err)
-            *error = QStringLiteral("offsets for timestamp %1: %2").arg(ms).arg(kafka::errorText(err));
-        for (int i = 0; ok && i < list->cnt; ++i) {
-            if (list->elems[i].err) {
-                *error = QStringLiteral("offsets for timestamp %1: %2").arg(ms).arg(kafka::errorText(list->elems[i].err));
-                ok = false;
-            }
-            out->insert(QString::fromUtf8(list->elems[i].topic) + QLatin1Char('/') + QString::number(list->elems[i].partition),
-                        list->elems[i].offset);
+// Offsets for a timestamp, for all partitions in one request.
+bool KafkaRecorder::offsetsForTime(qint64 ms, QHash<QString, qint64> *out, QString *error) const
+{
+    kafka::ClientPtr client = kafka::makeClient(RD_KAFKA_CONSUMER, m_options.connection, {}, error);
+    if (!client)
+        return false;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(int(m_plan.size()));
+    for (const KafkaPartitionPlan &p : std::as_const(m_plan))
+        rd_kafka_topic_partition_list_add(list, p.topic.toUtf8().constData(), p.partition)->offset = ms;
+    const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(client.get(), list, m_options.timeoutMs);
+    bool ok = !err;
+    if (err)
+        *error = QStringLiteral("offsets for timestamp %1: %2").arg(ms).arg(kafka::errorText(err));
+    for (int i = 0; ok && i < list->cnt; ++i) {
+        if (list->elems[i].err) {
+            *error = QStringLiteral("offsets for timestamp %1: %2").arg(ms).arg(kafka::errorText(list->elems[i].err));
+            ok = false;
         }
-        rd_kafka_topic_partition_list_destroy(list);
-        return ok;
-    };
-    QHash<QString, qint64> fromTs, toTs;
-    if (m_options.from.kind == KafkaPosition::Timestamp && !offsetsForTime(m_options.from.value, &fromTs))
-        return false;
-    // "to @T" keeps records up to and including T: stop at the first offset with a later timestamp.
-    if (!m_options.follow && m_options.to.kind == KafkaPosition::Timestamp && !offsetsForTime(m_options.to.value + 1, &toTs))
-        return false;
+        out->insert(QString::fromUtf8(list->elems[i].topic) + QLatin1Char('/') + QString::number(list->elems[i].partition),
+                    list->elems[i].offset);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return ok;
+}
+
+void KafkaRecorder::placeRanges(const QHash<QString, qint64> &fromTs, const QHash<QString, qint64> &toTs)
+{
     for (KafkaPartitionPlan &p : m_plan) {
         const QString lane = p.topic + QLatin1Char('/') + QString::number(p.partition);
         switch (m_options.from.kind) {
@@ -136,7 +155,6 @@ bool KafkaRecorder::prepare(QString *error)
         }
         p.stop = std::max(p.stop, p.start);
     }
-    return true;
 }
 
 TapeMetadata KafkaRecorder::metadata() const
@@ -190,19 +208,21 @@ struct KafkaRecorder::Pass
     int done = 0;
 };
 
-bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString *error)
+namespace {
+
+kafka::ClientPtr makeConsumer(const KafkaConnection &connection, bool readCommitted, QString *error)
 {
     // librdkafka's assign() wants a group.id, but with assign() (no
     // subscribe) and no commits the consumer never joins or creates the group
     // on the broker; a unique name keeps it away from real groups anyway.
     const QString group = QStringLiteral("tapedeck-inspect-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    kafka::ClientPtr client = kafka::makeClient(
-        RD_KAFKA_CONSUMER, m_options.connection,
+    return kafka::makeClient(
+        RD_KAFKA_CONSUMER, connection,
         {{QStringLiteral("group.id"), group},
          {QStringLiteral("enable.auto.commit"), QStringLiteral("false")},
          {QStringLiteral("enable.auto.offset.store"), QStringLiteral("false")},
          {QStringLiteral("enable.partition.eof"), QStringLiteral("true")},
-         {QStringLiteral("isolation.level"), pass.readCommitted ? QStringLiteral("read_committed") : QStringLiteral("read_uncommitted")}},
+         {QStringLiteral("isolation.level"), readCommitted ? QStringLiteral("read_committed") : QStringLiteral("read_uncommitted")}},
         error,
         // Deep prefetch: with librdkafka's default of 100 000 queued messages
         // the fetcher pauses whenever the queue fills and restarts late,
@@ -210,24 +230,117 @@ bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString
         {{QStringLiteral("queued.min.messages"), QStringLiteral("1000000")},
          {QStringLiteral("queued.max.messages.kbytes"), QStringLiteral("65536")},
          {QStringLiteral("fetch.wait.max.ms"), QStringLiteral("100")}});
+}
+
+// Errors that end a pass; transient ones (a broker restarting, a timeout) are retried by librdkafka.
+bool fatal(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION
+           || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+           || err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+}
+
+} // namespace
+
+// One pass's partitions while it reads: the plan entry of each message,
+// which entries are done, and what a message does to them.
+struct KafkaRecorder::Reading
+{
+    const QList<KafkaPartitionPlan> &plan;
+    Pass &pass;
+    QHash<QString, int> planIndex;
+    std::vector<bool> finished;
+    // Plan index of a message: by topic handle and partition, so the hot
+    // path builds no strings (the handle is stable while the client lives).
+    std::unordered_map<const rd_kafka_topic_t *, std::vector<int>> byTopic;
+
+    // The partitions to read from their start; those with nothing to read are finished.
+    rd_kafka_topic_partition_list_t *assignment()
+    {
+        finished.assign(size_t(plan.size()), false);
+        pass.endPosition.fill(-1, plan.size());
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(int(plan.size()));
+        for (qsizetype i = 0; i < plan.size(); ++i) {
+            const KafkaPartitionPlan &p = plan[i];
+            planIndex.insert(p.topic + QLatin1Char('/') + QString::number(p.partition), int(i));
+            pass.endPosition[i] = p.start;
+            if (p.stop >= 0 && p.start >= p.stop) {
+                finished[size_t(i)] = true;
+                ++pass.done;
+                continue;
+            }
+            rd_kafka_topic_partition_list_add(list, p.topic.toUtf8().constData(), p.partition)->offset = p.start;
+        }
+        return list;
+    }
+    int indexOf(const rd_kafka_message_t *msg)
+    {
+        if (!msg->rkt || msg->partition < 0)
+            return -1;
+        std::vector<int> &parts = byTopic[msg->rkt];
+        if (size_t(msg->partition) >= parts.size())
+            parts.resize(size_t(msg->partition) + 1, -2);
+        int &slot = parts[size_t(msg->partition)];
+        if (slot == -2)
+            slot = planIndex.value(QString::fromUtf8(rd_kafka_topic_name(msg->rkt)) + QLatin1Char('/') + QString::number(msg->partition), -1);
+        return slot;
+    }
+    void finish(int index)
+    {
+        if (!finished[size_t(index)]) {
+            finished[size_t(index)] = true;
+            ++pass.done;
+        }
+    }
+    // One message of the queue; false stops the pass (with *error, or onRecord's own).
+    bool take(const rd_kafka_message_t *msg, QString *error)
+    {
+        const int index = indexOf(msg);
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            // Caught up with the partition. Without follow that is its end,
+            // even when read_committed stops at an open transaction (LSO).
+            if (index >= 0) {
+                pass.endPosition[index] = std::max(pass.endPosition[index], qint64(msg->offset));
+                if (plan[index].stop >= 0)
+                    finish(index);
+            }
+            return true;
+        }
+        if (msg->err) {
+            if (!fatal(msg->err))
+                return true;
+            *error = QStringLiteral("%1 [%2]: %3").arg(msg->rkt ? QString::fromUtf8(rd_kafka_topic_name(msg->rkt)) : QString())
+                         .arg(msg->partition)
+                         .arg(QString::fromUtf8(rd_kafka_message_errstr(msg) ? rd_kafka_message_errstr(msg) : rd_kafka_err2str(msg->err)));
+            return false;
+        }
+        if (index < 0 || finished[size_t(index)])
+            return true;
+        const KafkaPartitionPlan &p = plan[index];
+        if (p.stop >= 0 && msg->offset >= p.stop) {
+            finish(index);
+            return true;
+        }
+        pass.endPosition[index] = msg->offset + 1;
+        if (!pass.onRecord(index, msg))
+            return false;
+        ++pass.count;
+        if (p.stop >= 0 && msg->offset + 1 >= p.stop)
+            finish(index);
+        if (pass.maxCount >= 0 && pass.count >= pass.maxCount)
+            pass.done = int(plan.size());
+        return true;
+    }
+};
+
+bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString *error)
+{
+    kafka::ClientPtr client = makeConsumer(m_options.connection, pass.readCommitted, error);
     if (!client)
         return false;
     rd_kafka_t *rk = client.get();
-    QHash<QString, int> planIndex;
-    std::vector<bool> finished(size_t(m_plan.size()), false);
-    pass.endPosition.fill(-1, m_plan.size());
-    rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(int(m_plan.size()));
-    for (qsizetype i = 0; i < m_plan.size(); ++i) {
-        const KafkaPartitionPlan &p = m_plan[i];
-        planIndex.insert(p.topic + QLatin1Char('/') + QString::number(p.partition), int(i));
-        pass.endPosition[i] = p.start;
-        if (p.stop >= 0 && p.start >= p.stop) {
-            finished[size_t(i)] = true;
-            ++pass.done;
-            continue;
-        }
-        rd_kafka_topic_partition_list_add(assignment, p.topic.toUtf8().constData(), p.partition)->offset = p.start;
-    }
+    Reading reading{m_plan, pass, {}, {}, {}};
+    rd_kafka_topic_partition_list_t *assignment = reading.assignment();
     if (pass.done == m_plan.size() || pass.maxCount == 0) {
         rd_kafka_topic_partition_list_destroy(assignment);
         return true;
@@ -238,29 +351,9 @@ bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString
         *error = QStringLiteral("cannot assign partitions: %1").arg(kafka::errorText(err));
         return false;
     }
-    // Plan index of a message: by topic handle and partition, so the hot
-    // path builds no strings (the handle is stable while the client lives).
-    std::unordered_map<const rd_kafka_topic_t *, std::vector<int>> byTopic;
-    auto indexOf = [&](const rd_kafka_message_t *msg) {
-        if (!msg->rkt || msg->partition < 0)
-            return -1;
-        std::vector<int> &parts = byTopic[msg->rkt];
-        if (size_t(msg->partition) >= parts.size())
-            parts.resize(size_t(msg->partition) + 1, -2);
-        int &slot = parts[size_t(msg->partition)];
-        if (slot == -2)
-            slot = planIndex.value(QString::fromUtf8(rd_kafka_topic_name(msg->rkt)) + QLatin1Char('/') + QString::number(msg->partition), -1);
-        return slot;
-    };
     rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(rk);
     std::vector<rd_kafka_message_t *> batch(4096);
     bool ok = true;
-    auto finish = [&](int index) {
-        if (!finished[size_t(index)]) {
-            finished[size_t(index)] = true;
-            ++pass.done;
-        }
-    };
     while (ok && pass.done < m_plan.size() && !(cancel && cancel->load())) {
         // consume_batch_queue waits for a full batch until its timeout, so
         // take what is there without waiting, and wait only when nothing is.
@@ -278,46 +371,7 @@ bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString
         }
         for (ssize_t i = 0; i < n; ++i) {
             rd_kafka_message_t *msg = batch[size_t(i)];
-            if (ok) {
-                const int index = indexOf(msg);
-                if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    // Caught up with the partition. Without follow that is its end,
-                    // even when read_committed stops at an open transaction (LSO).
-                    if (index >= 0) {
-                        pass.endPosition[index] = std::max(pass.endPosition[index], qint64(msg->offset));
-                        if (m_plan[index].stop >= 0)
-                            finish(index);
-                    }
-                } else if (msg->err) {
-                    const bool fatal = msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                        || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
-                        || msg->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
-                        || msg->err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
-                    if (fatal) {
-                        *error = QStringLiteral("%1 [%2]: %3").arg(msg->rkt ? QString::fromUtf8(rd_kafka_topic_name(msg->rkt)) : QString())
-                                     .arg(msg->partition)
-                                     .arg(QString::fromUtf8(rd_kafka_message_errstr(msg) ? rd_kafka_message_errstr(msg) : rd_kafka_err2str(msg->err)));
-                        ok = false;
-                    }
-                    // Transient errors (a broker restarting, a timeout) are retried by librdkafka.
-                } else if (index >= 0 && !finished[size_t(index)]) {
-                    const KafkaPartitionPlan &p = m_plan[index];
-                    if (p.stop >= 0 && msg->offset >= p.stop) {
-                        finish(index);
-                    } else {
-                        pass.endPosition[index] = msg->offset + 1;
-                        if (!pass.onRecord(index, msg)) {
-                            ok = false;
-                        } else {
-                            ++pass.count;
-                            if (p.stop >= 0 && msg->offset + 1 >= p.stop)
-                                finish(index);
-                            if (pass.maxCount >= 0 && pass.count >= pass.maxCount)
-                                pass.done = int(m_plan.size());
-                        }
-                    }
-                }
-            }
+            ok = ok && reading.take(msg, error);
             rd_kafka_message_destroy(msg);
             if (!ok || pass.done >= m_plan.size()) {
                 for (ssize_t j = i + 1; j < n; ++j)
@@ -333,23 +387,70 @@ bool KafkaRecorder::consume(Pass &pass, const std::atomic<bool> *cancel, QString
     return ok;
 }
 
-bool KafkaRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, const ProgressFn &progress, QString *error)
+namespace {
+
+// A message as the tape writer takes it; its headers go into *headers, which
+// the view points into. Inline: it runs once per record.
+inline RecordView recordView(const rd_kafka_message_t *msg, QVarLengthArray<HeaderView, 16> *headers)
+{
+    RecordView r;
+    r.position = msg->offset;
+    rd_kafka_timestamp_type_t tsType;
+    const int64_t ts = rd_kafka_message_timestamp(msg, &tsType);
+    r.timestampType = tsType == RD_KAFKA_TIMESTAMP_CREATE_TIME ? TimestampType::CreateTime
+        : tsType == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME         ? TimestampType::LogAppendTime
+                                                               : TimestampType::NotAvailable;
+    r.timestampUs = tsType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts * 1000;
+    r.broker = rd_kafka_message_broker_id(msg);
+    // librdkafka 2.0 (Debian 12) has no accessor for a record's leader epoch.
+    r.leaderEpoch = -1;
+    if (msg->key)
+        r.key = QByteArrayView(static_cast<const char *>(msg->key), qsizetype(msg->key_len));
+    if (msg->payload)
+        r.value = QByteArrayView(static_cast<const char *>(msg->payload), qsizetype(msg->len));
+    headers->clear();
+    rd_kafka_headers_t *hdrs = nullptr;
+    if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char *name;
+        const void *value;
+        size_t size;
+        for (size_t h = 0; rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++h) {
+            HeaderView hv{QByteArrayView(name), std::nullopt};
+            if (value)
+                hv.value = QByteArrayView(static_cast<const char *>(value), qsizetype(size));
+            headers->append(hv);
+        }
+    }
+    r.headers = headers->constData();
+    r.headerCount = int(headers->size());
+    return r;
+}
+
+} // namespace
+
+bool KafkaRecorder::committedOffsets(const std::atomic<bool> *cancel, QList<QSet<qint64>> *committed, QList<qint64> *committedEnd,
+                                     QString *error)
 {
     // Offsets of records that a read_committed pass returns: everything else
     // below its end position belongs to an aborted transaction.
+    Pass first;
+    first.readCommitted = true;
+    first.onRecord = [&](int index, const rd_kafka_message_t *msg) {
+        (*committed)[index].insert(msg->offset);
+        return true;
+    };
+    if (!consume(first, cancel, error))
+        return false;
+    *committedEnd = first.endPosition;
+    return true;
+}
+
+bool KafkaRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, const ProgressFn &progress, QString *error)
+{
     QList<QSet<qint64>> committed(m_plan.size());
     QList<qint64> committedEnd;
-    if (m_options.markAborted) {
-        Pass first;
-        first.readCommitted = true;
-        first.onRecord = [&](int index, const rd_kafka_message_t *msg) {
-            committed[index].insert(msg->offset);
-            return true;
-        };
-        if (!consume(first, cancel, error))
-            return false;
-        committedEnd = first.endPosition;
-    }
+    if (m_options.markAborted && !committedOffsets(cancel, &committed, &committedEnd, error))
+        return false;
 
     std::vector<quint32> streams(size_t(m_plan.size()));
     const QString clusterName = cluster();
@@ -366,36 +467,7 @@ bool KafkaRecorder::record(TapeWriter &writer, const std::atomic<bool> *cancel, 
     pass.readCommitted = m_options.readCommitted && !m_options.markAborted;
     pass.maxCount = m_options.maxCount;
     pass.onRecord = [&](int index, const rd_kafka_message_t *msg) {
-        RecordView r;
-        r.position = msg->offset;
-        rd_kafka_timestamp_type_t tsType;
-        const int64_t ts = rd_kafka_message_timestamp(msg, &tsType);
-        r.timestampType = tsType == RD_KAFKA_TIMESTAMP_CREATE_TIME ? TimestampType::CreateTime
-            : tsType == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME         ? TimestampType::LogAppendTime
-                                                                   : TimestampType::NotAvailable;
-        r.timestampUs = tsType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts * 1000;
-        r.broker = rd_kafka_message_broker_id(msg);
-        // librdkafka 2.0 (Debian 12) has no accessor for a record's leader epoch.
-        r.leaderEpoch = -1;
-        if (msg->key)
-            r.key = QByteArrayView(static_cast<const char *>(msg->key), qsizetype(msg->key_len));
-        if (msg->payload)
-            r.value = QByteArrayView(static_cast<const char *>(msg->payload), qsizetype(msg->len));
-        headers.clear();
-        rd_kafka_headers_t *hdrs = nullptr;
-        if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            const char *name;
-            const void *value;
-            size_t size;
-            for (size_t h = 0; rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++h) {
-                HeaderView hv{QByteArrayView(name), std::nullopt};
-                if (value)
-                    hv.value = QByteArrayView(static_cast<const char *>(value), qsizetype(size));
-                headers.append(hv);
-            }
-        }
-        r.headers = headers.constData();
-        r.headerCount = int(headers.size());
+        RecordView r = recordView(msg, &headers);
         if (m_options.markAborted && msg->offset < committedEnd[index] && !committed[index].contains(msg->offset))
             r.flags = Transactional | Aborted;
         if (!writer.appendRecord(streams[size_t(index)], r)) {

@@ -6,8 +6,10 @@
 
 #include "core/tape/tapewriter.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QMap>
+#include <QSet>
 
 #include <atomic>
 #include <functional>
@@ -40,8 +42,18 @@ public:
     bool record(TapeWriter &writer, const std::atomic<bool> *cancel, const ProgressFn &progress, QString *error) override;
 
 private:
+    // prepare(), in stages: the topics (asked again while a leader is
+    // missing), the plan of their partitions, and where each range starts and stops.
+    std::optional<KafkaClusterInfo> describeTopics(QString *error) const;
+    bool planPartitions(const KafkaClusterInfo &info, QString *error);
+    bool offsetsForTime(qint64 ms, QHash<QString, qint64> *out, QString *error) const;
+    void placeRanges(const QHash<QString, qint64> &fromTs, const QHash<QString, qint64> &toTs);
+
     struct Pass;
+    struct Reading; // one pass's partitions while it reads (kafkarecorder.cpp)
     bool consume(Pass &pass, const std::atomic<bool> *cancel, QString *error);
+    // markAborted: the offsets a read_committed pass returns, per plan entry, and where it ended.
+    bool committedOffsets(const std::atomic<bool> *cancel, QList<QSet<qint64>> *committed, QList<qint64> *committedEnd, QString *error);
 
     KafkaRecordOptions m_options;
     QList<KafkaPartitionPlan> m_plan;

@@ -309,6 +309,105 @@ void CompactionSimulation::regroup(int count, qint64 firstUncleanable)
     m_segments = grouped + m_segments.mid(count);
 }
 
+// Cleaner.buildOffsetMap: latest offset per key over the dirty segments,
+// skipping aborted data and markers, until the offset map is full (*fullOut).
+// Returns the last offset the map covers.
+qint64 CompactionSimulation::buildOffsetMap(const Measure &m, bool *fullOut)
+{
+    const CompactionLog &l = *m_log;
+    const qint64 capacity = m_config.offsetMapCapacity();
+    m_keyLatest.fill(-1, l.keyCount);
+    qint64 mapSize = 0, latestOffset = -1;
+    bool full = false;
+    const int dirtyFrom = std::max(0, segmentOf(m.firstDirty));
+    for (int s = dirtyFrom; s < m.firstUncleanableSegment && !full; ++s) {
+        const CompactionSegment &seg = m_segments[s];
+        int i = seg.begin;
+        while (i < seg.end && !full) {
+            int j = i + 1;
+            while (j < seg.end && !(l.flags[j] & Flag::BatchStart))
+                ++j;
+            qint64 batchLast = -1;
+            for (int k = i; k < j; ++k) {
+                if (!isKept(k))
+                    continue;
+                batchLast = l.offsets[k];
+                const quint8 f = l.flags[k];
+                if ((f & (Flag::Control | Flag::Aborted)) || !(f & Flag::HasKey) || l.offsets[k] < m.firstDirty)
+                    continue;
+                if (mapSize >= capacity) {
+                    full = true;
+                    break;
+                }
+                qint64 &slot = m_keyLatest[l.keyIds[k]];
+                if (slot < 0)
+                    ++mapSize;
+                slot = l.offsets[k];
+            }
+            if (!full && batchLast >= m.firstDirty)
+                latestOffset = std::max(latestOffset, batchLast);
+            i = j;
+        }
+        if (!full) {
+            const qint64 next = s + 1 < m.firstUncleanableSegment ? m_segments[s + 1].baseOffset : m.firstUncleanable;
+            latestOffset = std::max(latestOffset, next - 1);
+        }
+    }
+    *fullOut = full;
+    return latestOffset;
+}
+
+// The verdict on every kept record of the segments a pass cleans (the
+// first cleanedEnd records): what Kafka's cleaner would keep or remove.
+void CompactionSimulation::cleanInto(int cleanedEnd, qint64 latestOffset, qint64 now, qint64 horizonNew)
+{
+    const CompactionLog &l = *m_log;
+    // CleanedTransactionMetadata: a marker may go only when no record of its
+    // transaction is left in the segments this pass reads.
+    QVector<int> txnData(l.txnMarkers.size(), 0);
+    for (const auto &[index, txn] : l.txnRecords) {
+        if (index < cleanedEnd && isKept(index) && !(l.flags[index] & Flag::Control))
+            ++txnData[txn];
+    }
+    int txnCursor = 0;
+
+    // Cleaner.cleanInto / shouldRetainRecord over every cleaned segment, clean part included.
+    for (int i = 0; i < cleanedEnd; ++i) {
+        if (!isKept(i))
+            continue;
+        const quint8 f = l.flags[i];
+        const qint64 offset = l.offsets[i];
+        CompactionReason verdict;
+        if (f & Flag::Control) {
+            while (txnCursor < l.txnRecords.size() && l.txnRecords[txnCursor].first < i)
+                ++txnCursor;
+            const int txn = l.txnRecords.value(txnCursor).second;
+            if (txnData.value(txn) > 0) {
+                verdict = CompactionReason::MarkerTransactionHasData;
+            } else if (auto h = m_markerHorizon.constFind(i); h != m_markerHorizon.constEnd()) {
+                verdict = now >= *h ? CompactionReason::MarkerExpired : CompactionReason::MarkerRetained;
+            } else {
+                m_markerHorizon.insert(i, horizonNew);
+                verdict = CompactionReason::MarkerRetained;
+            }
+        } else if (f & Flag::Aborted) {
+            verdict = CompactionReason::AbortedTransaction;
+        } else if (offset > latestOffset) {
+            verdict = CompactionReason::BeyondOffsetMap;
+        } else if (!(f & Flag::HasKey)) {
+            verdict = CompactionReason::NullKey;
+        } else if (m_keyLatest[l.keyIds[i]] > offset) {
+            verdict = CompactionReason::Superseded;
+        } else if (f & Flag::HasValue) {
+            verdict = CompactionReason::LatestForKey;
+        } else {
+            const qint64 h = tombstoneHorizon(offset);
+            verdict = h >= 0 && now >= h ? CompactionReason::TombstoneExpired : CompactionReason::TombstoneRetained;
+        }
+        m_reason[i] = quint8(verdict);
+    }
+}
+
 CompactionPassResult CompactionSimulation::pass(qint64 now)
 {
     const CompactionLog &l = *m_log;
@@ -355,46 +454,8 @@ CompactionPassResult CompactionSimulation::pass(qint64 now)
     }
     r.decision = CompactionPassResult::Decision::Cleaned;
 
-    // Cleaner.buildOffsetMap: latest offset per key over the dirty segments,
-    // skipping aborted data and markers, until the offset map is full.
-    const qint64 capacity = m_config.offsetMapCapacity();
-    m_keyLatest.fill(-1, l.keyCount);
-    qint64 mapSize = 0, latestOffset = -1;
     bool full = false;
-    const int dirtyFrom = std::max(0, segmentOf(m.firstDirty));
-    for (int s = dirtyFrom; s < m.firstUncleanableSegment && !full; ++s) {
-        const CompactionSegment &seg = m_segments[s];
-        int i = seg.begin;
-        while (i < seg.end && !full) {
-            int j = i + 1;
-            while (j < seg.end && !(l.flags[j] & Flag::BatchStart))
-                ++j;
-            qint64 batchLast = -1;
-            for (int k = i; k < j; ++k) {
-                if (!isKept(k))
-                    continue;
-                batchLast = l.offsets[k];
-                const quint8 f = l.flags[k];
-                if ((f & (Flag::Control | Flag::Aborted)) || !(f & Flag::HasKey) || l.offsets[k] < m.firstDirty)
-                    continue;
-                if (mapSize >= capacity) {
-                    full = true;
-                    break;
-                }
-                qint64 &slot = m_keyLatest[l.keyIds[k]];
-                if (slot < 0)
-                    ++mapSize;
-                slot = l.offsets[k];
-            }
-            if (!full && batchLast >= m.firstDirty)
-                latestOffset = std::max(latestOffset, batchLast);
-            i = j;
-        }
-        if (!full) {
-            const qint64 next = s + 1 < m.firstUncleanableSegment ? m_segments[s + 1].baseOffset : m.firstUncleanable;
-            latestOffset = std::max(latestOffset, next - 1);
-        }
-    }
+    const qint64 latestOffset = buildOffsetMap(m, &full);
     r.offsetMapFull = full;
     m_mapLatestOffset = latestOffset;
     const qint64 endOffset = latestOffset + 1;
@@ -405,52 +466,9 @@ CompactionPassResult CompactionSimulation::pass(qint64 now)
     const int cleanedEnd = cleanedCount > 0 ? m_segments[cleanedCount - 1].end : 0;
     const qint64 coverEnd = cleanedCount < m_segments.size() ? m_segments[cleanedCount].baseOffset : l.logEndOffset();
 
-    // CleanedTransactionMetadata: a marker may go only when no record of its
-    // transaction is left in the segments this pass reads.
-    QVector<int> txnData(l.txnMarkers.size(), 0);
-    for (const auto &[index, txn] : l.txnRecords) {
-        if (index < cleanedEnd && isKept(index) && !(l.flags[index] & Flag::Control))
-            ++txnData[txn];
-    }
-    int txnCursor = 0;
     const qint64 horizonNew = now > std::numeric_limits<qint64>::max() - m_config.deleteRetentionMs
         ? std::numeric_limits<qint64>::max() : now + m_config.deleteRetentionMs;
-
-    // Cleaner.cleanInto / shouldRetainRecord over every cleaned segment, clean part included.
-    for (int i = 0; i < cleanedEnd; ++i) {
-        if (!isKept(i))
-            continue;
-        const quint8 f = l.flags[i];
-        const qint64 offset = l.offsets[i];
-        CompactionReason verdict;
-        if (f & Flag::Control) {
-            while (txnCursor < l.txnRecords.size() && l.txnRecords[txnCursor].first < i)
-                ++txnCursor;
-            const int txn = l.txnRecords.value(txnCursor).second;
-            if (txnData.value(txn) > 0) {
-                verdict = CompactionReason::MarkerTransactionHasData;
-            } else if (auto h = m_markerHorizon.constFind(i); h != m_markerHorizon.constEnd()) {
-                verdict = now >= *h ? CompactionReason::MarkerExpired : CompactionReason::MarkerRetained;
-            } else {
-                m_markerHorizon.insert(i, horizonNew);
-                verdict = CompactionReason::MarkerRetained;
-            }
-        } else if (f & Flag::Aborted) {
-            verdict = CompactionReason::AbortedTransaction;
-        } else if (offset > latestOffset) {
-            verdict = CompactionReason::BeyondOffsetMap;
-        } else if (!(f & Flag::HasKey)) {
-            verdict = CompactionReason::NullKey;
-        } else if (m_keyLatest[l.keyIds[i]] > offset) {
-            verdict = CompactionReason::Superseded;
-        } else if (f & Flag::HasValue) {
-            verdict = CompactionReason::LatestForKey;
-        } else {
-            const qint64 h = tombstoneHorizon(offset);
-            verdict = h >= 0 && now >= h ? CompactionReason::TombstoneExpired : CompactionReason::TombstoneRetained;
-        }
-        m_reason[i] = quint8(verdict);
-    }
+    cleanInto(cleanedEnd, latestOffset, now, horizonNew);
     if (cleanedCount > 0 && (m_stamps.isEmpty() || m_stamps.constLast().coverEnd < coverEnd))
         m_stamps.append({coverEnd, horizonNew});
     markUncleaned(m, cleanedCount, endOffset, CompactionReason::BeyondOffsetMap);

@@ -120,6 +120,9 @@ private:
     qint64 tombstoneHorizon(qint64 offset) const;
     void markUncleaned(const Measure &m, int fromSegment, qint64 fromOffset, CompactionReason notChosen);
     void regroup(int count, qint64 firstUncleanable);
+    // pass(), in stages: the offset map over the dirty segments, then the verdicts.
+    qint64 buildOffsetMap(const Measure &m, bool *fullOut);
+    void cleanInto(int cleanedEnd, qint64 latestOffset, qint64 now, qint64 horizonNew);
 
     struct Stamp
     {

@@ -8,7 +8,38 @@ namespace tapedeck {
 
 namespace {
 using Enc = ChunkEncoder;
+
+// The next of a section's length-prefixed byte runs (keys, values,
+// change-event bytes), or `absent` when the event has none; false when it
+// runs past the section's end. Inline in the event loop of decode().
+inline bool takeRun(bool present, varint::Reader &lengths, qint64 &pos, qsizetype end, qint32 absent, qint32 *offset, qint32 *size)
+{
+    if (!present) {
+        *offset = absent;
+        *size = 0;
+        return true;
+    }
+    const quint64 len = lengths.get();
+    if (len > quint64(end - pos))
+        return false;
+    *offset = qint32(pos);
+    *size = qint32(len);
+    pos += qint64(len);
+    return true;
 }
+
+// Steps over one event's headers (name length, name, value length + 1 or 0
+// for null, value); the reader's ok() says whether they were there.
+inline void skipHeaders(varint::Reader &headerBytes, quint64 count)
+{
+    for (quint64 h = 0; h < count; ++h) {
+        headerBytes.take(qint64(headerBytes.get()));
+        const quint64 vl = headerBytes.get();
+        if (vl)
+            headerBytes.take(qint64(vl - 1));
+    }
+}
+} // namespace
 
 bool Chunk::decode(QByteArray raw, QString *error)
 {
@@ -33,12 +64,16 @@ bool Chunk::decode(QByteArray raw, QString *error)
         if (offsets[s + 1] > m_raw.size())
             return fail(QStringLiteral("chunk section %1 runs past the payload").arg(s));
     }
-    auto section = [&](int s) { return varint::Reader(base + offsets[s], base + offsets[s + 1]); };
     auto bytes = [&](int s) { return offsets[s + 1] - offsets[s]; };
     const int n = int(count);
     if (bytes(Enc::TsTypes) != n || bytes(Enc::Operations) != n || bytes(Enc::Flags) != n || bytes(Enc::Presence) != n)
         return fail(QStringLiteral("chunk byte columns do not match its event count"));
+    resizeColumns(n);
+    return decodeEvents(offsets, error);
+}
 
+void Chunk::resizeColumns(int n)
+{
     m_count = n;
     m_streamId.resize(n);
     m_position.resize(n);
@@ -56,7 +91,18 @@ bool Chunk::decode(QByteArray raw, QString *error)
     m_headerCount.resize(n);
     m_extOffset.resize(n);
     m_extSize.resize(n);
+}
 
+bool Chunk::decodeEvents(const qsizetype *offsets, QString *error)
+{
+    auto fail = [error](const QString &what) {
+        if (error)
+            *error = what;
+        return false;
+    };
+    const char *base = m_raw.constData();
+    const int n = m_count;
+    auto section = [&](int s) { return varint::Reader(base + offsets[s], base + offsets[s + 1]); };
     auto streams = section(Enc::StreamIds), positions = section(Enc::Positions),
          timestamps = section(Enc::Timestamps), brokers = section(Enc::Brokers), epochs = section(Enc::Epochs),
          keyLengths = section(Enc::KeyLengths), valueLengths = section(Enc::ValueLengths),
@@ -87,50 +133,18 @@ bool Chunk::decode(QByteArray raw, QString *error)
         m_broker[i] = qint32(brokers.getSigned());
         m_leaderEpoch[i] = qint32(epochs.getSigned());
         const quint8 p = quint8(presence[i]);
-        if (p & Enc::KeyPresent) {
-            const quint64 len = keyLengths.get();
-            if (len > quint64(offsets[Enc::Keys + 1] - keyPos))
-                return fail(QStringLiteral("chunk key bytes run past their section"));
-            m_keyOffset[i] = qint32(keyPos);
-            m_keySize[i] = qint32(len);
-            keyPos += qint64(len);
-        } else {
-            m_keyOffset[i] = -1;
-            m_keySize[i] = 0;
-        }
-        if (p & Enc::ValuePresent) {
-            const quint64 len = valueLengths.get();
-            if (len > quint64(offsets[Enc::Values + 1] - valuePos))
-                return fail(QStringLiteral("chunk value bytes run past their section"));
-            m_valueOffset[i] = qint32(valuePos);
-            m_valueSize[i] = qint32(len);
-            valuePos += qint64(len);
-        } else {
-            m_valueOffset[i] = -1;
-            m_valueSize[i] = 0;
-        }
+        if (!takeRun(p & Enc::KeyPresent, keyLengths, keyPos, offsets[Enc::Keys + 1], -1, &m_keyOffset[i], &m_keySize[i]))
+            return fail(QStringLiteral("chunk key bytes run past their section"));
+        if (!takeRun(p & Enc::ValuePresent, valueLengths, valuePos, offsets[Enc::Values + 1], -1, &m_valueOffset[i], &m_valueSize[i]))
+            return fail(QStringLiteral("chunk value bytes run past their section"));
         const quint64 hc = headerCounts.get();
         if (hc > quint64(headerBytes.remaining()))
             return fail(QStringLiteral("chunk header count out of range"));
         m_headerCount[i] = qint32(hc);
         m_headersOffset[i] = qint32(headerBytes.pos() - base);
-        for (quint64 h = 0; h < hc; ++h) {
-            headerBytes.take(qint64(headerBytes.get()));
-            const quint64 vl = headerBytes.get();
-            if (vl)
-                headerBytes.take(qint64(vl - 1));
-        }
-        if (p & Enc::ExtPresent) {
-            const quint64 len = extLengths.get();
-            if (len > quint64(offsets[Enc::ExtBytes + 1] - extPos))
-                return fail(QStringLiteral("chunk change-event bytes run past their section"));
-            m_extOffset[i] = qint32(extPos);
-            m_extSize[i] = qint32(len);
-            extPos += qint64(len);
-        } else {
-            m_extOffset[i] = 0;
-            m_extSize[i] = 0;
-        }
+        skipHeaders(headerBytes, hc);
+        if (!takeRun(p & Enc::ExtPresent, extLengths, extPos, offsets[Enc::ExtBytes + 1], 0, &m_extOffset[i], &m_extSize[i]))
+            return fail(QStringLiteral("chunk change-event bytes run past their section"));
         if (!streams.ok() || !positions.ok() || !timestamps.ok() || !brokers.ok() || !epochs.ok()
             || !keyLengths.ok() || !valueLengths.ok() || !headerCounts.ok() || !headerBytes.ok() || !extLengths.ok())
             return fail(QStringLiteral("chunk columns end early (event %1 of %2)").arg(i).arg(n));

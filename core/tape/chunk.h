@@ -47,6 +47,11 @@ public:
     void fill(int i, Event *event, bool payload = true, bool change = true) const;
 
 private:
+    // decode(), in stages: the columns sized for n events, then the events
+    // read from the sections that start at offsets[s] (SectionCount + 1 of them).
+    void resizeColumns(int n);
+    bool decodeEvents(const qsizetype *offsets, QString *error);
+
     int m_count = 0;
     QByteArray m_raw;
     QVector<quint32> m_streamId;

@@ -147,184 +147,227 @@ std::shared_ptr<Tape> Tape::open(const QString &path, QString *error)
     return tape;
 }
 
+// A block header as read by scan(), with the chunk summary that follows it.
+struct Tape::Block
+{
+    qint64 offset = 0;
+    char h[format::BlockHeaderSize];
+    quint32 summarySize = 0, storedSize = 0, rawSize = 0;
+    QByteArray summary;
+    quint8 type() const { return quint8(h[4]); }
+    quint8 codec() const { return quint8(h[5]); }
+    qint64 payloadOffset() const { return offset + format::BlockHeaderSize + summarySize; }
+};
+
+bool Tape::scanFailed(QString *error, const QString &what) const
+{
+    if (error)
+        *error = fileError(what);
+    return false;
+}
+
 bool Tape::scan(bool live, QString *error)
 {
-    auto fail = [&](const QString &what) {
-        if (error)
-            *error = fileError(what);
-        return false;
-    };
     bool sawMeta = m_scanOffset > format::FileHeaderSize;
     while (m_scanOffset < m_fileSize) {
-        const qint64 offset = m_scanOffset;
-        const qint64 remaining = m_fileSize - offset;
-        char h[format::BlockHeaderSize];
-        // Why a block header is not valid, or empty when it is.
-        QString invalid;
-        quint32 summarySize = 0, storedSize = 0, rawSize = 0;
-        QByteArray summary;
-        if (remaining < format::BlockHeaderSize) {
-            invalid = QStringLiteral("incomplete block header");
-        } else {
-            if (!readAt(offset, h, format::BlockHeaderSize, error))
-                return false;
-            summarySize = format::getU32(h + 8);
-            storedSize = format::getU32(h + 12);
-            rawSize = format::getU32(h + 16);
-            if (format::getU32(h) != format::BlockMagic)
-                invalid = QStringLiteral("no block signature");
-            else if (summarySize > format::MaxBlockBytes || storedSize > format::MaxBlockBytes || rawSize > format::MaxBlockBytes)
-                invalid = QStringLiteral("block sizes out of range");
-            else if (h[5] == char(format::Stored) && rawSize != storedSize)
-                invalid = QStringLiteral("uncompressed block whose sizes differ");
-            else if (h[5] == char(format::Zstd) && !format::plausibleCompression(storedSize, rawSize))
-                invalid = QStringLiteral("block claims %1 bytes from %2 compressed (more than %3 times)")
-                              .arg(rawSize).arg(storedSize).arg(format::MaxCompressionRatio);
-            else if (format::BlockHeaderSize + qint64(summarySize) + qint64(storedSize) > remaining)
-                invalid = QStringLiteral("block runs past the end of the file");
-            else {
-                summary.resize(summarySize);
-                if (!readAt(offset + format::BlockHeaderSize, summary.data(), summarySize, error))
-                    return false;
-                if (format::getU32(h + 28) != format::crc32c(summary, format::crc32c(h, 28)))
-                    invalid = QStringLiteral("block header fails its checksum");
-            }
-        }
+        Block b;
+        b.offset = m_scanOffset;
+        QString invalid; // why the block header is not valid, or empty when it is
+        if (!readBlock(&b, &invalid, error))
+            return false;
         if (!invalid.isEmpty()) {
             if (live)
                 return true; // the writer may be half-way through this block; look again later
-            // An interrupted writer leaves one incomplete block at the end. Damage
-            // with intact blocks after it is corruption, not interruption.
-            QByteArray rest(qsizetype(std::min<qint64>(remaining, 64 << 20)), Qt::Uninitialized);
-            if (!readAt(offset, rest.data(), rest.size(), error))
-                return false;
-            char magic[4];
-            format::putU32(magic, format::BlockMagic);
-            const qsizetype later = rest.indexOf(QByteArrayView(magic, 4), 1);
-            if (later > 0 && remaining - later >= format::BlockHeaderSize)
-                return fail(QStringLiteral("is corrupt: damaged block at byte %1 (%2), with more blocks after it")
-                                .arg(offset).arg(invalid));
-            if (!sawMeta)
-                return fail(QStringLiteral("is truncated: it ends before its metadata block is complete"));
-            m_warnings.append(QStringLiteral("%1 bytes at the end of the tape (from byte %2) are an incomplete block "
-                                             "and were ignored; the recording was probably interrupted")
-                                  .arg(remaining).arg(offset));
-            return true;
+            return endAtInvalidBlock(b.offset, invalid, sawMeta, error);
         }
-
-        const auto type = quint8(h[4]);
-        const auto codec = quint8(h[5]);
-        const quint16 flags = format::getU16(h + 6);
-        const qint64 payloadOffset = offset + format::BlockHeaderSize + summarySize;
-        auto readPayload = [&](QByteArray *out) {
-            out->resize(storedSize);
-            if (!readAt(payloadOffset, out->data(), storedSize, error))
-                return false;
-            if (format::crc32c(*out) != format::getU32(h + 20))
-                return fail(QStringLiteral("is corrupt: block at byte %1 fails its checksum").arg(offset));
-            if (codec != format::Stored)
-                return fail(QStringLiteral("is corrupt: compressed metadata block at byte %1").arg(offset));
-            return true;
-        };
-        if (!sawMeta && type != format::Meta)
-            return fail(QStringLiteral("is corrupt: the first block is not the metadata block"));
-
-        switch (type) {
-        case format::Meta: {
-            QByteArray payload;
-            if (!readPayload(&payload))
-                return false;
-            QJsonParseError parseError;
-            const QJsonDocument doc = QJsonDocument::fromJson(payload, &parseError);
-            if (!doc.isObject())
-                return fail(QStringLiteral("is corrupt: metadata is not JSON (%1)").arg(parseError.errorString()));
-            m_metadata = TapeMetadata::fromJson(doc.object());
-            sawMeta = true;
+        if (!sawMeta && b.type() != format::Meta)
+            return scanFailed(error, QStringLiteral("is corrupt: the first block is not the metadata block"));
+        bool ok = true;
+        switch (b.type()) {
+        case format::Meta:
+            ok = scanMeta(b, error);
+            sawMeta = sawMeta || ok;
             break;
-        }
-        case format::Streams: {
-            QByteArray payload;
-            if (!readPayload(&payload))
-                return false;
-            const QJsonDocument doc = QJsonDocument::fromJson(payload);
-            if (!doc.isArray())
-                return fail(QStringLiteral("is corrupt: stream table at byte %1 is not JSON").arg(offset));
-            for (const QJsonValue &v : doc.array()) {
-                const QJsonObject o = v.toObject();
-                if (o.value(QStringLiteral("id")).toInteger(-1) != m_streams.size())
-                    return fail(QStringLiteral("is corrupt: stream ids out of order at byte %1").arg(offset));
-                StreamStats s;
-                s.id = quint32(m_streams.size());
-                s.key.kind = sourceKindFromString(o.value(QStringLiteral("kind")).toString()).value_or(SourceKind::Unknown);
-                s.key.cluster = o.value(QStringLiteral("cluster")).toString();
-                s.key.topic = o.value(QStringLiteral("topic")).toString();
-                s.key.partition = o.value(QStringLiteral("partition")).toInt(-1);
-                m_streams.append(s);
-            }
+        case format::Streams:
+            ok = scanStreams(b, error);
             break;
-        }
-        case format::Chunk: {
-            if (codec != format::Stored && codec != format::Zstd)
-                return fail(QStringLiteral("uses an unknown compression (codec %1) at byte %2").arg(codec).arg(offset));
-            varint::Reader r(summary.constData(), summary.constData() + summary.size());
-            ChunkInfo info;
-            info.fileOffset = offset;
-            info.payloadOffset = payloadOffset;
-            info.firstSeq = qint64(r.get());
-            info.count = qint32(r.get());
-            info.minTimestampUs = r.getSigned();
-            info.maxTimestampUs = r.getSigned();
-            info.storedSize = qint32(storedSize);
-            info.rawSize = qint32(rawSize);
-            info.payloadCrc = format::getU32(h + 20);
-            info.codec = codec;
-            if (!r.ok() || info.firstSeq != m_eventCount || info.count <= 0)
-                return fail(QStringLiteral("is corrupt: chunk at byte %1 does not follow the previous one").arg(offset));
-            // The summary is read before the payload: a count the payload cannot hold
-            // (a crafted 422-byte tape claimed 2^31-1 events) is corruption here.
-            if (quint64(info.count) * format::MinEventBytes > rawSize)
-                return fail(QStringLiteral("is corrupt: chunk at byte %1 claims %2 events in %3 bytes")
-                                .arg(offset).arg(info.count).arg(rawSize));
-            const quint64 nStreams = r.get();
-            for (quint64 i = 0; i < nStreams && r.ok(); ++i) {
-                const quint64 id = r.get();
-                const qint64 count = qint64(r.get());
-                const qint64 minPos = r.getSigned(), maxPos = r.getSigned();
-                const qint64 minTs = r.getSigned(), maxTs = r.getSigned();
-                if (!r.ok() || id >= quint64(m_streams.size()))
-                    return fail(QStringLiteral("is corrupt: chunk at byte %1 names an unknown stream").arg(offset));
-                StreamStats &s = m_streams[qsizetype(id)];
-                if (s.count == 0) {
-                    s.minPosition = minPos;
-                    s.maxPosition = maxPos;
-                    s.minTimestampUs = minTs;
-                    s.maxTimestampUs = maxTs;
-                } else {
-                    s.minPosition = std::min(s.minPosition, minPos);
-                    s.maxPosition = std::max(s.maxPosition, maxPos);
-                    s.minTimestampUs = std::min(s.minTimestampUs, minTs);
-                    s.maxTimestampUs = std::max(s.maxTimestampUs, maxTs);
-                }
-                s.count += count;
-            }
-            if (!r.ok())
-                return fail(QStringLiteral("is corrupt: chunk summary at byte %1").arg(offset));
-            m_chunks.append(info);
-            m_eventCount += info.count;
+        case format::Chunk:
+            ok = scanChunk(b, error);
             break;
-        }
         case format::End:
             m_complete = true;
             break;
         default:
-            if (flags & format::Critical)
-                return fail(QStringLiteral("needs a newer Tapedeck (unknown block type %1 at byte %2)").arg(type).arg(offset));
+            if (format::getU16(b.h + 6) & format::Critical)
+                return scanFailed(error, QStringLiteral("needs a newer Tapedeck (unknown block type %1 at byte %2)").arg(b.type()).arg(b.offset));
             break; // an optional block of a later version: skip it
         }
-        m_scanOffset = payloadOffset + storedSize;
+        if (!ok)
+            return false;
+        m_scanOffset = b.payloadOffset() + b.storedSize;
     }
     if (!sawMeta)
-        return fail(QStringLiteral("is truncated: it has no metadata block"));
+        return scanFailed(error, QStringLiteral("is truncated: it has no metadata block"));
+    return true;
+}
+
+bool Tape::readBlock(Block *b, QString *invalid, QString *error) const
+{
+    const qint64 remaining = m_fileSize - b->offset;
+    if (remaining < format::BlockHeaderSize) {
+        *invalid = QStringLiteral("incomplete block header");
+        return true;
+    }
+    if (!readAt(b->offset, b->h, format::BlockHeaderSize, error))
+        return false;
+    const char *h = b->h;
+    b->summarySize = format::getU32(h + 8);
+    b->storedSize = format::getU32(h + 12);
+    b->rawSize = format::getU32(h + 16);
+    if (format::getU32(h) != format::BlockMagic)
+        *invalid = QStringLiteral("no block signature");
+    else if (b->summarySize > format::MaxBlockBytes || b->storedSize > format::MaxBlockBytes || b->rawSize > format::MaxBlockBytes)
+        *invalid = QStringLiteral("block sizes out of range");
+    else if (h[5] == char(format::Stored) && b->rawSize != b->storedSize)
+        *invalid = QStringLiteral("uncompressed block whose sizes differ");
+    else if (h[5] == char(format::Zstd) && !format::plausibleCompression(b->storedSize, b->rawSize))
+        *invalid = QStringLiteral("block claims %1 bytes from %2 compressed (more than %3 times)")
+                       .arg(b->rawSize).arg(b->storedSize).arg(format::MaxCompressionRatio);
+    else if (format::BlockHeaderSize + qint64(b->summarySize) + qint64(b->storedSize) > remaining)
+        *invalid = QStringLiteral("block runs past the end of the file");
+    else {
+        b->summary.resize(b->summarySize);
+        if (!readAt(b->offset + format::BlockHeaderSize, b->summary.data(), b->summarySize, error))
+            return false;
+        if (format::getU32(h + 28) != format::crc32c(b->summary, format::crc32c(h, 28)))
+            *invalid = QStringLiteral("block header fails its checksum");
+    }
+    return true;
+}
+
+bool Tape::endAtInvalidBlock(qint64 offset, const QString &invalid, bool sawMeta, QString *error)
+{
+    // An interrupted writer leaves one incomplete block at the end. Damage
+    // with intact blocks after it is corruption, not interruption.
+    const qint64 remaining = m_fileSize - offset;
+    QByteArray rest(qsizetype(std::min<qint64>(remaining, 64 << 20)), Qt::Uninitialized);
+    if (!readAt(offset, rest.data(), rest.size(), error))
+        return false;
+    char magic[4];
+    format::putU32(magic, format::BlockMagic);
+    const qsizetype later = rest.indexOf(QByteArrayView(magic, 4), 1);
+    if (later > 0 && remaining - later >= format::BlockHeaderSize)
+        return scanFailed(error, QStringLiteral("is corrupt: damaged block at byte %1 (%2), with more blocks after it").arg(offset).arg(invalid));
+    if (!sawMeta)
+        return scanFailed(error, QStringLiteral("is truncated: it ends before its metadata block is complete"));
+    m_warnings.append(QStringLiteral("%1 bytes at the end of the tape (from byte %2) are an incomplete block "
+                                     "and were ignored; the recording was probably interrupted")
+                          .arg(remaining).arg(offset));
+    return true;
+}
+
+bool Tape::readMetaPayload(const Block &b, QByteArray *out, QString *error) const
+{
+    out->resize(b.storedSize);
+    if (!readAt(b.payloadOffset(), out->data(), b.storedSize, error))
+        return false;
+    if (format::crc32c(*out) != format::getU32(b.h + 20))
+        return scanFailed(error, QStringLiteral("is corrupt: block at byte %1 fails its checksum").arg(b.offset));
+    if (b.codec() != format::Stored)
+        return scanFailed(error, QStringLiteral("is corrupt: compressed metadata block at byte %1").arg(b.offset));
+    return true;
+}
+
+bool Tape::scanMeta(const Block &b, QString *error)
+{
+    QByteArray payload;
+    if (!readMetaPayload(b, &payload, error))
+        return false;
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(payload, &parseError);
+    if (!doc.isObject())
+        return scanFailed(error, QStringLiteral("is corrupt: metadata is not JSON (%1)").arg(parseError.errorString()));
+    m_metadata = TapeMetadata::fromJson(doc.object());
+    return true;
+}
+
+bool Tape::scanStreams(const Block &b, QString *error)
+{
+    QByteArray payload;
+    if (!readMetaPayload(b, &payload, error))
+        return false;
+    const QJsonDocument doc = QJsonDocument::fromJson(payload);
+    if (!doc.isArray())
+        return scanFailed(error, QStringLiteral("is corrupt: stream table at byte %1 is not JSON").arg(b.offset));
+    for (const QJsonValue &v : doc.array()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("id")).toInteger(-1) != m_streams.size())
+            return scanFailed(error, QStringLiteral("is corrupt: stream ids out of order at byte %1").arg(b.offset));
+        StreamStats s;
+        s.id = quint32(m_streams.size());
+        s.key.kind = sourceKindFromString(o.value(QStringLiteral("kind")).toString()).value_or(SourceKind::Unknown);
+        s.key.cluster = o.value(QStringLiteral("cluster")).toString();
+        s.key.topic = o.value(QStringLiteral("topic")).toString();
+        s.key.partition = o.value(QStringLiteral("partition")).toInt(-1);
+        m_streams.append(s);
+    }
+    return true;
+}
+
+bool Tape::scanChunk(const Block &b, QString *error)
+{
+    const qint64 offset = b.offset;
+    if (b.codec() != format::Stored && b.codec() != format::Zstd)
+        return scanFailed(error, QStringLiteral("uses an unknown compression (codec %1) at byte %2").arg(b.codec()).arg(offset));
+    varint::Reader r(b.summary.constData(), b.summary.constData() + b.summary.size());
+    ChunkInfo info;
+    info.fileOffset = offset;
+    info.payloadOffset = b.payloadOffset();
+    info.firstSeq = qint64(r.get());
+    info.count = qint32(r.get());
+    info.minTimestampUs = r.getSigned();
+    info.maxTimestampUs = r.getSigned();
+    info.storedSize = qint32(b.storedSize);
+    info.rawSize = qint32(b.rawSize);
+    info.payloadCrc = format::getU32(b.h + 20);
+    info.codec = b.codec();
+    if (!r.ok() || info.firstSeq != m_eventCount || info.count <= 0)
+        return scanFailed(error, QStringLiteral("is corrupt: chunk at byte %1 does not follow the previous one").arg(offset));
+    // The summary is read before the payload: a count the payload cannot hold
+    // (a crafted 422-byte tape claimed 2^31-1 events) is corruption here.
+    if (quint64(info.count) * format::MinEventBytes > b.rawSize)
+        return scanFailed(error, QStringLiteral("is corrupt: chunk at byte %1 claims %2 events in %3 bytes")
+                                     .arg(offset).arg(info.count).arg(b.rawSize));
+    const quint64 nStreams = r.get();
+    for (quint64 i = 0; i < nStreams && r.ok(); ++i) {
+        const quint64 id = r.get();
+        const qint64 count = qint64(r.get());
+        const qint64 minPos = r.getSigned(), maxPos = r.getSigned();
+        const qint64 minTs = r.getSigned(), maxTs = r.getSigned();
+        if (!r.ok() || id >= quint64(m_streams.size()))
+            return scanFailed(error, QStringLiteral("is corrupt: chunk at byte %1 names an unknown stream").arg(offset));
+        // A stream's count is part of the chunk's (a crafted one overflowed the sum, found by fuzz_tape).
+        if (count < 0 || count > info.count)
+            return scanFailed(error, QStringLiteral("is corrupt: chunk at byte %1 gives a stream %2 of its %3 events")
+                                         .arg(offset).arg(count).arg(info.count));
+        StreamStats &s = m_streams[qsizetype(id)];
+        if (s.count == 0) {
+            s.minPosition = minPos;
+            s.maxPosition = maxPos;
+            s.minTimestampUs = minTs;
+            s.maxTimestampUs = maxTs;
+        } else {
+            s.minPosition = std::min(s.minPosition, minPos);
+            s.maxPosition = std::max(s.maxPosition, maxPos);
+            s.minTimestampUs = std::min(s.minTimestampUs, minTs);
+            s.maxTimestampUs = std::max(s.maxTimestampUs, maxTs);
+        }
+        s.count += count;
+    }
+    if (!r.ok())
+        return scanFailed(error, QStringLiteral("is corrupt: chunk summary at byte %1").arg(offset));
+    m_chunks.append(info);
+    m_eventCount += info.count;
     return true;
 }
 

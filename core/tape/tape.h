@@ -75,7 +75,18 @@ public:
 
 private:
     Tape();
+    // Reads the blocks from m_scanOffset on; `live`: a tape still being
+    // written, whose last block may be incomplete.
     bool scan(bool live, QString *error);
+    // scan(), in stages: a block header, the end at an invalid one, and each kind of block.
+    struct Block;
+    bool readBlock(Block *b, QString *invalid, QString *error) const;
+    bool endAtInvalidBlock(qint64 offset, const QString &invalid, bool sawMeta, QString *error);
+    bool readMetaPayload(const Block &b, QByteArray *out, QString *error) const;
+    bool scanMeta(const Block &b, QString *error);
+    bool scanStreams(const Block &b, QString *error);
+    bool scanChunk(const Block &b, QString *error);
+    bool scanFailed(QString *error, const QString &what) const;
     bool readAt(qint64 offset, char *buffer, qint64 size, QString *error) const;
     QString fileError(const QString &what) const;
 

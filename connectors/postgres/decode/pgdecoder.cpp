@@ -22,4 +22,10 @@ QStringList PgDecoder::plugins()
     return {QStringLiteral("pgoutput"), QStringLiteral("wal2json"), QStringLiteral("test_decoding")};
 }
 
+QString PgDecoder::cannotParse(const char *plugin, QByteArrayView data, qint64 lsn)
+{
+    return QStringLiteral("%1: cannot parse \"%2\" at %3")
+        .arg(QLatin1StringView(plugin), QString::fromUtf8(data.first(std::min<qsizetype>(data.size(), 120))), pgchange::formatLsn(lsn));
+}
+
 } // namespace tapedeck

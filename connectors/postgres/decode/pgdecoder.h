@@ -34,6 +34,10 @@ public:
     static QStringList plugins();
 
 protected:
+    // The error of a text plugin's message it cannot parse: the plugin, the
+    // message's first 120 bytes and its LSN.
+    static QString cannotParse(const char *plugin, QByteArrayView data, qint64 lsn);
+
     qint64 m_lastCommitEnd = -1;
 };
 

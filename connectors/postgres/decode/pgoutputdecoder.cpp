@@ -178,139 +178,52 @@ bool PgOutputDecoder::change(Reader &r, char type, qint64 lsn, QList<Event> *out
     return r.ok;
 }
 
+// One message, by its type byte; the handlers below read the rest, and a
+// short or malformed message leaves r.ok false.
 bool PgOutputDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out, QString *error)
 {
     Reader r{data};
     const char type = char(r.u8());
     switch (type) {
-    case 'B': {
-        m_txn.commitLsn = r.i64();
-        m_txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
-        m_txn.xid = r.u32();
-        if (r.ok)
-            out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, m_txn));
+    case 'B':
+        begin(r, lsn, out);
         break;
-    }
-    case 'C': {
-        r.u8(); // flags, unused
-        const qint64 commitLsn = r.i64();
-        const qint64 endLsn = r.i64();
-        const qint64 ts = pgchange::fromPgEpochUs(r.i64());
-        if (!r.ok)
-            break;
-        m_txn.commitLsn = commitLsn;
-        m_txn.commitTimeUs = ts;
-        out->append(pgchange::marker(m_catalog.database, Operation::Commit, lsn, m_txn));
-        m_lastCommitEnd = endLsn;
-        m_txn = {};
+    case 'C':
+        commit(r, lsn, out);
         break;
-    }
     case 'O':
         r.i64();
         r.string(); // origin name: not kept
         break;
-    case 'R': {
-        if (m_inStream)
-            r.u32();
-        const quint32 relid = r.u32();
-        Relation rel;
-        rel.schema = QString::fromUtf8(r.string());
-        rel.name = QString::fromUtf8(r.string());
-        rel.replicaIdentity = char(r.u8());
-        const int n = r.u16();
-        for (int i = 0; i < n && r.ok; ++i) {
-            RelationColumn c;
-            c.isKey = r.u8() & 1;
-            c.name = QString::fromUtf8(r.string());
-            c.typeOid = r.u32();
-            r.u32(); // typmod
-            rel.columns.append(c);
-        }
-        if (r.ok)
-            m_relations.insert(relid, rel);
+    case 'R':
+        relation(r);
         break;
-    }
-    case 'Y': {
-        if (m_inStream)
-            r.u32();
-        const quint32 oid = r.u32();
-        const QByteArray ns = r.string();
-        const QByteArray name = r.string();
-        if (r.ok && !m_catalog.typeNames.contains(oid))
-            m_catalog.typeNames.insert(oid, QString::fromUtf8(ns == "pg_catalog" ? name : ns + '.' + name));
+    case 'Y':
+        typeName(r);
         break;
-    }
     case 'I':
     case 'U':
     case 'D':
     case 'T':
         change(r, type, lsn, out);
         break;
-    case 'M': {
-        pgchange::TxnInfo txn = m_txn;
-        if (m_inStream) {
-            txn = {};
-            txn.xid = r.u32();
-        }
-        const bool transactional = r.u8() & 1;
-        r.i64(); // the message's LSN, the same as `lsn`
-        const QByteArray prefix = r.string();
-        const qint32 len = qint32(r.u32());
-        const QByteArray content = r.bytes(len);
-        if (!r.ok)
-            break;
-        if (!transactional)
-            txn = {};
-        Event e = pgchange::message(m_catalog.database, lsn, txn, prefix, content);
-        if (transactional)
-            deliver(std::move(e), out);
-        else
-            out->append(std::move(e));
+    case 'M':
+        message(r, lsn, out);
         break;
-    }
-    case 'S': { // Stream Start (protocol 2)
+    case 'S': // Stream Start (protocol 2)
         m_streamXid = r.u32();
         r.u8();
         m_inStream = r.ok;
         break;
-    }
     case 'E':
         m_inStream = false;
         break;
-    case 'c': { // Stream Commit
-        const qint64 xid = r.u32();
-        r.u8();
-        pgchange::TxnInfo txn;
-        txn.xid = xid;
-        txn.commitLsn = r.i64();
-        const qint64 endLsn = r.i64();
-        txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
-        if (!r.ok)
-            break;
-        out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, txn));
-        const QList<StreamedEvent> events = m_streamed.take(xid);
-        for (StreamedEvent s : events) {
-            s.event.transactionId = txn.xid;
-            s.event.commitLsn = txn.commitLsn;
-            s.event.commitTimeUs = s.event.timestampUs = txn.commitTimeUs;
-            s.event.timestampType = TimestampType::CommitTime;
-            out->append(std::move(s.event));
-        }
-        out->append(pgchange::marker(m_catalog.database, Operation::Commit, lsn, txn));
-        m_lastCommitEnd = endLsn;
+    case 'c':
+        streamCommit(r, lsn, out);
         break;
-    }
-    case 'A': { // Stream Abort: a whole transaction or one subtransaction
-        const qint64 xid = r.u32();
-        const qint64 subXid = r.u32();
-        if (!r.ok)
-            break;
-        if (xid == subXid)
-            m_streamed.remove(xid);
-        else
-            m_streamed[xid].removeIf([subXid](const StreamedEvent &s) { return s.subXid == subXid; });
+    case 'A':
+        streamAbort(r);
         break;
-    }
     default:
         *error = QStringLiteral("pgoutput: unknown message type 0x%1 at %2")
                      .arg(quint8(type), 2, 16, QLatin1Char('0')).arg(pgchange::formatLsn(lsn));
@@ -322,6 +235,123 @@ bool PgOutputDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out,
         return false;
     }
     return true;
+}
+
+void PgOutputDecoder::begin(Reader &r, qint64 lsn, QList<Event> *out)
+{
+    m_txn.commitLsn = r.i64();
+    m_txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
+    m_txn.xid = r.u32();
+    if (r.ok)
+        out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, m_txn));
+}
+
+void PgOutputDecoder::commit(Reader &r, qint64 lsn, QList<Event> *out)
+{
+    r.u8(); // flags, unused
+    const qint64 commitLsn = r.i64();
+    const qint64 endLsn = r.i64();
+    const qint64 ts = pgchange::fromPgEpochUs(r.i64());
+    if (!r.ok)
+        return;
+    m_txn.commitLsn = commitLsn;
+    m_txn.commitTimeUs = ts;
+    out->append(pgchange::marker(m_catalog.database, Operation::Commit, lsn, m_txn));
+    m_lastCommitEnd = endLsn;
+    m_txn = {};
+}
+
+void PgOutputDecoder::relation(Reader &r)
+{
+    if (m_inStream)
+        r.u32();
+    const quint32 relid = r.u32();
+    Relation rel;
+    rel.schema = QString::fromUtf8(r.string());
+    rel.name = QString::fromUtf8(r.string());
+    rel.replicaIdentity = char(r.u8());
+    const int n = r.u16();
+    for (int i = 0; i < n && r.ok; ++i) {
+        RelationColumn c;
+        c.isKey = r.u8() & 1;
+        c.name = QString::fromUtf8(r.string());
+        c.typeOid = r.u32();
+        r.u32(); // typmod
+        rel.columns.append(c);
+    }
+    if (r.ok)
+        m_relations.insert(relid, rel);
+}
+
+void PgOutputDecoder::typeName(Reader &r)
+{
+    if (m_inStream)
+        r.u32();
+    const quint32 oid = r.u32();
+    const QByteArray ns = r.string();
+    const QByteArray name = r.string();
+    if (r.ok && !m_catalog.typeNames.contains(oid))
+        m_catalog.typeNames.insert(oid, QString::fromUtf8(ns == "pg_catalog" ? name : ns + '.' + name));
+}
+
+void PgOutputDecoder::message(Reader &r, qint64 lsn, QList<Event> *out)
+{
+    pgchange::TxnInfo txn = m_txn;
+    if (m_inStream) {
+        txn = {};
+        txn.xid = r.u32();
+    }
+    const bool transactional = r.u8() & 1;
+    r.i64(); // the message's LSN, the same as `lsn`
+    const QByteArray prefix = r.string();
+    const qint32 len = qint32(r.u32());
+    const QByteArray content = r.bytes(len);
+    if (!r.ok)
+        return;
+    if (!transactional)
+        txn = {};
+    Event e = pgchange::message(m_catalog.database, lsn, txn, prefix, content);
+    if (transactional)
+        deliver(std::move(e), out);
+    else
+        out->append(std::move(e));
+}
+
+void PgOutputDecoder::streamCommit(Reader &r, qint64 lsn, QList<Event> *out)
+{
+    const qint64 xid = r.u32();
+    r.u8();
+    pgchange::TxnInfo txn;
+    txn.xid = xid;
+    txn.commitLsn = r.i64();
+    const qint64 endLsn = r.i64();
+    txn.commitTimeUs = pgchange::fromPgEpochUs(r.i64());
+    if (!r.ok)
+        return;
+    out->append(pgchange::marker(m_catalog.database, Operation::Begin, lsn, txn));
+    const QList<StreamedEvent> events = m_streamed.take(xid);
+    for (StreamedEvent s : events) {
+        s.event.transactionId = txn.xid;
+        s.event.commitLsn = txn.commitLsn;
+        s.event.commitTimeUs = s.event.timestampUs = txn.commitTimeUs;
+        s.event.timestampType = TimestampType::CommitTime;
+        out->append(std::move(s.event));
+    }
+    out->append(pgchange::marker(m_catalog.database, Operation::Commit, lsn, txn));
+    m_lastCommitEnd = endLsn;
+}
+
+// A whole transaction or one subtransaction.
+void PgOutputDecoder::streamAbort(Reader &r)
+{
+    const qint64 xid = r.u32();
+    const qint64 subXid = r.u32();
+    if (!r.ok)
+        return;
+    if (xid == subXid)
+        m_streamed.remove(xid);
+    else
+        m_streamed[xid].removeIf([subXid](const StreamedEvent &s) { return s.subXid == subXid; });
 }
 
 } // namespace tapedeck

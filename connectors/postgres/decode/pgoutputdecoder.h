@@ -38,6 +38,14 @@ private:
     };
     bool readTuple(Reader &r, const Relation &rel, Row *row);
     bool change(Reader &r, char type, qint64 lsn, QList<Event> *out);
+    // The other messages, one each ('B', 'C', 'R', 'Y', 'M', 'c', 'A').
+    void begin(Reader &r, qint64 lsn, QList<Event> *out);
+    void commit(Reader &r, qint64 lsn, QList<Event> *out);
+    void relation(Reader &r);
+    void typeName(Reader &r);
+    void message(Reader &r, qint64 lsn, QList<Event> *out);
+    void streamCommit(Reader &r, qint64 lsn, QList<Event> *out);
+    void streamAbort(Reader &r);
     void deliver(Event event, QList<Event> *out);
 
     PgCatalog m_catalog;

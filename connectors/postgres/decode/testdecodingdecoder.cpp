@@ -200,8 +200,7 @@ bool TestDecodingDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *
         ok = false;
     }
     if (!ok) {
-        *error = QStringLiteral("test_decoding: cannot parse \"%1\" at %2")
-                     .arg(QString::fromUtf8(data.first(std::min<qsizetype>(data.size(), 120))), pgchange::formatLsn(lsn));
+        *error = cannotParse("test_decoding", data, lsn);
         return false;
     }
     return true;

@@ -297,8 +297,7 @@ bool Wal2JsonDecoder::decode(qint64 lsn, QByteArrayView data, QList<Event> *out,
         ok = false;
     }
     if (!ok) {
-        *error = QStringLiteral("wal2json: cannot parse \"%1\" at %2")
-                     .arg(QString::fromUtf8(data.first(std::min<qsizetype>(data.size(), 120))), pgchange::formatLsn(lsn));
+        *error = cannotParse("wal2json", data, lsn);
         return false;
     }
     return true;

@@ -165,47 +165,8 @@ bool PgRecorder::prepare(QString *error)
     if (m_options.mode == PgReadMode::Temporary) {
         m_plugin = m_options.plugin.isEmpty() ? QStringLiteral("pgoutput") : m_options.plugin;
     } else {
-        if (m_options.slot.isEmpty()) {
-            *error = QStringLiteral("no slot given (mode %1 reads an existing slot)").arg(toString(m_options.mode));
+        if (!checkSlot(*slots, c.database(), error))
             return false;
-        }
-        const auto it = std::find_if(slots->cbegin(), slots->cend(), [&](const PgSlotInfo &s) { return s.name == m_options.slot; });
-        if (it == slots->cend()) {
-            QStringList names;
-            for (const PgSlotInfo &s : *slots)
-                names.append(s.name);
-            *error = QStringLiteral("replication slot \"%1\" does not exist (slots: %2)")
-                         .arg(m_options.slot, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")));
-            return false;
-        }
-        m_slot = *it;
-        if (m_slot.slotType != QLatin1String("logical")) {
-            *error = QStringLiteral("replication slot \"%1\" is a physical slot: only logical slots carry change events").arg(m_slot.name);
-            return false;
-        }
-        if (m_slot.database != c.database()) {
-            *error = QStringLiteral("replication slot \"%1\" belongs to database \"%2\", but the connection is to \"%3\": connect to \"%2\"")
-                         .arg(m_slot.name, m_slot.database, c.database());
-            return false;
-        }
-        if (m_slot.walStatus == QLatin1String("lost")) {
-            *error = QStringLiteral("replication slot \"%1\" has lost WAL it needs (wal_status lost): it cannot be read").arg(m_slot.name);
-            return false;
-        }
-        m_plugin = m_options.plugin.isEmpty() ? m_slot.plugin : m_options.plugin;
-        if (m_plugin != m_slot.plugin && m_options.mode != PgReadMode::Copy) {
-            *error = QStringLiteral("replication slot \"%1\" uses the plugin %2, not %3 (only --mode copy can decode a slot with another plugin)")
-                         .arg(m_slot.name, m_slot.plugin, m_plugin);
-            return false;
-        }
-        if (m_slot.active && (m_options.mode == PgReadMode::Peek || m_options.mode == PgReadMode::Consume)) {
-            *error = QStringLiteral("replication slot \"%1\" is in use by another process (PID %2): %3 needs an inactive slot; "
-                                    "--mode copy reads it without disturbing its consumer")
-                         .arg(m_slot.name).arg(m_slot.activePid).arg(toString(m_options.mode));
-            return false;
-        }
-        if (m_slot.retainsALot())
-            m_warnings.append(QStringLiteral("slot \"%1\" retains %2 MiB of WAL").arg(m_slot.name).arg(m_slot.retainedBytes >> 20));
     }
     if (!PgDecoder::plugins().contains(m_plugin)) {
         *error = QStringLiteral("Tapedeck cannot decode the output plugin \"%1\" (it reads %2)")
@@ -216,31 +177,85 @@ bool PgRecorder::prepare(QString *error)
         *error = problem;
         return false;
     }
-    if (m_plugin == QLatin1String("pgoutput")) {
-        const auto r = c.exec("SELECT pubname FROM pg_publication ORDER BY 1", {}, error);
-        if (!r)
-            return false;
-        QStringList existing;
-        for (int i = 0; i < PgConnection::rows(r); ++i)
-            existing.append(QString::fromUtf8(PgConnection::value(r, i, 0)));
-        if (m_options.publications.isEmpty()) {
-            *error = QStringLiteral("pgoutput needs --publication (publications here: %1)")
-                         .arg(existing.isEmpty() ? QStringLiteral("none; CREATE PUBLICATION p FOR ALL TABLES") : existing.join(QStringLiteral(", ")));
-            return false;
-        }
-        for (const QString &p : std::as_const(m_options.publications)) {
-            if (!existing.contains(p)) {
-                *error = QStringLiteral("publication \"%1\" does not exist (publications here: %2)")
-                             .arg(p, existing.isEmpty() ? QStringLiteral("none") : existing.join(QStringLiteral(", ")));
-                return false;
-            }
-        }
-    }
+    if (m_plugin == QLatin1String("pgoutput") && !checkPublications(c, error))
+        return false;
     const auto catalog = PgAdmin::catalog(c, error);
     if (!catalog)
         return false;
     m_catalog = *catalog;
     return prepareSnapshot(c, error);
+}
+
+// The existing slot that modes other than temporary read: logical, of this
+// database, with its WAL, a plugin we can use and (peek, consume) inactive.
+bool PgRecorder::checkSlot(const QList<PgSlotInfo> &slots, const QString &database, QString *error)
+{
+    if (m_options.slot.isEmpty()) {
+        *error = QStringLiteral("no slot given (mode %1 reads an existing slot)").arg(toString(m_options.mode));
+        return false;
+    }
+    const auto it = std::find_if(slots.cbegin(), slots.cend(), [&](const PgSlotInfo &s) { return s.name == m_options.slot; });
+    if (it == slots.cend()) {
+        QStringList names;
+        for (const PgSlotInfo &s : slots)
+            names.append(s.name);
+        *error = QStringLiteral("replication slot \"%1\" does not exist (slots: %2)")
+                     .arg(m_options.slot, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")));
+        return false;
+    }
+    m_slot = *it;
+    if (m_slot.slotType != QLatin1String("logical")) {
+        *error = QStringLiteral("replication slot \"%1\" is a physical slot: only logical slots carry change events").arg(m_slot.name);
+        return false;
+    }
+    if (m_slot.database != database) {
+        *error = QStringLiteral("replication slot \"%1\" belongs to database \"%2\", but the connection is to \"%3\": connect to \"%2\"")
+                     .arg(m_slot.name, m_slot.database, database);
+        return false;
+    }
+    if (m_slot.walStatus == QLatin1String("lost")) {
+        *error = QStringLiteral("replication slot \"%1\" has lost WAL it needs (wal_status lost): it cannot be read").arg(m_slot.name);
+        return false;
+    }
+    m_plugin = m_options.plugin.isEmpty() ? m_slot.plugin : m_options.plugin;
+    if (m_plugin != m_slot.plugin && m_options.mode != PgReadMode::Copy) {
+        *error = QStringLiteral("replication slot \"%1\" uses the plugin %2, not %3 (only --mode copy can decode a slot with another plugin)")
+                     .arg(m_slot.name, m_slot.plugin, m_plugin);
+        return false;
+    }
+    if (m_slot.active && (m_options.mode == PgReadMode::Peek || m_options.mode == PgReadMode::Consume)) {
+        *error = QStringLiteral("replication slot \"%1\" is in use by another process (PID %2): %3 needs an inactive slot; "
+                                "--mode copy reads it without disturbing its consumer")
+                     .arg(m_slot.name).arg(m_slot.activePid).arg(toString(m_options.mode));
+        return false;
+    }
+    if (m_slot.retainsALot())
+        m_warnings.append(QStringLiteral("slot \"%1\" retains %2 MiB of WAL").arg(m_slot.name).arg(m_slot.retainedBytes >> 20));
+    return true;
+}
+
+// pgoutput reads the publications given, which must exist.
+bool PgRecorder::checkPublications(PgConnection &c, QString *error)
+{
+    const auto r = c.exec("SELECT pubname FROM pg_publication ORDER BY 1", {}, error);
+    if (!r)
+        return false;
+    QStringList existing;
+    for (int i = 0; i < PgConnection::rows(r); ++i)
+        existing.append(QString::fromUtf8(PgConnection::value(r, i, 0)));
+    if (m_options.publications.isEmpty()) {
+        *error = QStringLiteral("pgoutput needs --publication (publications here: %1)")
+                     .arg(existing.isEmpty() ? QStringLiteral("none; CREATE PUBLICATION p FOR ALL TABLES") : existing.join(QStringLiteral(", ")));
+        return false;
+    }
+    for (const QString &p : std::as_const(m_options.publications)) {
+        if (!existing.contains(p)) {
+            *error = QStringLiteral("publication \"%1\" does not exist (publications here: %2)")
+                         .arg(p, existing.isEmpty() ? QStringLiteral("none") : existing.join(QStringLiteral(", ")));
+            return false;
+        }
+    }
+    return true;
 }
 
 bool PgRecorder::prepareSnapshot(PgConnection &c, QString *error)
@@ -365,15 +380,43 @@ bool PgRecorder::stream(Run &run, QString *error)
     PgConnection c;
     if (!c.open(m_options.dsn, PgConnection::Kind::Replication, error))
         return false;
-    QString slot = m_options.slot;
     const bool bounded = m_options.mode == PgReadMode::Copy || (m_options.mode == PgReadMode::Consume && !m_options.follow);
-    if (bounded) {
-        // A replication connection speaks the simple query protocol only.
-        const auto r = c.command("SELECT pg_current_wal_lsn()::text", error);
-        if (!r)
+    if (bounded && !readWalEnd(c, run, error))
+        return false;
+    QString slot;
+    if (!streamSlot(c, run, &slot, error))
+        return false;
+    if (run.snapshot && run.snapshot->point < 0) {
+        // The slot's start is fixed now (copied, or ours to consume): a later
+        // consistent point splits its stream into history and what follows the image.
+        if (!helperSnapshot(run, error))
             return false;
-        run.p.endLsn = pgchange::parseLsn(PgConnection::value(r, 0, 0));
+        if (bounded && !readWalEnd(c, run, error))
+            return false;
     }
+    PgReplicationStream stream(c);
+    if (!stream.start(slot, replicationOptions(), error))
+        return false;
+    return readStream(stream, run, bounded, error);
+}
+
+// Where a bounded read ends: the server's current WAL position (the later
+// one when asked again). A replication connection speaks the simple query protocol only.
+bool PgRecorder::readWalEnd(PgConnection &c, Run &run, QString *error)
+{
+    const auto r = c.command("SELECT pg_current_wal_lsn()::text", error);
+    if (!r)
+        return false;
+    run.p.endLsn = std::max(run.p.endLsn, pgchange::parseLsn(PgConnection::value(r, 0, 0)));
+    return true;
+}
+
+// The slot the stream reads: the one given (consume), a temporary copy of it
+// (copy) or a temporary slot of this session (temporary), whose exported
+// snapshot is read here when the recording takes one.
+bool PgRecorder::streamSlot(PgConnection &c, Run &run, QString *slot, QString *error)
+{
+    *slot = m_options.slot;
     const QByteArray tempName = "tapedeck_" + QUuid::createUuid().toString(QUuid::Id128).left(16).toLatin1();
     if (m_options.mode == PgReadMode::Copy) {
         // A temporary copy belongs to this session: it is read here and vanishes when the connection closes.
@@ -385,11 +428,11 @@ bool PgRecorder::stream(Run &run, QString *error)
             *error = QStringLiteral("cannot copy slot \"%1\": %2").arg(m_options.slot, *error);
             return false;
         }
-        slot = QString::fromLatin1(tempName);
+        *slot = QString::fromLatin1(tempName);
     } else if (m_options.mode == PgReadMode::Temporary) {
-        if (slot.isEmpty())
-            slot = QString::fromLatin1(tempName);
-        const QByteArray sql = "CREATE_REPLICATION_SLOT " + PgConnection::quoteIdentifier(slot.toUtf8()) + " TEMPORARY LOGICAL "
+        if (slot->isEmpty())
+            *slot = QString::fromLatin1(tempName);
+        const QByteArray sql = "CREATE_REPLICATION_SLOT " + PgConnection::quoteIdentifier(slot->toUtf8()) + " TEMPORARY LOGICAL "
             + PgConnection::quoteIdentifier(m_plugin.toUtf8()) + (run.snapshot ? " (SNAPSHOT 'export')" : " (SNAPSHOT 'nothing')");
         const auto created = c.command(sql, error);
         if (!created) {
@@ -403,21 +446,13 @@ bool PgRecorder::stream(Run &run, QString *error)
                              || !writeSnapshot(run, error)))
             return false;
     }
-    if (run.snapshot && run.snapshot->point < 0) {
-        // The slot's start is fixed now (copied, or ours to consume): a later
-        // consistent point splits its stream into history and what follows the image.
-        if (!helperSnapshot(run, error))
-            return false;
-        if (bounded) {
-            const auto r = c.command("SELECT pg_current_wal_lsn()::text", error);
-            if (!r)
-                return false;
-            run.p.endLsn = std::max(run.p.endLsn, pgchange::parseLsn(PgConnection::value(r, 0, 0)));
-        }
-    }
-    PgReplicationStream stream(c);
-    if (!stream.start(slot, replicationOptions(), error))
-        return false;
+    return true;
+}
+
+// The stream's messages into the tape until the end (bounded: the WAL end
+// read before; otherwise cancel, the limit or the server's end).
+bool PgRecorder::readStream(PgReplicationStream &stream, Run &run, bool bounded, QString *error)
+{
     const bool confirm = m_options.mode == PgReadMode::Consume;
     qint64 confirmed = 0;  // flush position reported to the server: 0 except in consume mode
     qint64 lastIdleWalEnd = -1;

@@ -14,6 +14,8 @@
 
 namespace tapedeck {
 
+class PgReplicationStream;
+
 // Records a PostgreSQL logical replication slot into a tape.
 // Thread: prepare() and record() block; run them in a worker and stop record() through `cancel`.
 // The GUI gets one from PostgresService::recorder() as a RecordingSource.
@@ -64,8 +66,15 @@ private:
         qint64 lsn = -1;
         qint64 endLsn = -1; // -1: open-ended
     };
-    bool stream(Run &run, QString *error);
+    // prepare(), in stages.
+    bool checkSlot(const QList<PgSlotInfo> &slots, const QString &database, QString *error);
+    bool checkPublications(PgConnection &c, QString *error);
     bool prepareSnapshot(PgConnection &c, QString *error);
+    // stream(), in stages: the WAL end of a bounded read, the slot, the messages.
+    bool stream(Run &run, QString *error);
+    bool readWalEnd(PgConnection &c, Run &run, QString *error);
+    bool streamSlot(PgConnection &c, Run &run, QString *slot, QString *error);
+    bool readStream(PgReplicationStream &stream, Run &run, bool bounded, QString *error);
     // Imports an exported snapshot into a REPEATABLE READ transaction that
     // stays open until writeSnapshot() has read the tables.
     bool importSnapshot(Run &run, const QByteArray &name, qint64 point, QString *error);

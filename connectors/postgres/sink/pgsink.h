@@ -129,8 +129,31 @@ private:
         Table *table = nullptr;
         QList<RowRef> deletes, upserts, inserts;
     };
+    // A progress row of the replay id: its lane (0-based) and position.
+    struct ProgressRow
+    {
+        int lane;
+        ReplayPosition position;
+    };
+    struct PerTable; // a batch's rows of one table, collapsed per key (pgsinkwrite.cpp)
+
+    // open(), in stages (pgsink.cpp).
+    bool connectLane(Lane &lane, const QByteArray &then, QString *why);
+    bool lockReplayId(Lane &first, QString *error);
+    bool readProgress(Lane &first, QList<ProgressRow> *rows, int *historyLanes, QString *error);
+    bool openLanes(int lanes, QString *error);
+    void resumeFrom(const QList<ProgressRow> &rows, int lanes);
     Table *table(const QString &name, const SqlRows::Shape &shape, SqlOp op, bool *created, QString *error);
+    bool readLaneRules(Lane &lane, Table &t, QString *why);
+
+    // writeBatch(), in stages (pgsinkwrite.cpp).
     bool writeBatch(const SqlBatch &batch, const QList<ReplayPosition> &progress, bool single, QString *error);
+    bool batchTables(const SqlBatch &batch, QHash<QString, Table *> *tableOf, bool *created, QString *error);
+    static void collapse(const SqlBatch &batch, const QHash<QString, Table *> &tableOf, QHash<Table *, PerTable> *perTable,
+                         QList<Table *> *tableOrder);
+    void share(Table &t, const PerTable &p, bool oneLane, std::vector<QList<Work>> *work, qint64 *superseded);
+    bool writeLanes(const std::vector<QList<Work>> &work, const QList<ReplayPosition> &progress, QString *error);
+    bool commitLanes(const QList<ReplayPosition> &progress, QString *error);
     bool writeLane(Lane &lane, const QList<Work> &work, const QList<ReplayPosition> &progress, QString *error);
     bool copy(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
     bool upsert(Lane &lane, Table &t, const QList<RowRef> &rows, QString *error);
