@@ -4,12 +4,12 @@
 #include "ui/kafka/kafkaconnectiondialog.h"
 #include "ui/kafka/kafkarecorddialog.h"
 #include "core/kafka/kafkaservice.h"
-#include "ui/shell/mainwindow.h"
 #include "ui/recording/livetapefollower.h"
 #include "ui/recording/recordingcontroller.h"
+#include "ui/recording/sessionhost.h"
+#include "ui/common/tapedocument.h"
 #include "ui/common/settings.h"
 #include "core/tape/tape.h"
-#include "ui/timeline/timelinewidget.h"
 
 #include <QAction>
 #include <QCoreApplication>
@@ -19,6 +19,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLocale>
+#include <QMainWindow>
 #include <QMenu>
 #include <QMenuBar>
 #include <QStandardPaths>
@@ -29,23 +30,24 @@ using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
-KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
-    : QObject(window)
-    , m_window(window)
+KafkaSession::KafkaSession(SessionHost *host, KafkaService *service)
+    : QObject(host->hostWindow())
+    , m_host(host)
+    , m_window(host->hostWindow())
     , m_service(service)
 {
-    m_browser = new KafkaClusterBrowser(window);
+    m_browser = new KafkaClusterBrowser(m_window);
     m_browser->setService(service);
-    m_dock = new QDockWidget(u"Kafka Cluster"_s, window);
+    m_dock = new QDockWidget(u"Kafka Cluster"_s, m_window);
     m_dock->setObjectName(u"kafkaClusterDock"_s);
     m_dock->setWidget(m_browser);
     m_dock->setAllowedAreas(Qt::LeftDockWidgetArea | Qt::RightDockWidgetArea | Qt::BottomDockWidgetArea);
-    window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
+    m_window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
     m_dock->hide();
     connect(m_browser, &KafkaClusterBrowser::recordRequested, this, &KafkaSession::showRecordDialog);
 
     m_recording = new RecordingController(this);
-    m_follower = new LiveTapeFollower(window, m_recording, this);
+    m_follower = new LiveTapeFollower(host, m_recording, this);
     connect(m_recording, &RecordingController::started, this, [this](const QString &, const QStringList &warnings) {
         if (!warnings.isEmpty())
             m_window->statusBar()->showMessage(u"Recording: "_s + warnings.join(u"; "_s), 10000);
@@ -57,12 +59,12 @@ KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
     });
     connect(m_recording, &RecordingController::finished, this, &KafkaSession::onRecordingFinished);
 
-    m_status = new QLabel(window);
+    m_status = new QLabel(m_window);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    window->statusBar()->addPermanentWidget(m_status);
+    m_window->statusBar()->addPermanentWidget(m_status);
     m_status->hide();
 
-    m_menu = new QMenu(u"&Kafka"_s, window);
+    m_menu = new QMenu(u"&Kafka"_s, m_window);
     m_connectAction = m_menu->addAction(QIcon::fromTheme(u"network-connect"_s), u"&Connect…"_s, this,
                                         &KafkaSession::showConnectDialog);
     m_connectAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
@@ -80,7 +82,7 @@ KafkaSession::KafkaSession(MainWindow *window, KafkaService *service)
     m_stopDemoAction = m_menu->addAction(u"Stop D&emo Cluster"_s, this, &KafkaSession::stopDemoCluster);
 
     // Before Help, the last menu by convention.
-    QMenuBar *bar = window->menuBar();
+    QMenuBar *bar = m_window->menuBar();
     const QList<QAction *> menus = bar->actions();
     bar->insertMenu(menus.isEmpty() ? nullptr : menus.constLast(), m_menu);
 
@@ -136,7 +138,7 @@ void KafkaSession::showConnectDialog()
         m_connectionDialog->raise();
         return;
     }
-    auto *dialog = new KafkaConnectionDialog(m_window->settings(), m_window);
+    auto *dialog = new KafkaConnectionDialog(m_host->hostSettings(), m_window);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_connectionDialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog] { connectTo(dialog->connection()); });
@@ -169,7 +171,7 @@ void KafkaSession::connectTo(const KafkaConnection &connection, const KafkaDescr
 
 QString KafkaSession::seedTapePath(QString *error) const
 {
-    const QString resource = MainWindow::demoResourcePath();
+    const QString resource = TapeDocument::demoResourcePath();
     if (!QFile::exists(resource)) {
         *error = u"this build of Tapedeck has no demo tape"_s;
         return {};
@@ -281,6 +283,7 @@ bool KafkaSession::startRecording(const KafkaRecordOptions &options)
         setStatus(m_lastError, true);
         return false;
     }
+    m_host->hostDocument()->setRecordingSource(u"Kafka"_s);
     setStatus(u"● Preparing %1 (%2)…"_s.arg(o.connection.describe(), o.topics.join(u", "_s)));
     updateActions();
     return true;
@@ -312,6 +315,8 @@ void KafkaSession::onRecordingFinished(const QString &error)
         setStatus(u"Recorded %1 records into the temporary tape %2 · File › Save As keeps it"_s
                       .arg(QLocale().toString(events), where));
     }
+    if (m_host->hostDocument()->recordingSource() == u"Kafka"_s)
+        m_host->hostDocument()->setRecordingSource({});
     updateActions();
     Q_EMIT recordingFinished(error);
 }

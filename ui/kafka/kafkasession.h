@@ -10,6 +10,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QMainWindow;
 class QMenu;
 class QThread;
 
@@ -19,9 +20,9 @@ class KafkaClusterBrowser;
 class KafkaConnectionDialog;
 class KafkaRecordDialog;
 class KafkaService;
-class MainWindow;
 class LiveTapeFollower;
 class RecordingController;
+class SessionHost;
 class Tape;
 
 // The Kafka side of a main window: the Kafka menu, the cluster browser (a
@@ -34,7 +35,7 @@ class KafkaSession : public QObject
 {
     Q_OBJECT
 public:
-    KafkaSession(MainWindow *window, KafkaService *service);
+    KafkaSession(SessionHost *host, KafkaService *service);
     // Stops a recording (keeping its tape) and waits for workers.
     ~KafkaSession() override;
 
@@ -79,7 +80,8 @@ private:
     QString seedTapePath(QString *error) const;
     bool isDemoConnection(const KafkaConnection &connection) const;
 
-    MainWindow *m_window;
+    SessionHost *m_host;
+    QMainWindow *m_window;
     KafkaService *m_service;
     QMenu *m_menu = nullptr;
     QDockWidget *m_dock = nullptr;

@@ -1,15 +1,14 @@
 #include "ui/postgres/pgsession.h"
 
-#include "ui/kafka/kafkasession.h"
-#include "ui/shell/mainwindow.h"
 #include "ui/postgres/pgconnectiondialog.h"
 #include "ui/postgres/pgrecorddialog.h"
 #include "ui/postgres/pgslotbrowser.h"
 #include "core/postgres/postgresservice.h"
 #include "ui/recording/livetapefollower.h"
 #include "ui/recording/recordingcontroller.h"
+#include "ui/recording/sessionhost.h"
+#include "ui/common/tapedocument.h"
 #include "core/tape/tape.h"
-#include "ui/timeline/timelinewidget.h"
 
 #include <QAction>
 #include <QCoreApplication>
@@ -17,6 +16,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLocale>
+#include <QMainWindow>
 #include <QMenu>
 #include <QMenuBar>
 #include <QStatusBar>
@@ -25,24 +25,25 @@ using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
-PgSession::PgSession(MainWindow *window, PostgresService *service)
-    : QObject(window)
-    , m_window(window)
+PgSession::PgSession(SessionHost *host, PostgresService *service)
+    : QObject(host->hostWindow())
+    , m_host(host)
+    , m_window(host->hostWindow())
     , m_service(service)
 {
-    m_browser = new PgSlotBrowser(window);
+    m_browser = new PgSlotBrowser(m_window);
     m_browser->setService(service);
-    m_dock = new QDockWidget(u"PostgreSQL Slots"_s, window);
+    m_dock = new QDockWidget(u"PostgreSQL Slots"_s, m_window);
     m_dock->setObjectName(u"pgSlotDock"_s);
     m_dock->setWidget(m_browser);
     m_dock->setAllowedAreas(Qt::LeftDockWidgetArea | Qt::RightDockWidgetArea | Qt::BottomDockWidgetArea);
-    window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
+    m_window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
     m_dock->hide();
     connect(m_browser, &PgSlotBrowser::recordRequested, this, &PgSession::showRecordDialog);
     connect(m_browser, &PgSlotBrowser::loaded, this, &PgSession::updateActions);
 
     m_recording = new RecordingController(this);
-    m_follower = new LiveTapeFollower(window, m_recording, this);
+    m_follower = new LiveTapeFollower(host, m_recording, this);
     connect(m_recording, &RecordingController::started, this, [this](const QString &, const QStringList &warnings) {
         if (!warnings.isEmpty())
             m_window->statusBar()->showMessage(u"Recording: "_s + warnings.join(u"; "_s), 10000);
@@ -53,12 +54,12 @@ PgSession::PgSession(MainWindow *window, PostgresService *service)
     });
     connect(m_recording, &RecordingController::finished, this, &PgSession::onRecordingFinished);
 
-    m_status = new QLabel(window);
+    m_status = new QLabel(m_window);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    window->statusBar()->addPermanentWidget(m_status);
+    m_window->statusBar()->addPermanentWidget(m_status);
     m_status->hide();
 
-    m_menu = new QMenu(u"&PostgreSQL"_s, window);
+    m_menu = new QMenu(u"&PostgreSQL"_s, m_window);
     m_connectAction = m_menu->addAction(QIcon::fromTheme(u"network-connect"_s), u"&Connect…"_s, this,
                                         &PgSession::showConnectDialog);
     QAction *browse = m_dock->toggleViewAction();
@@ -70,7 +71,7 @@ PgSession::PgSession(MainWindow *window, PostgresService *service)
                                      &PgSession::stopRecording);
 
     // Before Help, the last menu by convention.
-    QMenuBar *bar = window->menuBar();
+    QMenuBar *bar = m_window->menuBar();
     const QList<QAction *> menus = bar->actions();
     bar->insertMenu(menus.isEmpty() ? nullptr : menus.constLast(), m_menu);
     updateActions();
@@ -114,7 +115,7 @@ void PgSession::showConnectDialog()
         m_connectionDialog->raise();
         return;
     }
-    auto *dialog = new PgConnectionDialog(m_window->settings(), m_window);
+    auto *dialog = new PgConnectionDialog(m_host->hostSettings(), m_window);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_connectionDialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog] { connectTo(dialog->dsn()); });
@@ -156,8 +157,8 @@ bool PgSession::startRecording(PgRecordOptions options)
     if (m_recording->isRunning())
         return false;
     // One recording follows the window at a time.
-    if (m_window->kafka() && m_window->kafka()->isRecording()) {
-        m_lastError = u"A Kafka recording is running: stop it first (Kafka › Stop Recording)"_s;
+    if (const QString other = m_host->hostDocument()->recordingSource(); !other.isEmpty()) {
+        m_lastError = u"A %1 recording is running: stop it first (%1 › Stop Recording)"_s.arg(other);
         setStatus(m_lastError, true);
         return false;
     }
@@ -173,6 +174,7 @@ bool PgSession::startRecording(PgRecordOptions options)
         setStatus(m_lastError, true);
         return false;
     }
+    m_host->hostDocument()->setRecordingSource(u"PostgreSQL"_s);
     setStatus(u"● Preparing %1…"_s.arg(m_recordingWhat));
     updateActions();
     return true;
@@ -203,6 +205,8 @@ void PgSession::onRecordingFinished(const QString &error)
         setStatus(u"Recorded %1 events into the temporary tape %2 · File › Save As keeps it"_s
                       .arg(QLocale().toString(events), where));
     }
+    if (m_host->hostDocument()->recordingSource() == u"PostgreSQL"_s)
+        m_host->hostDocument()->setRecordingSource({});
     updateActions();
     // A copy or consume reading may have changed what the browser shows (temporary slots gone, positions).
     m_browser->refresh();

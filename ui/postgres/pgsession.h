@@ -10,17 +10,18 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QMainWindow;
 class QMenu;
 
 namespace tapedeck {
 
-class MainWindow;
 class PgConnectionDialog;
 class PgRecordDialog;
 class PgSlotBrowser;
 class PostgresService;
 class LiveTapeFollower;
 class RecordingController;
+class SessionHost;
 class Tape;
 
 // The PostgreSQL side of a main window: the PostgreSQL menu, the slot
@@ -34,7 +35,7 @@ class PgSession : public QObject
 {
     Q_OBJECT
 public:
-    PgSession(MainWindow *window, PostgresService *service);
+    PgSession(SessionHost *host, PostgresService *service);
     // Stops a recording (keeping its tape) and waits for workers.
     ~PgSession() override;
 
@@ -69,7 +70,8 @@ private:
     void setStatus(const QString &text, bool error = false);
     void updateActions();
 
-    MainWindow *m_window;
+    SessionHost *m_host;
+    QMainWindow *m_window;
     PostgresService *m_service;
     QMenu *m_menu = nullptr;
     QDockWidget *m_dock = nullptr;

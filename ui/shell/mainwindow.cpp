@@ -4,11 +4,11 @@
 #include "ui/browser/eventdetailpane.h"
 #include "ui/browser/eventtablemodel.h"
 #include "ui/browser/filterbar.h"
-#include "core/base/jobtracker.h"
 #include "ui/kafka/kafkasession.h"
 #include "ui/postgres/pgsession.h"
 #include "ui/replay/replaydialog.h"
 #include "ui/common/settings.h"
+#include "ui/common/tapedocument.h"
 #include "ui/state/stateview.h"
 #include "ui/state/diffdialog.h"
 #include "core/tape/tape.h"
@@ -67,6 +67,7 @@ QStringList tapeFilesIn(const QMimeData *mime)
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
     , m_settings(new Settings(this))
+    , m_document(new TapeDocument(this))
 {
     setAcceptDrops(true);
     setWindowIcon(QIcon::fromTheme(u"media-tape"_s));
@@ -123,16 +124,8 @@ MainWindow::MainWindow(QWidget *parent)
 
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentEvent);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::updateReplaySources);
-    connect(m_filterBar, &FilterBar::filterApplied, this, [this](const FilterResult &result) {
-        m_filterRows = result.rows;
-        m_filterActive = true;
-        applyVisibleRows();
-    });
-    connect(m_filterBar, &FilterBar::filterCleared, this, [this] {
-        m_filterRows.clear();
-        m_filterActive = false;
-        applyVisibleRows();
-    });
+    connect(m_filterBar, &FilterBar::filterApplied, m_document, [this](const FilterResult &result) { m_document->setFilterRows(result.rows); });
+    connect(m_filterBar, &FilterBar::filterCleared, m_document, &TapeDocument::clearFilterRows);
 
     // The timeline, docked above the table. It shares a TimelineView with
     // the window: a click selects the event in the table and the detail pane,
@@ -154,16 +147,9 @@ MainWindow::MainWindow(QWidget *parent)
     addDockWidget(Qt::TopDockWidgetArea, m_timelineDock);
     resizeDocks({m_timelineDock}, {320}, Qt::Vertical);
     m_timeline->setMinimumHeight(180);
-    m_selectionJobs = std::make_unique<JobTracker>(this);
-    m_selectionTimer = new QTimer(this);
-    m_selectionTimer->setSingleShot(true);
-    m_selectionTimer->setInterval(120); // a brush being dragged is looked up once it rests
-    connect(m_selectionTimer, &QTimer::timeout, this, &MainWindow::startSelectionJob);
-    connect(m_timelineView, &TimelineView::selectionChanged, this, [this] {
-        m_selectionPending = true;
-        m_selectionTimer->start();
-    });
+    connect(m_timelineView, &TimelineView::selectionChanged, m_document, &TapeDocument::setSelection);
     connect(m_timeline, &TimelineWidget::eventClicked, this, &MainWindow::selectSeqInTable);
+    connectDocument();
 
     connect(m_settings, &Settings::recentFilesChanged, this, &MainWindow::updateRecentMenu);
     connect(m_settings, &Settings::utcTimeChanged, this, [this](bool utc) {
@@ -304,27 +290,8 @@ bool MainWindow::openFile(const QString &path)
             m_settings->removeRecentFile(path);
         return false;
     }
-    m_tape = std::move(tape);
-    m_filterBar->clearFilter();
-    m_filterRows.clear();
-    m_filterActive = false;
-    m_selectionRows.clear();
-    m_selectionActive = false;
-    m_model->setTape(m_tape);
-    m_filterBar->setTape(m_tape);
-    m_timeline->setTape(m_tape);
-    if (m_compaction)
-        m_compaction->setTape(m_tape);
-    if (m_transformEditor)
-        m_transformEditor->setTape(m_tape);
-    if (m_replayDialog)
-        m_replayDialog->setTape(m_tape);
-    if (m_stateView)
-        m_stateView->setTape(m_tape);
-    m_detail->clear();
+    m_document->setTape(std::move(tape));
     m_settings->addRecentFile(path);
-    updateStatus();
-    updateTitle();
     if (m_model->rowCount() > 0)
         m_table->selectRow(0);
     return true;
@@ -349,7 +316,9 @@ void MainWindow::showCompactionPreview()
         connect(m_timelineView, &TimelineView::selectionChanged, m_compaction, &CompactionPanel::setSelection);
         connect(m_timelineView, &TimelineView::currentSeqChanged, m_compaction, &CompactionPanel::setCurrentSeq);
         m_compaction->setSelection(m_timelineView->selection());
-        m_compaction->setTape(m_tape);
+        m_compaction->setTape(tape());
+        connect(m_document, &TapeDocument::tapeChanged, m_compaction, &CompactionPanel::setTape);
+        connect(m_document, &TapeDocument::tapeCompleted, m_compaction, &CompactionPanel::setTape);
         m_compaction->setCurrentSeq(m_timelineView->currentSeq());
     }
     m_compactionDock->show();
@@ -381,7 +350,10 @@ void MainWindow::showStateView()
                 m_timeline->setDimmedSequences(QBitArray());
         });
         m_stateView->setCurrentSeq(m_timelineView->currentSeq());
-        m_stateView->setTape(m_tape);
+        m_stateView->setTape(tape());
+        // The state is indexed again once, on the complete tape.
+        connect(m_document, &TapeDocument::tapeChanged, m_stateView, &StateView::setTape);
+        connect(m_document, &TapeDocument::tapeCompleted, m_stateView, &StateView::setTape);
     }
     m_stateDock->show();
     m_stateDock->raise();
@@ -389,7 +361,7 @@ void MainWindow::showStateView()
 
 void MainWindow::showEventsOf(const QString &expression, const QList<qint64> &seqs)
 {
-    if (!m_tape || seqs.isEmpty())
+    if (!tape() || seqs.isEmpty())
         return;
     // The key's last event becomes current, then the table filters to the key's events
     // (applyVisibleRows keeps the current event); the timeline greys every other event.
@@ -398,7 +370,7 @@ void MainWindow::showEventsOf(const QString &expression, const QList<qint64> &se
         m_filterBar->setText(expression);
         m_filterBar->apply();
     }
-    QBitArray dimmed(int(m_tape->eventCount()), true);
+    QBitArray dimmed(int(tape()->eventCount()), true);
     for (qint64 s : seqs) {
         if (s >= 0 && s < dimmed.size())
             dimmed.clearBit(int(s));
@@ -414,13 +386,13 @@ void MainWindow::showCompareDialog()
         m_compareDialog->setFactories(m_tableReaderFactory, m_sinkFactory);
         connect(m_compareDialog, &DiffDialog::jumpToEvents, this, &MainWindow::showEventsOf);
         connect(m_stateView, &StateView::stateReady, m_compareDialog, [this] {
-            m_compareDialog->setState(m_stateView->state(), m_tape ? QFileInfo(m_tape->path()).completeBaseName() : QString());
+            m_compareDialog->setState(m_stateView->state(), tape() ? QFileInfo(tape()->path()).completeBaseName() : QString());
         });
         connect(m_stateView, &StateView::frameReady, m_compareDialog, [this] { m_compareDialog->setPoint(m_stateView->model()->frame().snapshot.end()); });
     }
-    m_compareDialog->setState(m_stateView->state(), m_tape ? QFileInfo(m_tape->path()).completeBaseName() : QString());
+    m_compareDialog->setState(m_stateView->state(), tape() ? QFileInfo(tape()->path()).completeBaseName() : QString());
     m_compareDialog->setPoint(m_stateView->model()->frame().snapshot.isValid() ? m_stateView->model()->frame().snapshot.end() : -1);
-    if (m_tape && !m_demoOrdersPath.isEmpty() && QFileInfo(m_tape->path()).absolutePath() == QFileInfo(m_demoOrdersPath).absolutePath()
+    if (tape() && !m_demoOrdersPath.isEmpty() && QFileInfo(tape()->path()).absolutePath() == QFileInfo(m_demoOrdersPath).absolutePath()
         && m_compareDialog->sqlitePathEdit()->text().isEmpty()) {
         // The demo's dual-write story: its log table against the SQLite copy that lost writes.
         m_compareDialog->setSqliteTarget(m_demoOrdersPath, u"orders"_s);
@@ -432,12 +404,17 @@ void MainWindow::showCompareDialog()
 
 QString MainWindow::demoResourcePath()
 {
-    return u":/demo/demo.tape"_s;
+    return TapeDocument::demoResourcePath();
 }
 
 QString MainWindow::demoOrdersResourcePath()
 {
-    return u":/demo/demo-orders.sqlite"_s;
+    return TapeDocument::demoOrdersResourcePath();
+}
+
+std::shared_ptr<const Tape> MainWindow::tape() const
+{
+    return m_document->tape();
 }
 
 bool MainWindow::openDemo()
@@ -475,63 +452,50 @@ bool MainWindow::openDemo()
 
 void MainWindow::closeFile()
 {
-    m_filterBar->clearFilter();
-    m_tape.reset();
-    m_filterRows.clear();
-    m_filterActive = false;
-    m_selectionRows.clear();
-    m_selectionActive = false;
-    m_model->setTape(nullptr);
-    m_filterBar->setTape(nullptr);
-    m_timeline->setTape(nullptr);
-    if (m_compaction)
-        m_compaction->setTape(nullptr);
-    if (m_transformEditor)
-        m_transformEditor->setTape(nullptr);
-    if (m_replayDialog)
-        m_replayDialog->setTape(nullptr);
-    if (m_stateView)
-        m_stateView->setTape(nullptr);
-    m_detail->clear();
-    updateStatus();
-    updateTitle();
+    m_document->close();
 }
 
 void MainWindow::showLiveTape(std::shared_ptr<const Tape> tape)
 {
-    if (!tape)
-        return;
-    if (!m_tape || m_tape->path() != tape->path()) {
-        closeFile();
-        m_tape = std::move(tape);
-        m_model->setTape(m_tape);
-        m_filterBar->setTape(m_tape);
-        m_timeline->setTape(m_tape);
-        if (m_compaction)
-            m_compaction->setTape(m_tape);
-        if (m_stateView)
-            m_stateView->setTape(m_tape);
+    m_document->showLiveTape(std::move(tape));
+}
+
+void MainWindow::appendTimelineSnapshot(std::shared_ptr<const Tape> tape)
+{
+    m_timeline->appendSnapshot(std::move(tape));
+}
+
+void MainWindow::connectDocument()
+{
+    // In the order the window always updated its parts: the filter text
+    // first, then the table, the filter bar and the timeline (the docks
+    // subscribe when they are made), then the status.
+    connect(m_document, &TapeDocument::tapeChanged, this, [this] { m_filterBar->clearFilter(); });
+    connect(m_document, &TapeDocument::tapeChanged, m_model, &EventTableModel::setTape);
+    connect(m_document, &TapeDocument::tapeChanged, m_filterBar, &FilterBar::setTape);
+    connect(m_document, &TapeDocument::tapeChanged, m_timeline, &TimelineWidget::setTape);
+    connect(m_document, &TapeDocument::tapeChanged, this, [this] {
+        m_detail->clear();
         updateStatus();
         updateTitle();
-        return;
-    }
-    const QScrollBar *bar = m_table->verticalScrollBar();
-    const bool atBottom = bar->value() >= bar->maximum();
-    m_tape = std::move(tape);
-    m_model->appendSnapshot(m_tape);
+    });
+    connect(m_document, &TapeDocument::tapeGrew, this, [this](std::shared_ptr<const Tape> grown) {
+        const QScrollBar *bar = m_table->verticalScrollBar();
+        const bool atBottom = bar->value() >= bar->maximum();
+        m_model->appendSnapshot(std::move(grown));
+        if (atBottom)
+            m_table->scrollToBottom();
+        updateStatus();
+    });
     // The filter and the timeline are rebuilt once, when the recording is complete.
-    if (m_tape->isComplete()) {
-        m_filterBar->setTape(m_tape);
-        m_timeline->setTape(m_tape);
-        if (m_compaction)
-            m_compaction->setTape(m_tape);
-        // The state is indexed again once, on the complete tape.
-        if (m_stateView)
-            m_stateView->setTape(m_tape);
-    }
-    if (atBottom)
-        m_table->scrollToBottom();
-    updateStatus();
+    connect(m_document, &TapeDocument::tapeCompleted, m_filterBar, &FilterBar::setTape);
+    connect(m_document, &TapeDocument::tapeCompleted, m_timeline, &TimelineWidget::setTape);
+    connect(m_document, &TapeDocument::tapeCompleted, this, &MainWindow::updateStatus);
+    connect(m_document, &TapeDocument::visibleRowsChanged, this, &MainWindow::applyVisibleRows);
+    connect(m_document, &TapeDocument::selectionChanged, this, [this] {
+        updateStatus();
+        updateReplaySources();
+    });
 }
 
 void MainWindow::setKafkaService(KafkaService *service)
@@ -575,7 +539,11 @@ void MainWindow::showTransformEditor()
             showReplayDialog();
             m_replayDialog->transformBox()->setCurrentIndex(int(ReplayDialog::TransformChoice::Editor));
         });
-        m_transformEditor->setTape(m_tape);
+        m_transformEditor->setTape(tape());
+        // A recording's tape is neither edited nor replayed while it grows.
+        connect(m_document, &TapeDocument::tapeChanged, m_transformEditor, [this](std::shared_ptr<const Tape> shown) {
+            m_transformEditor->setTape(m_document->isLive() ? nullptr : std::move(shown));
+        });
         if (m_replayDialog)
             m_replayDialog->setTransformEditor(m_transformEditor);
         updateReplaySources();
@@ -590,7 +558,10 @@ void MainWindow::showReplayDialog()
         m_replayDialog = new ReplayDialog(m_settings, this);
         m_replayDialog->setSinkFactory(m_sinkFactory);
         m_replayDialog->setTransformEditor(m_transformEditor);
-        m_replayDialog->setTape(m_tape);
+        m_replayDialog->setTape(tape());
+        connect(m_document, &TapeDocument::tapeChanged, m_replayDialog, [this](std::shared_ptr<const Tape> shown) {
+            m_replayDialog->setTape(m_document->isLive() ? nullptr : std::move(shown));
+        });
         updateReplaySources();
     }
     m_replayDialog->show();
@@ -613,9 +584,10 @@ void MainWindow::updateReplaySources()
         if (!selection.streams.isEmpty())
             selectionText += u" in %1 lanes"_s.arg(selection.streams.size());
     }
-    const bool selectionKnown = m_selectionActive && !m_selectionPending;
+    const bool selectionKnown = m_document->isSelectionKnown();
+    const QVector<quint32> &selectionRows = m_document->selectionRows();
     if (m_replayDialog)
-        m_replayDialog->setSelection(selection, selectionKnown ? qint64(m_selectionRows.size()) : -1, selectionText);
+        m_replayDialog->setSelection(selection, selectionKnown ? qint64(selectionRows.size()) : -1, selectionText);
     if (!m_transformEditor)
         return;
     // Preview: the rows selected in the table (several), else the timeline
@@ -644,11 +616,11 @@ void MainWindow::updateReplaySources()
         m_transformEditor->setTestSelection(range, u"events #%1 to #%2"_s.arg(minSeq).arg(maxSeq));
     } else {
         seqs.clear();
-        if (selectionKnown && !m_selectionRows.isEmpty()) {
-            for (int i = 0; i < m_selectionRows.size() && seqs.size() < TransformEditor::MaxPreviewEvents; ++i)
-                seqs << qint64(m_selectionRows[i]);
-            description = m_selectionRows.size() > seqs.size()
-                ? u"the first %1 of %2 events in the timeline selection"_s.arg(seqs.size()).arg(locale.toString(m_selectionRows.size()))
+        if (selectionKnown && !selectionRows.isEmpty()) {
+            for (int i = 0; i < selectionRows.size() && seqs.size() < TransformEditor::MaxPreviewEvents; ++i)
+                seqs << qint64(selectionRows[i]);
+            description = selectionRows.size() > seqs.size()
+                ? u"the first %1 of %2 events in the timeline selection"_s.arg(seqs.size()).arg(locale.toString(selectionRows.size()))
                 : u"%1 events in the timeline selection"_s.arg(seqs.size());
         } else {
             const int current = std::max(0, m_table->currentIndex().row());
@@ -664,19 +636,19 @@ void MainWindow::updateReplaySources()
 
 void MainWindow::saveAs()
 {
-    if (!m_tape)
+    if (!tape())
         return;
     const QString target = QFileDialog::getSaveFileName(this, u"Save tape as"_s,
-                                                        QFileInfo(m_tape->path()).absoluteFilePath(),
+                                                        QFileInfo(tape()->path()).absoluteFilePath(),
                                                         u"Tapes (*.tape)"_s);
-    if (target.isEmpty() || QFileInfo(target) == QFileInfo(m_tape->path()))
+    if (target.isEmpty() || QFileInfo(target) == QFileInfo(tape()->path()))
         return;
     // The dialog already asked about overwriting.
     if (QFile::exists(target) && !QFile::remove(target)) {
         showError(u"Cannot save tape"_s, u"%1: cannot replace the existing file"_s.arg(target));
         return;
     }
-    if (!QFile::copy(m_tape->path(), target)) {
+    if (!QFile::copy(tape()->path(), target)) {
         showError(u"Cannot save tape"_s, u"%1: cannot copy the tape there"_s.arg(target));
         return;
     }
@@ -697,18 +669,18 @@ QString MainWindow::statusText() const
 
 void MainWindow::updateStatus()
 {
-    m_saveAsAction->setEnabled(m_tape != nullptr);
-    m_closeAction->setEnabled(m_tape != nullptr);
-    if (!m_tape) {
+    m_saveAsAction->setEnabled(tape() != nullptr);
+    m_closeAction->setEnabled(tape() != nullptr);
+    if (!tape()) {
         m_status->setText(u"No tape open · drop a .tape file here or use File › Open"_s);
         m_warnings->clear();
         m_warnings->setToolTip({});
         return;
     }
     const QLocale locale;
-    QString text = u"%1 events · %2 shown · %3"_s.arg(locale.toString(m_tape->eventCount()))
+    QString text = u"%1 events · %2 shown · %3"_s.arg(locale.toString(tape()->eventCount()))
                        .arg(locale.toString(m_model->rowCount()))
-                       .arg(ValueFormat::humanSize(m_tape->fileSize()));
+                       .arg(ValueFormat::humanSize(tape()->fileSize()));
     const EventSelection selection = m_timelineView->selection();
     if (!selection.isEmpty()) {
         text += selection.axis == AxisKind::Time
@@ -718,12 +690,12 @@ void MainWindow::updateStatus()
         if (!selection.streams.isEmpty())
             text += u" in %1 lanes"_s.arg(selection.streams.size());
     }
-    if (!m_tape->metadata().source.isEmpty())
-        text += u" · "_s + m_tape->metadata().source;
-    if (!m_tape->isComplete())
+    if (!tape()->metadata().source.isEmpty())
+        text += u" · "_s + tape()->metadata().source;
+    if (!tape()->isComplete())
         text += u" · incomplete (recording or crashed)"_s;
     m_status->setText(text);
-    const QStringList warnings = m_tape->warnings();
+    const QStringList warnings = tape()->warnings();
     m_warnings->setText(warnings.isEmpty() ? QString()
                         : warnings.size() == 1 ? u"⚠ "_s + warnings.constFirst()
                                                : u"⚠ %1 warnings"_s.arg(warnings.size()));
@@ -732,19 +704,19 @@ void MainWindow::updateStatus()
 
 void MainWindow::updateTitle()
 {
-    setWindowTitle(m_tape ? u"%1 — Tapedeck"_s.arg(QFileInfo(m_tape->path()).fileName()) : u"Tapedeck"_s);
-    setWindowFilePath(m_tape ? m_tape->path() : QString());
+    setWindowTitle(tape() ? u"%1 — Tapedeck"_s.arg(QFileInfo(tape()->path()).fileName()) : u"Tapedeck"_s);
+    setWindowFilePath(tape() ? tape()->path() : QString());
 }
 
 bool MainWindow::isSelectionPending() const
 {
-    return m_selectionPending || m_selectionTimer->isActive() || m_selectionJobs->isRunning();
+    return m_document->isSelectionPending();
 }
 
 void MainWindow::applyVisibleRows()
 {
     const qint64 selected = m_model->seqForRow(m_table->currentIndex().row());
-    if (!m_filterActive && !m_selectionActive) {
+    if (!m_document->hasVisibleRows()) {
         m_model->clearFilter();
         if (selected >= 0) {
             m_table->selectRow(int(selected));
@@ -753,9 +725,7 @@ void MainWindow::applyVisibleRows()
         updateStatus();
         return;
     }
-    const QVector<quint32> rows = !m_selectionActive ? m_filterRows
-        : !m_filterActive                             ? m_selectionRows
-                                                      : timelinescan::intersect(m_filterRows, m_selectionRows);
+    const QVector<quint32> rows = m_document->visibleRows();
     m_model->setVisibleRows(rows);
     // Keep the selected event, or the nearest one after it, in view (as Wireshark does).
     int row = -1;
@@ -772,35 +742,6 @@ void MainWindow::applyVisibleRows()
     updateStatus();
 }
 
-void MainWindow::startSelectionJob()
-{
-    const EventSelection selection = m_timelineView->selection();
-    if (!m_tape || selection.isEmpty()) {
-        m_selectionJobs->cancel();
-        m_selectionPending = false;
-        m_selectionRows.clear();
-        const bool was = m_selectionActive;
-        m_selectionActive = false;
-        if (was)
-            applyVisibleRows();
-        updateStatus();
-        updateReplaySources();
-        return;
-    }
-    const std::shared_ptr<const Tape> tape = m_tape;
-    m_selectionJobs->start(
-        [tape, selection](const std::function<bool()> &cancelled) {
-            return timelinescan::selectEvents(*tape, selection, cancelled);
-        },
-        [this](QVector<quint32> rows) {
-            m_selectionPending = false;
-            m_selectionRows = std::move(rows);
-            m_selectionActive = true;
-            applyVisibleRows();
-            updateReplaySources();
-        });
-}
-
 void MainWindow::selectSeqInTable(qint64 seq)
 {
     const int row = m_model->rowForSeq(seq);
@@ -812,7 +753,7 @@ void MainWindow::selectSeqInTable(qint64 seq)
     // Hidden by the filter or the selection: still show it in the detail pane.
     Event event;
     QString error;
-    if (m_tape && m_tape->event(seq, &event, &error)) {
+    if (tape() && tape()->event(seq, &event, &error)) {
         m_detail->setEvent(event, seq);
         statusBar()->showMessage(u"Event #%1 is not in the table (filtered out)"_s.arg(seq), 5000);
     }
@@ -823,13 +764,13 @@ void MainWindow::showCurrentEvent()
     const qint64 seq = m_model->seqForRow(m_table->currentIndex().row());
     if (seq >= 0)
         m_timelineView->setCurrentSeq(seq);
-    if (!m_tape || seq < 0) {
+    if (!tape() || seq < 0) {
         m_detail->clear();
         return;
     }
     Event event;
     QString error;
-    if (!m_tape->event(seq, &event, &error)) {
+    if (!tape()->event(seq, &event, &error)) {
         m_detail->clear();
         statusBar()->showMessage(error, 5000);
         return;
