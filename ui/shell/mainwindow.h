@@ -121,6 +121,9 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void createTable();
+    // The timeline, docked above the table, sharing a TimelineView with the window.
+    void createTimelineDock();
     void createMenus();
     void updateRecentMenu();
     void updateStatus();
