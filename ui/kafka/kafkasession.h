@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/kafka/kafkatypes.h"
+#include "ui/recording/sourcesession.h"
 
 #include <QObject>
 #include <QPointer>
@@ -8,9 +9,6 @@
 #include <memory>
 
 class QAction;
-class QDockWidget;
-class QLabel;
-class QMenu;
 class QThread;
 
 namespace tapedeck {
@@ -19,32 +17,25 @@ class KafkaClusterBrowser;
 class KafkaConnectionDialog;
 class KafkaRecordDialog;
 class KafkaService;
-class MainWindow;
-class LiveTapeFollower;
-class RecordingController;
-class Tape;
 
-// The Kafka side of a main window: the Kafka menu, the cluster browser (a
-// dock), the connection in use, the built-in demo cluster, and a recording
-// into a temporary tape that the window's table follows live. It talks to
+// The Kafka side of a main window (a SourceSession): the Kafka menu, the
+// cluster browser (a dock), the connection in use, the built-in demo
+// cluster, and a recording into a temporary tape that the window follows live. It talks to
 // Kafka only through KafkaService, from worker threads. Connector errors
 // become messages (status bar, browser), never dialogs of their own.
 // Thread: GUI thread.
-class KafkaSession : public QObject
+class KafkaSession : public SourceSession
 {
     Q_OBJECT
 public:
-    KafkaSession(MainWindow *window, KafkaService *service);
+    KafkaSession(SessionHost *host, KafkaService *service);
     // Stops a recording (keeping its tape) and waits for workers.
     ~KafkaSession() override;
 
-    QMenu *menu() const { return m_menu; }
     KafkaClusterBrowser *browser() const { return m_browser; }
-    QDockWidget *browserDock() const { return m_dock; }
-    RecordingController *recording() const { return m_recording; }
 
     // Opens the connection dialog (window-modal, not blocking); connects on OK.
-    void showConnectDialog();
+    void showConnectDialog() override;
     KafkaConnectionDialog *connectionDialog() const;
     // Shows the browser on `connection` and describes the cluster.
     void connectTo(const KafkaConnection &connection, const KafkaDescribeOptions &options = {}, const QString &note = {});
@@ -61,42 +52,28 @@ public:
     void showRecordDialog(const QStringList &topics = {});
     KafkaRecordDialog *recordDialog() const;
     bool startRecording(const KafkaRecordOptions &options);
-    void stopRecording();
-    bool isRecording() const;
-
-    // The status bar text of the session (recording counts, demo address, errors).
-    QString statusText() const;
-    QString lastError() const { return m_lastError; }
 
 Q_SIGNALS:
     void demoClusterStarted(const QString &bootstrap);
-    void recordingFinished(const QString &error);
+
+protected:
+    void showRecordDialogForSelection() override;
+    bool canRecord() const override;
+    QString recordingWhat() const override;
+    void updateActions() override;
 
 private:
-    void onRecordingFinished(const QString &error);
-    void setStatus(const QString &text, bool error = false);
-    void updateActions();
     QString seedTapePath(QString *error) const;
     bool isDemoConnection(const KafkaConnection &connection) const;
 
-    MainWindow *m_window;
     KafkaService *m_service;
-    QMenu *m_menu = nullptr;
-    QDockWidget *m_dock = nullptr;
     KafkaClusterBrowser *m_browser = nullptr;
-    RecordingController *m_recording = nullptr;
-    QLabel *m_status = nullptr;
     QPointer<KafkaConnectionDialog> m_connectionDialog;
     QPointer<KafkaRecordDialog> m_recordDialog;
     QThread *m_demoWorker = nullptr;
     bool m_demoStarting = false;
     QString m_demoBootstrap;
-    LiveTapeFollower *m_follower = nullptr;
-    QString m_lastError;
 
-    QAction *m_connectAction = nullptr;
-    QAction *m_recordAction = nullptr;
-    QAction *m_stopAction = nullptr;
     QAction *m_startDemoAction = nullptr;
     QAction *m_stopDemoAction = nullptr;
 };

@@ -1,50 +1,38 @@
 #pragma once
 
 #include "core/postgres/pgtypes.h"
+#include "ui/recording/sourcesession.h"
 
 #include <QObject>
 #include <QPointer>
 
 #include <memory>
 
-class QAction;
-class QDockWidget;
-class QLabel;
-class QMenu;
-
 namespace tapedeck {
 
-class MainWindow;
 class PgConnectionDialog;
 class PgRecordDialog;
 class PgSlotBrowser;
 class PostgresService;
-class LiveTapeFollower;
-class RecordingController;
-class Tape;
 
 // The PostgreSQL side of a main window: the PostgreSQL menu, the slot
 // browser (a dock), the connection in use (its password in memory only) and
-// a recording of a slot into a temporary tape that the window's table
-// follows live, run by the same RecordingController as Kafka recordings. It
+// a recording of a slot into a temporary tape that the window follows
+// live (the SourceSession shared with Kafka). It
 // talks to PostgreSQL only through PostgresService, from worker threads.
 // Connector errors become messages (status bar, browser), never dialogs of
 // their own. Thread: GUI thread.
-class PgSession : public QObject
+class PgSession : public SourceSession
 {
     Q_OBJECT
 public:
-    PgSession(MainWindow *window, PostgresService *service);
-    // Stops a recording (keeping its tape) and waits for workers.
+    PgSession(SessionHost *host, PostgresService *service);
     ~PgSession() override;
 
-    QMenu *menu() const { return m_menu; }
     PgSlotBrowser *browser() const { return m_browser; }
-    QDockWidget *browserDock() const { return m_dock; }
-    RecordingController *recording() const { return m_recording; }
 
     // Opens the connection dialog (window-modal, not blocking); connects on OK.
-    void showConnectDialog();
+    void showConnectDialog() override;
     PgConnectionDialog *connectionDialog() const;
     // Shows the slot browser on `dsn` (may carry a password) and loads it.
     void connectTo(const QString &dsn);
@@ -55,36 +43,20 @@ public:
     PgRecordDialog *recordDialog() const;
     // Records with `options` (the browser's connection string is filled in).
     bool startRecording(PgRecordOptions options);
-    void stopRecording();
-    bool isRecording() const;
 
-    QString statusText() const;
-    QString lastError() const { return m_lastError; }
-
-Q_SIGNALS:
-    void recordingFinished(const QString &error);
+protected:
+    void showRecordDialogForSelection() override;
+    bool canRecord() const override;
+    QString recordingWhat() const override { return m_recordingWhat; }
+    // A copy or consume reading may have changed what the browser shows (temporary slots gone, positions).
+    void afterRecording() override;
 
 private:
-    void onRecordingFinished(const QString &error);
-    void setStatus(const QString &text, bool error = false);
-    void updateActions();
-
-    MainWindow *m_window;
     PostgresService *m_service;
-    QMenu *m_menu = nullptr;
-    QDockWidget *m_dock = nullptr;
     PgSlotBrowser *m_browser = nullptr;
-    RecordingController *m_recording = nullptr;
-    QLabel *m_status = nullptr;
     QPointer<PgConnectionDialog> m_connectionDialog;
     QPointer<PgRecordDialog> m_recordDialog;
     QString m_recordingWhat;
-    LiveTapeFollower *m_follower = nullptr;
-    QString m_lastError;
-
-    QAction *m_connectAction = nullptr;
-    QAction *m_recordAction = nullptr;
-    QAction *m_stopAction = nullptr;
 };
 
 } // namespace tapedeck

@@ -8,12 +8,12 @@ class QTimer;
 
 namespace tapedeck {
 
-class MainWindow;
 class RecordingController;
+class SessionHost;
 class Tape;
 
 // Shows a recording in the main window while it runs: each new snapshot goes
-// to the table, and to the timeline at most four times a second (the timeline
+// to the document (the table follows it), and to the timeline at most four times a second (the timeline
 // aggregates only the new chunks). Stops following when the user opens another
 // tape; the recording goes on. Shared by the Kafka and PostgreSQL sessions.
 // Thread: GUI thread.
@@ -21,7 +21,7 @@ class LiveTapeFollower : public QObject
 {
     Q_OBJECT
 public:
-    LiveTapeFollower(MainWindow *window, RecordingController *recording, QObject *parent = nullptr);
+    LiveTapeFollower(SessionHost *host, RecordingController *recording, QObject *parent = nullptr);
 
     // Call when a recording starts: the window follows it from its first snapshot.
     void start() { m_following = true; }
@@ -29,7 +29,7 @@ public:
 private:
     void onSnapshot(std::shared_ptr<const Tape> tape);
 
-    MainWindow *m_window;
+    SessionHost *m_host;
     RecordingController *m_recording;
     QTimer *m_timelineTimer;
     bool m_following = false; // the window shows the recording (until the user opens another tape)

@@ -2,6 +2,7 @@
 
 #include "core/filter/filterjob.h"
 #include "core/replay/replaytarget.h"
+#include "ui/recording/sessionhost.h"
 
 #include <QMainWindow>
 
@@ -28,6 +29,7 @@ class PostgresService;
 class ReplayDialog;
 class Settings;
 class StateView;
+class TapeDocument;
 class DiffDialog;
 class Tape;
 class TimelineView;
@@ -36,7 +38,7 @@ class TransformEditor;
 
 // The browser window: filter bar, packet list and detail pane. The only
 // place that shows errors in dialogs. Thread: GUI thread.
-class MainWindow : public QMainWindow
+class MainWindow : public QMainWindow, private SessionHost
 {
     Q_OBJECT
 public:
@@ -74,7 +76,9 @@ public:
     void setErrorDialogsEnabled(bool enabled) { m_errorDialogs = enabled; }
     QString lastError() const { return m_lastError; }
 
-    std::shared_ptr<const Tape> tape() const { return m_tape; }
+    // The open tape, its filter and selection rows: what the panels follow.
+    TapeDocument *document() const { return m_document; }
+    std::shared_ptr<const Tape> tape() const;
     QTableView *tableView() const { return m_table; }
     EventTableModel *model() const { return m_model; }
     EventDetailPane *detailPane() const { return m_detail; }
@@ -106,11 +110,20 @@ public:
     QString demoOrdersPath() const { return m_demoOrdersPath; }
 
 protected:
+    // SessionHost: what the Kafka and PostgreSQL sessions see of the window.
+    QMainWindow *hostWindow() override { return this; }
+    Settings *hostSettings() override { return m_settings; }
+    TapeDocument *hostDocument() override { return m_document; }
+    void appendTimelineSnapshot(std::shared_ptr<const Tape> tape) override;
+
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void createTable();
+    // The timeline, docked above the table, sharing a TimelineView with the window.
+    void createTimelineDock();
     void createMenus();
     void updateRecentMenu();
     void updateStatus();
@@ -119,9 +132,10 @@ private:
     void saveAs();
     void showError(const QString &title, const QString &message);
     void applyDefaultColumnWidths();
+    // Subscribes the table, the filter bar and the timeline to the document.
+    void connectDocument();
     // Shows the rows of the JavaScript filter and the timeline selection (intersected).
     void applyVisibleRows();
-    void startSelectionJob();
     void selectSeqInTable(qint64 seq);
     // Makes the last of `seqs` current, filters the table with `expression`
     // (when not empty) and greys the other events on the timeline.
@@ -130,7 +144,7 @@ private:
     void updateReplaySources();
 
     Settings *m_settings = nullptr;
-    std::shared_ptr<const Tape> m_tape;
+    TapeDocument *m_document = nullptr;
     EventTableModel *m_model = nullptr;
     QTableView *m_table = nullptr;
     EventDetailPane *m_detail = nullptr;
@@ -145,13 +159,6 @@ private:
     DiffDialog *m_compareDialog = nullptr;
     TableReaderFactory m_tableReaderFactory;
     QDockWidget *m_stateDock = nullptr;
-    std::unique_ptr<JobTracker> m_selectionJobs;
-    QTimer *m_selectionTimer = nullptr;
-    QVector<quint32> m_filterRows;
-    bool m_filterActive = false;
-    QVector<quint32> m_selectionRows;
-    bool m_selectionActive = false;
-    bool m_selectionPending = false;
     QLabel *m_status = nullptr;
     QLabel *m_warnings = nullptr;
     QMenu *m_recentMenu = nullptr;
