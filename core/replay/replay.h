@@ -16,6 +16,7 @@
 namespace tapedeck {
 
 class Tape;
+class TransformPool;
 
 struct ReplayOptions
 {
@@ -87,13 +88,13 @@ public:
     static QString streamName(const StreamKey &key);
 
 private:
-    struct Pool;
+    struct Run; // one run()'s state and stages (replay.cpp)
     std::shared_ptr<const Tape> m_tape;
     ReplayOptions m_options;
     std::function<void(const ReplayStats &)> m_progress;
     std::function<void(const SinkOutput &)> m_observer;
     std::atomic<bool> m_cancel{false};
-    std::unique_ptr<Pool> m_pool;
+    std::unique_ptr<TransformPool> m_pool;
     ReplayStats m_stats;
     QStringList m_errors;
 };
