@@ -10,6 +10,7 @@
 #include "ui/common/settings.h"
 #include "core/tape/tape.h"
 #include "ui/timeline/timelinewidget.h"
+#include "ui/common/palette.h"
 
 #include <QAction>
 #include <QCoreApplication>
@@ -120,7 +121,7 @@ void KafkaSession::updateActions()
 void KafkaSession::setStatus(const QString &text, bool error)
 {
     m_status->setText(text);
-    m_status->setStyleSheet(error ? u"color: #a01010;"_s : QString());
+    Palette::setStyleSheet(m_status, error ? u"color: %1;"_s : QString(), {Palette::Role::Error});
     m_status->setToolTip(text);
     m_status->setVisible(!text.isEmpty());
 }

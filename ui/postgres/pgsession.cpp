@@ -10,6 +10,7 @@
 #include "ui/recording/recordingcontroller.h"
 #include "core/tape/tape.h"
 #include "ui/timeline/timelinewidget.h"
+#include "ui/common/palette.h"
 
 #include <QAction>
 #include <QCoreApplication>
@@ -98,7 +99,7 @@ void PgSession::updateActions()
 void PgSession::setStatus(const QString &text, bool error)
 {
     m_status->setText(text);
-    m_status->setStyleSheet(error ? u"color: #a01010;"_s : QString());
+    Palette::setStyleSheet(m_status, error ? u"color: %1;"_s : QString(), {Palette::Role::Error});
     m_status->setToolTip(text);
     m_status->setVisible(!text.isEmpty());
 }

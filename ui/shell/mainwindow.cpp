@@ -8,6 +8,7 @@
 #include "ui/kafka/kafkasession.h"
 #include "ui/postgres/pgsession.h"
 #include "ui/replay/replaydialog.h"
+#include "ui/common/palette.h"
 #include "ui/common/settings.h"
 #include "ui/state/stateview.h"
 #include "ui/state/diffdialog.h"
@@ -83,6 +84,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_table->setTextElideMode(Qt::ElideRight);
     m_table->setShowGrid(false);
     m_table->setAlternatingRowColors(true);
+    m_table->setItemDelegate(EventTableModel::createDelegate(m_table)); // tombstones and aborted records
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_table->horizontalHeader()->setStretchLastSection(true);
@@ -117,7 +119,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_status = new QLabel(this);
     m_warnings = new QLabel(this);
-    m_warnings->setStyleSheet(u"color: #a05000;"_s);
+    Palette::setStyleSheet(m_warnings, u"color: %1;"_s, {Palette::Role::Warning});
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_warnings);
 
