@@ -1,6 +1,7 @@
 #include "ui/shell/mainwindow.h"
 #include "connectors/postgres/pgservice.h"
 #include "connectors/kafka/rdkafkaservice.h"
+#include "ui/common/palette.h"
 #include "ui/common/settings.h"
 #include "connectors/sinks/sinkfactory.h"
 
@@ -8,6 +9,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 
+#include <cstdio>
 #include <memory>
 
 using namespace Qt::StringLiterals;
@@ -41,7 +43,13 @@ int main(int argc, char **argv)
     parser.addPositionalArgument(u"file"_s, u"A .tape file to open."_s, u"[FILE.tape]"_s);
     const QCommandLineOption demo(u"demo"_s, u"Open the bundled demo tape."_s);
     parser.addOption(demo);
+    const QCommandLineOption theme(u"theme"_s, u"Colours: auto (the system's), light or dark; remembered."_s, u"THEME"_s);
+    parser.addOption(theme);
     parser.process(*app);
+    if (parser.isSet(theme) && !tapedeck::Palette::parseTheme(parser.value(theme))) {
+        std::fprintf(stderr, "tapedeck: --theme %s: expected auto, light or dark\n", qPrintable(parser.value(theme)));
+        return 2;
+    }
 
     QGuiApplication::setApplicationDisplayName(u"Tapedeck"_s);
     QGuiApplication::setDesktopFileName(u"tapedeck"_s);
@@ -50,6 +58,10 @@ int main(int argc, char **argv)
     tapedeck::RdKafkaService kafka;
     tapedeck::LibpqPostgresService postgres;
     tapedeck::MainWindow window;
+    if (parser.isSet(theme))
+        window.settings()->setTheme(parser.value(theme));
+    if (const auto chosen = tapedeck::Palette::parseTheme(window.settings()->theme()); chosen && *chosen != tapedeck::Palette::Theme::Auto)
+        tapedeck::Palette::setTheme(*chosen);
     window.setKafkaService(&kafka);
     window.setPostgresService(&postgres);
     window.setSinkFactory(&tapedeck::createSink);

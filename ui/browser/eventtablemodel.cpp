@@ -3,11 +3,9 @@
 #include "core/event/bound.h"
 #include "core/tape/chunk.h"
 #include "core/tape/tape.h"
+#include "ui/common/roledelegate.h"
 #include "ui/common/valueformat.h"
 
-#include <QBrush>
-#include <QColor>
-#include <QFont>
 
 using namespace Qt::StringLiterals;
 
@@ -246,7 +244,7 @@ QVariant EventTableModel::data(const QModelIndex &index, int role) const
         }
     }
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != TombstoneRole && role != OperationRole
-        && role != RawKeyRole && role != RawValueRole && role != Qt::ForegroundRole && role != Qt::FontRole)
+        && role != RawKeyRole && role != RawValueRole && role != AbortedRole)
         return {};
 
     int i = 0;
@@ -270,21 +268,18 @@ QVariant EventTableModel::data(const QModelIndex &index, int role) const
         return chunk->hasKey(i) ? chunk->key(i).toByteArray() : QByteArray();
     case RawValueRole:
         return chunk->hasValue(i) ? chunk->value(i).toByteArray() : QByteArray();
-    case Qt::ForegroundRole:
-        if (tombstone)
-            return QBrush(QColor(0x80, 0x80, 0x80));
-        if (chunk->flags(i) & Aborted)
-            return QBrush(QColor(0xb0, 0x30, 0x30));
-        return {};
-    case Qt::FontRole:
-        if (tombstone) {
-            QFont font;
-            font.setItalic(true);
-            return font;
-        }
-        return {};
+    case AbortedRole:
+        return bool(chunk->flags(i) & Aborted);
     }
     return {};
+}
+
+QStyledItemDelegate *EventTableModel::createDelegate(QObject *parent)
+{
+    auto *delegate = new RoleDelegate(parent);
+    delegate->addRule({TombstoneRole, Palette::Role::Tombstone, false, RoleDelegate::Font::Italic});
+    delegate->addRule({AbortedRole, Palette::Role::Aborted});
+    return delegate;
 }
 
 QVariant EventTableModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -3,6 +3,8 @@
 #include <QAbstractTableModel>
 #include <QVector>
 
+class QStyledItemDelegate;
+
 #include <array>
 #include <memory>
 
@@ -28,6 +30,7 @@ public:
         OperationRole,              // int: tapedeck::Operation
         RawKeyRole,                 // QByteArray, null for a null key
         RawValueRole,               // QByteArray, null for a tombstone
+        AbortedRole,                // bool: a record of an aborted transaction
     };
 
     static constexpr int PreviewChars = 200;
@@ -62,6 +65,9 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     static QString formatTime(qint64 timestampUs, bool utc);
+    // The looks of the roles above, for a view of this model: tombstones
+    // italic in the palette's Tombstone colour, aborted records in Aborted.
+    static QStyledItemDelegate *createDelegate(QObject *parent);
 
 private:
     // Returns the chunk holding `seq` and the event's index in it.

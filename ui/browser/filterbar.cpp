@@ -2,6 +2,8 @@
 
 #include "core/filter/eventfilter.h"
 
+#include "ui/common/palette.h"
+
 #include <QApplication>
 #include <QFontDatabase>
 #include <QHBoxLayout>
@@ -44,6 +46,8 @@ FilterBar::FilterBar(QWidget *parent)
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_message->setMinimumWidth(0);
     m_message->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // The field's colours are set per state: again in the other set.
+    connect(Palette::instance(), &Palette::changed, this, [this] { setState(m_state, m_message->text()); });
 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 2, 4, 2);
@@ -133,23 +137,23 @@ void FilterBar::setState(State state, const QString &message)
     case State::Empty:
         break;
     case State::Busy:
-        palette.setColor(QPalette::Base, QColor(0xff, 0xf6, 0xc8));
+        palette.setColor(QPalette::Base, Palette::color(Palette::Role::FilterBusy));
         break;
     case State::Invalid:
-        palette.setColor(QPalette::Base, QColor(0xff, 0xcc, 0xcc));
+        palette.setColor(QPalette::Base, Palette::color(Palette::Role::FilterInvalid));
         break;
     case State::Valid:
-        palette.setColor(QPalette::Base, QColor(0xaf, 0xff, 0xaf));
+        palette.setColor(QPalette::Base, Palette::color(Palette::Role::FilterValid));
         break;
     }
-    palette.setColor(QPalette::Text, QColor(Qt::black));
+    palette.setColor(QPalette::Text, Palette::color(Palette::Role::FilterText));
     if (state == State::Empty)
         palette = QApplication::palette(m_edit);
     m_edit->setPalette(palette);
     if (state != State::Invalid)
         m_edit->setToolTip({});
     m_message->setText(message);
-    m_message->setStyleSheet(state == State::Invalid ? u"color: #a00000;"_s : QString());
+    Palette::setStyleSheet(m_message, state == State::Invalid ? u"color: %1;"_s : QString(), {Palette::Role::FilterError});
     m_apply->setEnabled(state == State::Valid || (state == State::Empty && !m_applied.isEmpty()));
     if (state != m_state) {
         m_state = state;

@@ -1,5 +1,7 @@
 #include "ui/common/jsonhighlighter.h"
 
+#include "ui/common/palette.h"
+
 using namespace Qt::StringLiterals;
 
 namespace tapedeck {
@@ -9,12 +11,21 @@ JsonHighlighter::JsonHighlighter(QTextDocument *document)
     // One pass over alternatives, so a number inside a string is never coloured.
     , m_tokens(u"(\"(?:[^\"\\\\]|\\\\.)*\")(\\s*:)?|(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)|\\b(true|false|null)\\b"_s)
 {
-    m_key.setForeground(QColor(0x88, 0x1c, 0x8c));
     m_key.setFontWeight(QFont::DemiBold);
-    m_string.setForeground(QColor(0x1a, 0x7f, 0x37));
-    m_number.setForeground(QColor(0x0b, 0x5c, 0xad));
-    m_literal.setForeground(QColor(0xb3, 0x5c, 0x00));
     m_literal.setFontWeight(QFont::DemiBold);
+    applyColours();
+    connect(Palette::instance(), &Palette::changed, this, [this] {
+        applyColours();
+        rehighlight();
+    });
+}
+
+void JsonHighlighter::applyColours()
+{
+    m_key.setForeground(Palette::color(Palette::Role::JsonKey));
+    m_string.setForeground(Palette::color(Palette::Role::JsonString));
+    m_number.setForeground(Palette::color(Palette::Role::JsonNumber));
+    m_literal.setForeground(Palette::color(Palette::Role::JsonLiteral));
 }
 
 void JsonHighlighter::setEnabled(bool enabled)

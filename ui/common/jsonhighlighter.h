@@ -23,6 +23,9 @@ public:
     QTextCharFormat numberFormat() const { return m_number; }
     QTextCharFormat literalFormat() const { return m_literal; }
 
+private Q_SLOTS:
+    void applyColours();
+
 protected:
     void highlightBlock(const QString &text) override;
 

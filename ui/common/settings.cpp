@@ -17,6 +17,7 @@ const QString s_geometry = u"mainWindow/geometry"_s;
 const QString s_state = u"mainWindow/state"_s;
 const QString s_splitter = u"mainWindow/splitter"_s;
 const QString s_utcTime = u"view/utcTime"_s;
+const QString s_theme = u"view/theme"_s;
 const QString s_kafkaProfiles = u"kafka/profiles"_s;
 const QString s_kafkaLastProfile = u"kafka/lastProfile"_s;
 const QString s_profileName = u"name"_s;
@@ -153,6 +154,16 @@ QByteArray Settings::splitterState() const
 void Settings::setSplitterState(const QByteArray &state)
 {
     m_settings.setValue(s_splitter, state);
+}
+
+QString Settings::theme() const
+{
+    return m_settings.value(s_theme, u"auto"_s).toString();
+}
+
+void Settings::setTheme(const QString &theme)
+{
+    m_settings.setValue(s_theme, theme);
 }
 
 bool Settings::utcTime() const

@@ -37,6 +37,10 @@ public:
     QByteArray splitterState() const;
     void setSplitterState(const QByteArray &state);
 
+    // "auto" (the system's), "light" or "dark": Palette::parseTheme.
+    QString theme() const;
+    void setTheme(const QString &theme);
+
     bool utcTime() const;
     void setUtcTime(bool utc);
 

@@ -3,6 +3,7 @@
 #include "core/base/jobtracker.h"
 #include "core/tape/tape.h"
 #include "core/tape/tapeinfo.h"
+#include "ui/common/palette.h"
 
 #include <QComboBox>
 #include <QDateTimeEdit>
@@ -307,7 +308,8 @@ void CompactionPanel::validateEdit(const QString &name)
     CompactionConfig probe;
     QString error;
     const bool ok = text.isEmpty() || probe.set(name, text, &error);
-    e->setStyleSheet(ok ? QString() : u"QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"_s);
+    Palette::setStyleSheet(e, ok ? QString() : u"QLineEdit { border: 1px solid %1; background: %2; }"_s,
+                           {Palette::Role::CompactionInvalid, Palette::Role::CompactionInvalidBackground});
     e->setToolTip(ok ? u"Empty: the tape's value (shown greyed)"_s : error);
 }
 
@@ -340,11 +342,11 @@ void CompactionPanel::onResult(CompactionJobResult result)
         status << u"sizes are estimates of the Kafka v2 record format"_s;
         status << m_result.preview->warnings;
         m_status->setText(status.join(u"; "_s));
-        m_status->setStyleSheet(QString());
+        Palette::setStyleSheet(m_status, QString());
         fillConfigEdits();
     } else {
         m_status->setText(u"Cannot compute the preview: "_s + m_result.error);
-        m_status->setStyleSheet(u"color: #c0392b;"_s);
+        Palette::setStyleSheet(m_status, u"color: %1;"_s, {Palette::Role::CompactionInvalid});
     }
     showNow();
     showSummary();
@@ -527,7 +529,7 @@ void CompactionPanel::showHistory()
         item->setText(4, full.text());
         for (int c : {3, 4}) {
             const bool kept = c == 3 ? next.kept() : full.kept();
-            item->setForeground(c, kept ? QColor(0x1e, 0x84, 0x49) : QColor(0x90, 0x90, 0x90));
+            item->setForeground(c, Palette::color(kept ? Palette::Role::CompactionKept : Palette::Role::CompactionRemoved));
         }
         if (i == index) {
             QFont bold = item->font(0);

@@ -1,6 +1,7 @@
 #include "ui/kafka/kafkaclusterbrowser.h"
 
 #include "core/kafka/kafkaservice.h"
+#include "ui/common/palette.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -59,7 +60,7 @@ KafkaClusterBrowser::KafkaClusterBrowser(QWidget *parent)
     m_errorLabel = new QLabel(this);
     m_errorLabel->setWordWrap(true);
     m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_errorLabel->setStyleSheet(u"QLabel { color: #a01010; background: #fbeaea; padding: 4px; }"_s);
+    Palette::setStyleSheet(m_errorLabel, u"QLabel { color: %1; background: %2; padding: 4px; }"_s, {Palette::Role::Error, Palette::Role::ErrorBackground});
     m_errorLabel->hide();
 
     m_refresh = new QPushButton(QIcon::fromTheme(u"view-refresh"_s), u"Refresh"_s, this);
@@ -222,7 +223,7 @@ void KafkaClusterBrowser::showInfo(const KafkaClusterInfo &info)
         }
         QTreeWidgetItem *topic = addItem(topics, t.name, detail, t.name);
         if (!t.error.isEmpty())
-            topic->setForeground(DetailColumn, QColor(0xa0, 0x10, 0x10));
+            topic->setForeground(DetailColumn, Palette::color(Palette::Role::Error));
         qint64 records = 0;
         bool known = !t.partitions.isEmpty();
         for (const KafkaPartitionInfo &p : t.partitions) {

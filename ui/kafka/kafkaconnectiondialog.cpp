@@ -1,6 +1,7 @@
 #include "ui/kafka/kafkaconnectiondialog.h"
 
 #include "ui/common/settings.h"
+#include "ui/common/palette.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -88,7 +89,7 @@ KafkaConnectionDialog::KafkaConnectionDialog(Settings *settings, QWidget *parent
                                                           u"Properties (*.properties *.conf *.config);;All files (*)"_s);
         QString error;
         if (!path.isEmpty() && !loadPropertiesFile(path, &error))
-            m_message->setText(u"<span style='color:#a01010'>%1</span>"_s.arg(error.toHtmlEscaped()));
+            m_message->setText(u"<span style='color:%1'>%2</span>"_s.arg(Palette::css(Palette::Role::Error), error.toHtmlEscaped()));
     });
     connect(m_name, &QLineEdit::textChanged, this, &KafkaConnectionDialog::validate);
     connect(m_bootstrap, &QLineEdit::textChanged, this, &KafkaConnectionDialog::validate);
@@ -232,7 +233,7 @@ void KafkaConnectionDialog::validate()
     const bool valid = isValid(&why);
     m_connect->setEnabled(valid);
     if (!valid) {
-        m_message->setText(u"<span style='color:#a01010'>%1</span>"_s.arg(why.toHtmlEscaped()));
+        m_message->setText(u"<span style='color:%1'>%2</span>"_s.arg(Palette::css(Palette::Role::Error), why.toHtmlEscaped()));
         return;
     }
     QStringList typedSecrets;

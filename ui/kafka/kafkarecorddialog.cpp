@@ -1,4 +1,5 @@
 #include "ui/kafka/kafkarecorddialog.h"
+#include "ui/common/palette.h"
 
 #include "core/event/bound.h"
 
@@ -24,7 +25,7 @@ namespace {
 
 QString errorHtml(const QString &text)
 {
-    return u"<span style='color:#a01010'>%1</span>"_s.arg(text.toHtmlEscaped());
+    return u"<span style='color:%1'>%2</span>"_s.arg(Palette::css(Palette::Role::Error), text.toHtmlEscaped());
 }
 
 } // namespace

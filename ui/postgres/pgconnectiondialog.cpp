@@ -2,6 +2,7 @@
 
 #include "core/postgres/pgtypes.h"
 #include "ui/common/settings.h"
+#include "ui/common/palette.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -49,7 +50,7 @@ PgConnectionDialog::PgConnectionDialog(Settings *settings, QWidget *parent)
     m_note->setStyleSheet(u"QLabel { color: palette(placeholder-text); }"_s);
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
-    m_problem->setStyleSheet(u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(m_problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
     m_problem->hide();
 
     auto *form = new QFormLayout;
@@ -148,9 +149,9 @@ void PgConnectionDialog::validate()
     if (shown.isEmpty() && hadPassword)
         shown = u"The password in the connection string is used for this connection only: profiles never store it."_s;
     m_problem->setText(shown);
-    m_problem->setStyleSheet(m_problemText.isEmpty() ? u"QLabel { color: #7a5a00; }"_s : u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(m_problem, u"QLabel { color: %1; }"_s, {m_problemText.isEmpty() ? Palette::Role::Notice : Palette::Role::Error});
     m_problem->setVisible(!shown.isEmpty());
-    m_dsn->setStyleSheet(m_problemText.isEmpty() ? QString() : u"QLineEdit { background: #fbeaea; }"_s);
+    Palette::setStyleSheet(m_dsn, m_problemText.isEmpty() ? QString() : u"QLineEdit { background: %1; }"_s, {Palette::Role::ErrorBackground});
     const QString name = m_profile->currentText().trimmed();
     m_save->setEnabled(!name.isEmpty() && m_problemText.isEmpty());
     m_delete->setEnabled(m_settings->pgProfile(name).has_value());

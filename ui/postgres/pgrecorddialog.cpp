@@ -1,4 +1,5 @@
 #include "ui/postgres/pgrecorddialog.h"
+#include "ui/common/palette.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -93,7 +94,7 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
 
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
-    m_problem->setStyleSheet(u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(m_problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
 
     auto *form = new QFormLayout;
     form->addRow(u"Server:"_s, new QLabel(u"%1 (PostgreSQL %2)"_s.arg(server.connection, server.version), this));
@@ -248,7 +249,7 @@ void PgRecordDialog::validate()
 {
     const PgRecordOptions o = options();
     m_modeHelp->setText(modeHelp(o.mode));
-    m_modeHelp->setStyleSheet(o.mode == PgReadMode::Consume ? u"QLabel { color: #a05000; font-weight: bold; }"_s : QString());
+    Palette::setStyleSheet(m_modeHelp, o.mode == PgReadMode::Consume ? u"QLabel { color: %1; font-weight: bold; }"_s : QString(), {Palette::Role::Warning});
     const bool needsSlot = o.mode != PgReadMode::Temporary;
     m_slot->setEnabled(needsSlot);
     m_follow->setEnabled(o.mode == PgReadMode::Consume);

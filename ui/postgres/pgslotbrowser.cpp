@@ -3,6 +3,7 @@
 #include "core/base/jobtracker.h"
 #include "core/event/bound.h"
 #include "core/postgres/postgresservice.h"
+#include "ui/common/palette.h"
 
 #include <QComboBox>
 #include <QDialog>
@@ -27,9 +28,6 @@ using namespace Qt::StringLiterals;
 namespace tapedeck {
 
 namespace {
-
-const QColor s_warning(0xa0, 0x50, 0x00);
-const QColor s_bad(0xa0, 0x10, 0x10);
 
 // PostgreSQL's own rules for an unquoted name keep us from quoting surprises.
 QString identifierProblem(const QString &what, const QString &name)
@@ -94,12 +92,12 @@ PgSlotBrowser::PgSlotBrowser(QWidget *parent)
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
     m_problem->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_problem->setStyleSheet(u"QLabel { color: #7a4000; background: #fff4dc; padding: 4px; }"_s);
+    Palette::setStyleSheet(m_problem, u"QLabel { color: %1; background: %2; padding: 4px; }"_s, {Palette::Role::NoticeText, Palette::Role::NoticeBackground});
     m_problem->hide();
     m_errorLabel = new QLabel(this);
     m_errorLabel->setWordWrap(true);
     m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_errorLabel->setStyleSheet(u"QLabel { color: #a01010; background: #fbeaea; padding: 4px; }"_s);
+    Palette::setStyleSheet(m_errorLabel, u"QLabel { color: %1; background: %2; padding: 4px; }"_s, {Palette::Role::Error, Palette::Role::ErrorBackground});
     m_errorLabel->hide();
 
     m_refresh = new QPushButton(QIcon::fromTheme(u"view-refresh"_s), u"Refresh"_s, this);
@@ -251,7 +249,7 @@ void PgSlotBrowser::show(const Snapshot &s)
                 bytesText(info.retainedBytes), info.walStatus.isEmpty() ? u"–"_s : info.walStatus);
             if (info.retainsALot() || info.walStatus == u"lost"_s || info.walStatus == u"unreserved"_s) {
                 item->setIcon(SlotRetained, style()->standardIcon(QStyle::SP_MessageBoxWarning));
-                item->setForeground(SlotRetained, info.walStatus == u"lost"_s ? s_bad : s_warning);
+                item->setForeground(SlotRetained, info.walStatus == u"lost"_s ? Palette::color(Palette::Role::Error) : Palette::color(Palette::Role::Warning));
                 tip += u"\nThis slot retains a lot of WAL: if nobody reads it, drop it before the disk fills up."_s;
                 if (info.walStatus == u"lost"_s)
                     tip = u"This slot has lost WAL it needs: it cannot be read any more. Drop it."_s;
@@ -293,7 +291,7 @@ void PgSlotBrowser::showSettings()
         item->setToolTip(SettingMeaning, meaning);
         if (problem) {
             item->setIcon(SettingValue, style()->standardIcon(QStyle::SP_MessageBoxWarning));
-            item->setForeground(SettingValue, s_bad);
+            item->setForeground(SettingValue, Palette::color(Palette::Role::Error));
         }
     };
     const bool logical = s.walLevel == u"logical"_s;
@@ -517,7 +515,7 @@ void PgSlotBrowser::newSlotDialog()
     auto *plugin = new QComboBox(dialog);
     plugin->addItems({u"pgoutput"_s, u"wal2json"_s, u"test_decoding"_s});
     auto *problem = new QLabel(dialog);
-    problem->setStyleSheet(u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
     problem->setWordWrap(true);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);
     auto *form = new QFormLayout(dialog);
@@ -551,7 +549,7 @@ void PgSlotBrowser::newPublicationDialog()
     auto *tables = new QLineEdit(dialog);
     tables->setPlaceholderText(u"empty: FOR ALL TABLES; or public.orders, public.items"_s);
     auto *problem = new QLabel(dialog);
-    problem->setStyleSheet(u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);
     auto *form = new QFormLayout(dialog);
     form->addRow(u"&Name:"_s, name);

@@ -1,3 +1,4 @@
+#include "ui/common/palette.h"
 #include "ui/recording/sourcesession.h"
 
 #include "ui/common/tapedocument.h"
@@ -81,7 +82,7 @@ void SourceSession::updateActions()
 void SourceSession::setStatus(const QString &text, bool error)
 {
     m_status->setText(text);
-    m_status->setStyleSheet(error ? u"color: #a01010;"_s : QString());
+    Palette::setStyleSheet(m_status, error ? u"color: %1;"_s : QString(), {Palette::Role::Error});
     m_status->setToolTip(text);
     m_status->setVisible(!text.isEmpty());
 }

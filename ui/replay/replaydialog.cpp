@@ -8,6 +8,7 @@
 #include "ui/common/targetpicker.h"
 #include "ui/transform/transformeditor.h"
 #include "ui/common/valueformat.h"
+#include "ui/common/palette.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -138,7 +139,7 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     targetForm->addRow(QString(), m_deadLetter);
 
     m_problem = new QLabel(this);
-    m_problem->setStyleSheet(u"color: #b02020;"_s);
+    Palette::setStyleSheet(m_problem, u"color: %1;"_s, {Palette::Role::Failure});
     m_problem->setWordWrap(true);
 
     m_dryRun = new QPushButton(u"Dry Run"_s, this);

@@ -5,6 +5,7 @@
 #include "ui/browser/filterbar.h"
 #include "ui/kafka/kafkasession.h"
 #include "ui/postgres/pgsession.h"
+#include "ui/common/palette.h"
 #include "ui/common/settings.h"
 #include "ui/common/tapedocument.h"
 #include "core/tape/tape.h"
@@ -14,6 +15,7 @@
 #include "ui/timeline/timelinewidget.h"
 #include "ui/common/valueformat.h"
 
+#include <QStyledItemDelegate>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileInfo>
@@ -67,7 +69,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_status = new QLabel(this);
     m_warnings = new QLabel(this);
-    m_warnings->setStyleSheet(u"color: #a05000;"_s);
+    Palette::setStyleSheet(m_warnings, u"color: %1;"_s, {Palette::Role::Warning});
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_warnings);
 
@@ -117,6 +119,7 @@ void MainWindow::createTable()
     m_table->setTextElideMode(Qt::ElideRight);
     m_table->setShowGrid(false);
     m_table->setAlternatingRowColors(true);
+    m_table->setItemDelegate(EventTableModel::createDelegate(m_table)); // tombstones and aborted records
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_table->horizontalHeader()->setStretchLastSection(true);

@@ -4,10 +4,12 @@
 
 #include "ui/browser/eventdetailpane.h"
 #include "ui/browser/filterbar.h"
+#include "ui/common/palette.h"
 #include "ui/common/settings.h"
 #include "ui/timeline/timelinewidget.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
@@ -49,6 +51,19 @@ void MainWindow::createMenus()
     utc->setCheckable(true);
     utc->setChecked(m_settings->utcTime());
     connect(utc, &QAction::toggled, m_settings, &Settings::setUtcTime);
+    QMenu *theme = view->addMenu(u"&Theme"_s);
+    auto *themes = new QActionGroup(theme);
+    for (const auto &[name, label] : {std::pair{u"auto"_s, u"&System"_s}, {u"light"_s, u"&Light"_s}, {u"dark"_s, u"&Dark"_s}}) {
+        QAction *a = theme->addAction(label);
+        a->setCheckable(true);
+        a->setChecked(m_settings->theme() == name);
+        a->setObjectName(u"theme-"_s + name);
+        themes->addAction(a);
+        connect(a, &QAction::triggered, this, [this, name] {
+            m_settings->setTheme(name);
+            Palette::setTheme(*Palette::parseTheme(name));
+        });
+    }
     QAction *details = view->addAction(u"Show &Detail Pane"_s);
     details->setCheckable(true);
     details->setChecked(true);

@@ -4,6 +4,7 @@
 #include "core/state/logstate.h"
 #include "ui/common/settings.h"
 #include "ui/common/targetpicker.h"
+#include "ui/common/palette.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -93,7 +94,7 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     m_map->setPlaceholderText(u"the same column names (or COL=SOURCE,…: SOURCE is a column, key, key.F, value, value.F.G)"_s);
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
-    m_problem->setStyleSheet(u"QLabel { color: #a01010; }"_s);
+    Palette::setStyleSheet(m_problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
 
     auto *form = new QFormLayout;
     form->addRow(u"&Log table:"_s, m_stateTable);
@@ -336,7 +337,7 @@ void DiffDialog::cancel()
 void DiffDialog::showError(const QString &error)
 {
     m_error = error;
-    m_summary->setText(u"<span style='color:#a01010'>%1</span>"_s.arg(error.toHtmlEscaped()));
+    m_summary->setText(u"<span style='color:%1'>%2</span>"_s.arg(Palette::css(Palette::Role::Error), error.toHtmlEscaped()));
 }
 
 void DiffDialog::showResult(DiffResult result, const ReplayTarget &target)
@@ -371,7 +372,8 @@ void DiffDialog::showResult()
 
     m_tree->clear();
     QList<QTreeWidgetItem *> items;
-    const QColor missing(0xb0, 0x20, 0x20), extra(0x20, 0x50, 0xb0), differs(0xa0, 0x60, 0x00);
+    const QColor missing = Palette::color(Palette::Role::DiffMissing), extra = Palette::color(Palette::Role::DiffExtra),
+                 differs = Palette::color(Palette::Role::DiffDiffers);
     for (qsizetype i = 0; i < r.entries.size(); ++i) {
         const DiffEntry &e = r.entries[i];
         auto *item = new QTreeWidgetItem;

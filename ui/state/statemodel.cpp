@@ -4,7 +4,6 @@
 #include "core/event/bound.h"
 #include "ui/common/valueformat.h"
 
-#include <QFont>
 #include <QTimer>
 
 using namespace Qt::StringLiterals;
@@ -235,13 +234,8 @@ QVariant StateModel::headerData(int section, Qt::Orientation orientation, int ro
         if (section >= fixed)
             return TrailingColumns.at(section - fixed);
         return isKafka() ? KafkaColumns.at(section) : m_frame.columns.at(section);
-    case Qt::FontRole:
-        if (isKey || (isKafka() && section == 0)) {
-            QFont bold;
-            bold.setBold(true);
-            return bold;
-        }
-        return {};
+    case KeyColumnRole:
+        return isKey || (isKafka() && section == 0);
     case Qt::ToolTipRole:
         if (isKey || (isKafka() && section == 0))
             return u"Key"_s;

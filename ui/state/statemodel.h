@@ -50,6 +50,7 @@ public:
         SeqRole,                      // qint64: the key's last event before the point
         ChangedRole,                  // bool: changed since the previous step
         LoadedRole,                   // bool: the row was read
+        KeyColumnRole,                // headerData(): bool, the column is (part of) the key
     };
     static constexpr int WindowRows = 256;
 

@@ -3,6 +3,8 @@
 #include "core/base/jobtracker.h"
 #include "core/event/bound.h"
 #include "core/tape/tape.h"
+#include "ui/common/roledelegate.h"
+#include "ui/common/roleheaderview.h"
 
 #include <QComboBox>
 #include <QFile>
@@ -16,12 +18,10 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QMenu>
-#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSlider>
-#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -34,19 +34,6 @@ namespace {
 
 constexpr qint64 MaxChangedKeys = 100000;
 constexpr int SearchBatch = 4096;
-
-// Rows changed since the previous step get a warm background (colours live here, not in the model).
-class ChangedRowDelegate : public QStyledItemDelegate
-{
-public:
-    using QStyledItemDelegate::QStyledItemDelegate;
-    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
-    {
-        if (index.data(StateModel::ChangedRole).toBool() && !(option.state & QStyle::State_Selected))
-            painter->fillRect(option.rect, QColor(0xff, 0xe8, 0xa0));
-        QStyledItemDelegate::paint(painter, option, index);
-    }
-};
 
 struct BuildResult
 {
@@ -211,7 +198,11 @@ StateView::StateView(QWidget *parent)
     m_compare->setToolTip(u"Diff this table's state against a live table in SQLite or PostgreSQL"_s);
     m_view = new QTableView(this);
     m_view->setModel(m_model);
-    m_view->setItemDelegate(new ChangedRowDelegate(m_view));
+    // Rows changed since the previous step get a warm background, key columns a bold header.
+    auto *delegate = new RoleDelegate(m_view);
+    delegate->addRule({StateModel::ChangedRole, Palette::Role::ChangedRow, true});
+    m_view->setItemDelegate(delegate);
+    m_view->setHorizontalHeader(new RoleHeaderView(Qt::Horizontal, StateModel::KeyColumnRole, m_view));
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);

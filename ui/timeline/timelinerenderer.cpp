@@ -3,6 +3,7 @@
 #include "core/event/event.h"
 #include "core/timeline/timelineaggregates.h"
 #include "core/timeline/timelinemarks.h"
+#include "ui/common/palette.h"
 
 #include <QFontMetrics>
 #include <QPainter>
@@ -17,15 +18,11 @@ namespace tapedeck {
 
 namespace {
 
-const QColor kBackground(0xfc, 0xfc, 0xfd);
-const QColor kGroupBackground(0xee, 0xf2, 0xf7);
-const QColor kAlternate(0xf5, 0xf6, 0xf8);
-const QColor kGrid(0xe3, 0xe6, 0xea);
-const QColor kText(0x22, 0x22, 0x22);
-const QColor kDim(0x70, 0x76, 0x80);
-const QColor kSelection(60, 120, 220, 48);
-const QColor kSelectionEdge(40, 90, 190);
-const QColor kCurrent(0xe6, 0x7e, 0x22);
+// The palette's current set, asked for at each paint (a palette change repaints).
+QColor c(Palette::Role role)
+{
+    return Palette::color(role);
+}
 
 
 QRect laneRect(const TimelineRenderer::Layout &l, const TimelineRow &row, int scrollY)
@@ -74,10 +71,20 @@ bool TimelineRenderer::usesMarks(const TimelineScene &scene)
     return scene.marks && scene.marks->covers(scene.axis, scene.visible);
 }
 
+QColor TimelineRenderer::densityColor()
+{
+    return c(Palette::Role::TimelineDensity);
+}
+
+QColor TimelineRenderer::specialColor()
+{
+    return c(Palette::Role::TimelineSpecial);
+}
+
 QColor TimelineRenderer::keyColor(quint32 keyHash)
 {
     if (keyHash == 0)
-        return QColor(0x9a, 0xa0, 0xa6);
+        return c(Palette::Role::TimelineNullKey);
     const quint32 h = keyHash * 2654435761u; // spread similar hashes apart
     return QColor::fromHsv(int(h % 360), 140 + int((h >> 9) % 90), 150 + int((h >> 17) % 70));
 }
@@ -85,26 +92,26 @@ QColor TimelineRenderer::keyColor(quint32 keyHash)
 QColor TimelineRenderer::operationColor(int operation)
 {
     switch (Operation(operation)) {
-    case Operation::Record: return QColor(0x3b, 0x6e, 0xb4);
-    case Operation::Insert: return QColor(0x2e, 0x9d, 0x57);
-    case Operation::Update: return QColor(0xe0, 0x9b, 0x2d);
-    case Operation::Delete: return QColor(0xc0, 0x39, 0x2b);
-    case Operation::Truncate: return QColor(0x7f, 0x1d, 0x1d);
+    case Operation::Record: return c(Palette::Role::OperationRecord);
+    case Operation::Insert: return c(Palette::Role::OperationInsert);
+    case Operation::Update: return c(Palette::Role::OperationUpdate);
+    case Operation::Delete: return c(Palette::Role::OperationDelete);
+    case Operation::Truncate: return c(Palette::Role::OperationTruncate);
     case Operation::Begin:
-    case Operation::Commit: return QColor(0x55, 0x5b, 0x66);
-    case Operation::Message: return QColor(0x8e, 0x44, 0xad);
-    case Operation::Read: return QColor(0x16, 0xa0, 0x85);
+    case Operation::Commit: return c(Palette::Role::OperationTransaction);
+    case Operation::Message: return c(Palette::Role::OperationMessage);
+    case Operation::Read: return c(Palette::Role::OperationRead);
     }
-    return Qt::gray;
+    return c(Palette::Role::OperationUnknown);
 }
 
 QColor TimelineRenderer::sizeColor(qint32 valueSize)
 {
     // Viridis stops from small (yellow) to large (purple) on a log scale up to 1 MiB.
-    static const QColor stops[] = {QColor(0xfd, 0xe7, 0x25), QColor(0x5e, 0xc9, 0x62), QColor(0x21, 0x91, 0x8c),
-                                   QColor(0x3b, 0x52, 0x8b), QColor(0x44, 0x01, 0x54)};
+    const QColor stops[] = {c(Palette::Role::Size0), c(Palette::Role::Size1), c(Palette::Role::Size2),
+                            c(Palette::Role::Size3), c(Palette::Role::Size4)};
     if (valueSize < 0)
-        return QColor(0x9a, 0xa0, 0xa6);
+        return c(Palette::Role::TimelineNullKey);
     const double t = std::clamp(std::log2(double(valueSize) + 1) / 20.0, 0.0, 1.0) * 4;
     const int i = std::min(3, int(t));
     const double f = t - i;
@@ -120,20 +127,20 @@ QColor TimelineRenderer::markColor(const TimelineMark &mark, TimelineScene::Colo
     case TimelineScene::ColorBy::Operation: return operationColor(mark.operation);
     case TimelineScene::ColorBy::Size: return sizeColor(mark.valueSize);
     }
-    return Qt::gray;
+    return c(Palette::Role::OperationUnknown);
 }
 
 void TimelineRenderer::paint(QPainter &p, QSize size, const TimelineScene &scene) const
 {
     const Layout l = layout(size);
     p.save();
-    p.fillRect(QRect(QPoint(0, 0), size), kBackground);
+    p.fillRect(QRect(QPoint(0, 0), size), c(Palette::Role::TimelineBackground));
     paintRows(p, l, scene);
     paintAxis(p, l, scene);
     paintOverview(p, l, scene);
     // Corner: what the tick labels leave out.
-    p.fillRect(l.corner, QColor(0xf0, 0xf1, 0xf3));
-    p.setPen(kDim);
+    p.fillRect(l.corner, c(Palette::Role::TimelineRuler));
+    p.setPen(c(Palette::Role::TimelineDim));
     QFont small = p.font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     p.setFont(small);
@@ -142,10 +149,10 @@ void TimelineRenderer::paint(QPainter &p, QSize size, const TimelineScene &scene
         : u"position (event #)"_s;
     p.drawText(l.corner.adjusted(6, 0, -4, 0), Qt::AlignVCenter | Qt::AlignLeft,
                QFontMetrics(small).elidedText(context, Qt::ElideRight, l.corner.width() - 10));
-    p.setPen(kGrid);
+    p.setPen(c(Palette::Role::TimelineGrid));
     p.drawLine(l.labels.topRight(), l.labels.bottomRight());
     if (!scene.message.isEmpty()) {
-        p.setPen(kDim);
+        p.setPen(c(Palette::Role::TimelineDim));
         p.drawText(l.lanes, Qt::AlignCenter, scene.message);
     }
     p.restore();
@@ -153,7 +160,7 @@ void TimelineRenderer::paint(QPainter &p, QSize size, const TimelineScene &scene
 
 void TimelineRenderer::paintAxis(QPainter &p, const Layout &l, const TimelineScene &scene) const
 {
-    p.fillRect(l.axis, QColor(0xf0, 0xf1, 0xf3));
+    p.fillRect(l.axis, c(Palette::Role::TimelineRuler));
     if (scene.visible.isEmpty())
         return;
     const AxisMapping m(scene.visible, l.lanes.width());
@@ -167,24 +174,24 @@ void TimelineRenderer::paintAxis(QPainter &p, const Layout &l, const TimelineSce
         if (x < l.axis.left() || x > l.axis.right())
             continue;
         if (t.major) {
-            p.setPen(kDim);
+            p.setPen(c(Palette::Role::TimelineDim));
             p.drawLine(x, l.axis.bottom() - 7, x, l.axis.bottom());
-            p.setPen(kText);
+            p.setPen(c(Palette::Role::TimelineText));
             if (x + 3 + p.fontMetrics().horizontalAdvance(t.label) <= l.axis.right())
                 p.drawText(QRect(x + 3, l.axis.top(), 200, l.axis.height() - 4), Qt::AlignLeft | Qt::AlignVCenter, t.label);
         } else {
-            p.setPen(kDim);
+            p.setPen(c(Palette::Role::TimelineDim));
             p.drawLine(x, l.axis.bottom() - 3, x, l.axis.bottom());
         }
     }
-    p.setPen(kGrid);
+    p.setPen(c(Palette::Role::TimelineGrid));
     p.drawLine(l.axis.bottomLeft(), l.axis.bottomRight());
     // The selection on the ruler too.
     if (!scene.selection.isEmpty() && scene.selection.axis == scene.axis) {
         const double x0 = std::max(-1.0, m.toX(scene.selection.range.from));
         const double x1 = std::min(double(l.axis.width()) + 1, m.toX(scene.selection.range.to));
         if (x1 > x0)
-            p.fillRect(QRectF(l.axis.left() + x0, l.axis.bottom() - 4, std::max(1.0, x1 - x0), 4), kSelectionEdge);
+            p.fillRect(QRectF(l.axis.left() + x0, l.axis.bottom() - 4, std::max(1.0, x1 - x0), 4), c(Palette::Role::TimelineSelectionEdge));
     }
     p.restore();
 }
@@ -215,14 +222,14 @@ void TimelineRenderer::paintRows(QPainter &p, const Layout &l, const TimelineSce
             continue;
         const bool group = row.kind == TimelineRow::Kind::Group;
         const QRect label(l.labels.left(), r.top(), l.labels.width(), r.height());
-        p.fillRect(label, group ? kGroupBackground : (i % 2 ? kAlternate : kBackground));
-        p.fillRect(r, group ? kGroupBackground : (i % 2 ? kAlternate : kBackground));
+        p.fillRect(label, group ? c(Palette::Role::TimelineGroup) : (i % 2 ? c(Palette::Role::TimelineAlternate) : c(Palette::Role::TimelineBackground)));
+        p.fillRect(r, group ? c(Palette::Role::TimelineGroup) : (i % 2 ? c(Palette::Role::TimelineAlternate) : c(Palette::Role::TimelineBackground)));
         // Grid lines under the data, so that they never cut through a mark.
-        p.setPen(kGrid);
+        p.setPen(c(Palette::Role::TimelineGrid));
         for (const AxisTick &t : gridTicks)
             p.drawLine(l.lanes.left() + int(std::floor(t.x)), r.top(), l.lanes.left() + int(std::floor(t.x)), r.bottom());
         // Label column.
-        p.setPen(kText);
+        p.setPen(c(Palette::Role::TimelineText));
         p.setFont(group ? bold : QFont(p.font().family(), p.font().pointSize()));
         int x = label.left() + 6 + row.depth * 14;
         if (group) {
@@ -242,7 +249,7 @@ void TimelineRenderer::paintRows(QPainter &p, const Layout &l, const TimelineSce
             else
                 paintDensity(p, r, scene, row);
         }
-        p.setPen(kGrid);
+        p.setPen(c(Palette::Role::TimelineGrid));
         p.drawLine(l.labels.left(), r.bottom(), l.lanes.right(), r.bottom());
     }
     // Selection, current event and hover line over the lanes.
@@ -255,20 +262,20 @@ void TimelineRenderer::paintRows(QPainter &p, const Layout &l, const TimelineSce
                 if (!rowSelected(scene, row))
                     continue;
                 const QRect r = laneRect(l, row, scene.scrollY);
-                p.fillRect(QRectF(r.left() + x0, r.top(), std::max(1.0, x1 - x0), r.height()), kSelection);
+                p.fillRect(QRectF(r.left() + x0, r.top(), std::max(1.0, x1 - x0), r.height()), c(Palette::Role::TimelineSelection));
             }
-            p.setPen(QPen(kSelectionEdge, 1));
+            p.setPen(QPen(c(Palette::Role::TimelineSelectionEdge), 1));
             p.drawLine(QPointF(l.lanes.left() + x0, l.lanes.top()), QPointF(l.lanes.left() + x0, l.lanes.bottom()));
             p.drawLine(QPointF(l.lanes.left() + x1, l.lanes.top()), QPointF(l.lanes.left() + x1, l.lanes.bottom()));
         }
     }
     if (scene.currentAt >= 0 && scene.visible.contains(scene.currentAt)) {
         const double x = l.lanes.left() + m.toX(scene.currentAt);
-        p.setPen(QPen(kCurrent, 1.5));
+        p.setPen(QPen(c(Palette::Role::TimelineCurrent), 1.5));
         p.drawLine(QPointF(x, l.lanes.top()), QPointF(x, l.lanes.bottom()));
     }
     if (scene.hoverX >= l.lanes.left() && scene.hoverX <= l.lanes.right()) {
-        p.setPen(QPen(QColor(0, 0, 0, 90), 1, Qt::DashLine));
+        p.setPen(QPen(c(Palette::Role::TimelineHover), 1, Qt::DashLine));
         p.drawLine(scene.hoverX, l.lanes.top(), scene.hoverX, l.lanes.bottom());
     }
     p.restore();
@@ -284,6 +291,7 @@ void TimelineRenderer::paintDensity(QPainter &p, QRect r, const TimelineScene &s
         return;
     const int top = r.top() + 3, height = r.height() - 6, bottom = top + height;
     const QColor base = densityColor(), red = specialColor();
+    const QColor low = c(Palette::Role::TimelineHeatLow), high = c(Palette::Role::TimelineHeatHigh);
     if (scene.densityStyle == TimelineScene::DensityStyle::HeatStrip) {
         const double logMax = std::log1p(double(max));
         for (int c = 0; c < w;) {
@@ -297,7 +305,8 @@ void TimelineRenderer::paintDensity(QPainter &p, QRect r, const TimelineScene &s
                    && std::clamp(int(std::lround(std::log1p(double(counts[size_t(e)])) / logMax * 12)), 1, 12) == level)
                 ++e;
             const double t = level / 12.0;
-            const QColor color(int(0xe8 + (0x08 - 0xe8) * t), int(0xf0 + (0x30 - 0xf0) * t), int(0xfa + (0x6b - 0xfa) * t));
+            const QColor color(int(low.red() + (high.red() - low.red()) * t), int(low.green() + (high.green() - low.green()) * t),
+                               int(low.blue() + (high.blue() - low.blue()) * t));
             p.fillRect(QRect(r.left() + c, top, e - c, height), color);
             if (special[size_t(c)] > 0)
                 p.fillRect(QRect(r.left() + c, bottom - 3, 1, 3), red);
@@ -329,7 +338,7 @@ void TimelineRenderer::paintDensity(QPainter &p, QRect r, const TimelineScene &s
     QFont f = p.font();
     f.setPointSizeF(f.pointSizeF() * 0.8);
     p.setFont(f);
-    p.setPen(kDim);
+    p.setPen(c(Palette::Role::TimelineDim));
     p.drawText(QRect(r.left() - 64, r.top(), 60, r.height()), Qt::AlignVCenter | Qt::AlignRight, compactCount(max) + u"/px"_s);
     f.setPointSizeF(f.pointSizeF() / 0.8);
     p.setFont(f);
@@ -346,7 +355,7 @@ void TimelineRenderer::paintMarks(QPainter &p, QRect r, const TimelineScene &sce
         if (!row.streams.contains(b.stream) || b.to < scene.visible.from || b.from >= scene.visible.to)
             continue;
         const double x0 = r.left() + std::max(-2.0, m.toX(b.from)), x1 = r.left() + std::min(r.width() + 2.0, m.toX(b.to));
-        QPen pen(b.aborted ? specialColor() : QColor(0x44, 0x4c, 0x58), 1.5, b.aborted ? Qt::DashLine : Qt::SolidLine);
+        QPen pen(b.aborted ? specialColor() : c(Palette::Role::TimelineBracket), 1.5, b.aborted ? Qt::DashLine : Qt::SolidLine);
         p.setPen(pen);
         const double y = r.top() + 2.5;
         p.drawLine(QPointF(x0, y), QPointF(std::max(x0 + 1, x1), y));
@@ -372,7 +381,7 @@ void TimelineRenderer::paintMarks(QPainter &p, QRect r, const TimelineScene &sce
             const auto op = Operation(it->operation);
             const bool removal = it->isTombstone() || op == Operation::Delete;
             if (op == Operation::Begin || op == Operation::Commit || (it->flags & ControlRecord)) {
-                p.fillRect(QRect(col, r.top() + 2, 1, r.height() - 4), QColor(0x44, 0x4c, 0x58));
+                p.fillRect(QRect(col, r.top() + 2, 1, r.height() - 4), c(Palette::Role::TimelineBracket));
             } else if (removal) {
                 // Tombstones and deletes: a red outline with a cross, hollow.
                 p.setPen(QPen(specialColor(), 1));
@@ -384,22 +393,22 @@ void TimelineRenderer::paintMarks(QPainter &p, QRect r, const TimelineScene &sce
                     p.fillRect(QRect(col, top, 1, height), specialColor());
                 }
             } else {
-                QColor c = markColor(*it, scene.colorBy);
+                QColor color = markColor(*it, scene.colorBy);
                 if (it->flags & Aborted)
-                    c.setAlpha(90);
-                p.fillRect(box, c);
+                    color.setAlpha(90);
+                p.fillRect(box, color);
             }
             if (!scene.dimmed.isEmpty()) {
                 if (scene.isDimmed(it->seq)) {
-                    p.fillRect(box, QColor(0xfc, 0xfc, 0xfd, 200)); // removed by compaction: washed out
+                    p.fillRect(box, c(Palette::Role::TimelineCompacted)); // removed by compaction: washed out
                 } else {
-                    p.setPen(QPen(QColor(0x1e, 0x84, 0x49), 1)); // survives: a green frame
+                    p.setPen(QPen(c(Palette::Role::TimelineSurvives), 1)); // survives: a green frame
                     p.setBrush(Qt::NoBrush);
                     p.drawRect(QRectF(box).adjusted(-1.5, -1.5, 1.5, 1.5));
                 }
             }
             if (it->seq == scene.currentSeq) {
-                p.setPen(QPen(kCurrent, 2));
+                p.setPen(QPen(c(Palette::Role::TimelineCurrent), 2));
                 p.setBrush(Qt::NoBrush);
                 p.drawRect(box.adjusted(-2, -2, 2, 2));
             }
@@ -412,10 +421,10 @@ void TimelineRenderer::paintMarks(QPainter &p, QRect r, const TimelineScene &sce
 void TimelineRenderer::paintOverview(QPainter &p, const Layout &l, const TimelineScene &scene) const
 {
     const QRect o = l.overview;
-    p.fillRect(QRect(0, o.top(), o.right() + 1, o.height()), QColor(0xf0, 0xf1, 0xf3));
-    p.setPen(kGrid);
+    p.fillRect(QRect(0, o.top(), o.right() + 1, o.height()), c(Palette::Role::TimelineRuler));
+    p.setPen(c(Palette::Role::TimelineGrid));
     p.drawLine(0, o.top(), o.right(), o.top());
-    p.setPen(kDim);
+    p.setPen(c(Palette::Role::TimelineDim));
     p.drawText(QRect(6, o.top(), l.labels.width() - 10, o.height()), Qt::AlignVCenter | Qt::AlignLeft, u"whole tape"_s);
     if (!scene.aggregates || scene.data.isEmpty())
         return;
@@ -432,25 +441,26 @@ void TimelineRenderer::paintOverview(QPainter &p, const Layout &l, const Timelin
         scene.aggregates->addColumns(scene.axis, streams, m, counts.data(), special.data());
     const float max = *std::max_element(counts.cbegin(), counts.cend());
     const int height = o.height() - 6, bottom = o.bottom() - 2;
+    const QColor bar = c(Palette::Role::TimelineOverviewBar);
     if (max > 0) {
         for (int c = 0; c < w; ++c) {
             if (counts[size_t(c)] <= 0)
                 continue;
             const int h = std::max(1, int(std::lround(std::sqrt(double(counts[size_t(c)]) / double(max)) * height)));
-            p.fillRect(QRect(o.left() + c, bottom - h, 1, h), QColor(0x8a, 0x93, 0xa0));
+            p.fillRect(QRect(o.left() + c, bottom - h, 1, h), bar);
         }
     }
     // The visible window; outside it dimmed.
     const double x0 = std::clamp(m.toX(scene.visible.from), 0.0, double(w)), x1 = std::clamp(m.toX(scene.visible.to), 0.0, double(w));
-    p.fillRect(QRectF(o.left(), o.top() + 1, x0, o.height() - 1), QColor(255, 255, 255, 140));
-    p.fillRect(QRectF(o.left() + x1, o.top() + 1, w - x1, o.height() - 1), QColor(255, 255, 255, 140));
-    p.setPen(QPen(kSelectionEdge, 1.5));
+    p.fillRect(QRectF(o.left(), o.top() + 1, x0, o.height() - 1), c(Palette::Role::TimelineOutside));
+    p.fillRect(QRectF(o.left() + x1, o.top() + 1, w - x1, o.height() - 1), c(Palette::Role::TimelineOutside));
+    p.setPen(QPen(c(Palette::Role::TimelineSelectionEdge), 1.5));
     p.setBrush(Qt::NoBrush);
     p.drawRect(QRectF(o.left() + x0, o.top() + 2, std::max(2.0, x1 - x0), o.height() - 4));
     if (!scene.selection.isEmpty() && scene.selection.axis == scene.axis) {
         const double s0 = std::clamp(m.toX(scene.selection.range.from), 0.0, double(w));
         const double s1 = std::clamp(m.toX(scene.selection.range.to), 0.0, double(w));
-        p.fillRect(QRectF(o.left() + s0, o.top() + 1, std::max(1.0, s1 - s0), o.height() - 1), kSelection);
+        p.fillRect(QRectF(o.left() + s0, o.top() + 1, std::max(1.0, s1 - s0), o.height() - 1), c(Palette::Role::TimelineSelection));
     }
 }
 

@@ -86,8 +86,8 @@ public:
     static QColor operationColor(int operation);
     static QColor sizeColor(qint32 valueSize);
     static QColor markColor(const TimelineMark &mark, TimelineScene::ColorBy by);
-    static QColor densityColor() { return QColor(0x3b, 0x6e, 0xb4); }
-    static QColor specialColor() { return QColor(0xc0, 0x39, 0x2b); }
+    static QColor densityColor();
+    static QColor specialColor();
 
 private:
     void paintAxis(QPainter &p, const Layout &l, const TimelineScene &scene) const;

@@ -4,6 +4,7 @@
 #include "core/base/jobtracker.h"
 #include "core/tape/tape.h"
 #include "core/timeline/timelineaggregatesjob.h"
+#include "ui/common/palette.h"
 #include "ui/timeline/timelineview.h"
 
 #include <QActionGroup>
@@ -291,7 +292,7 @@ void TimelineWidget::setDimmedSequences(const QBitArray &dimmed)
 QImage TimelineWidget::renderImage(QSize size) const
 {
     QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
+    image.fill(Palette::color(Palette::Role::TimelineBackground)); // the renderer paints over it all
     QPainter p(&image);
     p.setFont(font());
     TimelineScene s = scene();

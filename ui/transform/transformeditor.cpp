@@ -1,4 +1,5 @@
 #include "ui/transform/transformeditor.h"
+#include "ui/common/palette.h"
 #include "ui/common/valueformat.h"
 
 #include "core/base/jobtracker.h"
@@ -6,6 +7,7 @@
 #include "core/tape/tape.h"
 #include "ui/transform/transformpreviewmodel.h"
 
+#include <QStyledItemDelegate>
 #include <QAction>
 #include <QDir>
 #include <QFile>
@@ -35,6 +37,34 @@ using namespace Qt::StringLiterals;
 namespace tapedeck {
 
 namespace {
+
+// The palette's colour for a style of QsciLexerJavaScript (QsciLexerCPP's styles) in the dark set.
+Palette::Role codeRole(int style)
+{
+    switch (style % 64) { // 64 and up: the same styles, inactive
+    case QsciLexerCPP::Comment:
+    case QsciLexerCPP::CommentLine:
+    case QsciLexerCPP::CommentDoc:
+    case QsciLexerCPP::CommentLineDoc:
+    case QsciLexerCPP::CommentDocKeyword:
+    case QsciLexerCPP::CommentDocKeywordError:
+        return Palette::Role::EditorComment;
+    case QsciLexerCPP::Number:
+        return Palette::Role::EditorNumber;
+    case QsciLexerCPP::Keyword:
+    case QsciLexerCPP::KeywordSet2:
+        return Palette::Role::EditorKeyword;
+    case QsciLexerCPP::DoubleQuotedString:
+    case QsciLexerCPP::SingleQuotedString:
+    case QsciLexerCPP::UnclosedString:
+    case QsciLexerCPP::Regex:
+    case QsciLexerCPP::RawString:
+    case QsciLexerCPP::VerbatimString:
+        return Palette::Role::EditorString;
+    default:
+        return Palette::Role::EditorText;
+    }
+}
 
 QLabel *heading(const QString &text, QWidget *parent)
 {
@@ -107,13 +137,10 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_editor->setMarginType(0, QsciScintilla::NumberMargin);
     m_editor->setMarginWidth(0, u"0000"_s);
     m_editor->setMarginLineNumbers(0, true);
-    m_editor->setMarginsForegroundColor(QColor(0x80, 0x80, 0x80));
     m_editor->setMarginType(1, QsciScintilla::SymbolMargin);
     m_editor->setMarginWidth(1, 14);
     m_editor->setMarginMarkerMask(1, 1 << MarkerError);
     m_editor->markerDefine(QsciScintilla::Circle, MarkerError);
-    m_editor->setMarkerBackgroundColor(QColor(0xd0, 0x30, 0x30), MarkerError);
-    m_editor->setMarkerForegroundColor(QColor(0x90, 0x10, 0x10), MarkerError);
     m_editor->setAnnotationDisplay(QsciScintilla::AnnotationBoxed);
     m_editor->setIndentationsUseTabs(false);
     m_editor->setIndentationWidth(4);
@@ -121,8 +148,12 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_editor->setAutoIndent(true);
     m_editor->setBraceMatching(QsciScintilla::SloppyBraceMatch);
     m_editor->setCaretLineVisible(true);
-    m_editor->setCaretLineBackgroundColor(QColor(0xf4, 0xf4, 0xf8));
     m_editor->setFolding(QsciScintilla::NoFoldStyle);
+    applyColours();
+    connect(Palette::instance(), &Palette::changed, this, [this] {
+        applyColours();
+        markErrors(m_model->preview());
+    });
 
     m_console = textPane(this, u"console.log(…) output of the preview appears here"_s);
     m_console->setMaximumBlockCount(5000);
@@ -175,6 +206,7 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_model = new TransformPreviewModel(this);
     m_view = new QTableView(this);
     m_view->setModel(m_model);
+    m_view->setItemDelegate(TransformPreviewModel::createDelegate(m_view));
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -457,11 +489,11 @@ void TransformEditor::applyPreview(const TransformPreview &preview)
     QString html;
     for (const PreviewConsoleLine &line : preview.console) {
         const QString where = line.seq < 0 ? u"[load]"_s : u"[#%1]"_s.arg(line.seq);
-        const QString colour = line.level == Transform::ConsoleLevel::Error ? u"#b02020"_s
-                               : line.level == Transform::ConsoleLevel::Warn ? u"#a06000"_s
-                                                                              : u"#303030"_s;
-        html += u"<div style=\"white-space:pre; color:%1\"><span style=\"color:#808080\">%2</span> %3</div>"_s
-                    .arg(colour, where, line.text.toHtmlEscaped());
+        const QString colour = line.level == Transform::ConsoleLevel::Error ? Palette::css(Palette::Role::Failure)
+                               : line.level == Transform::ConsoleLevel::Warn ? Palette::css(Palette::Role::ConsoleWarn)
+                                                                              : Palette::css(Palette::Role::ConsoleLog);
+        html += u"<div style=\"white-space:pre; color:%1\"><span style=\"color:%2\">%3</span> %4</div>"_s
+                    .arg(colour, Palette::css(Palette::Role::ConsoleTime), where, line.text.toHtmlEscaped());
     }
     m_console->clear();
     if (!html.isEmpty())
@@ -489,11 +521,11 @@ void TransformEditor::applyPreview(const TransformPreview &preview)
         m_previewLabel->setText(text);
     }
     if (!preview.compileError.isEmpty())
-        m_status->setText(u"<span style=\"color:#b02020\">%1</span>"_s.arg(preview.compileError.toHtmlEscaped()));
+        m_status->setText(u"<span style=\"color:%1\">%2</span>"_s.arg(Palette::css(Palette::Role::Failure), preview.compileError.toHtmlEscaped()));
     else if (errors > 0)
-        m_status->setText(u"<span style=\"color:#b02020\">%1 of %2 previewed events failed</span>"_s.arg(errors).arg(preview.events.size()));
+        m_status->setText(u"<span style=\"color:%1\">%2 of %3 previewed events failed</span>"_s.arg(Palette::css(Palette::Role::Failure)).arg(errors).arg(preview.events.size()));
     else
-        m_status->setText(u"<span style=\"color:#207020\">OK</span>"_s);
+        m_status->setText(u"<span style=\"color:%1\">OK</span>"_s.arg(Palette::css(Palette::Role::Success)));
 
     // Keep the same event selected across recomputations.
     int row = 0;
@@ -510,12 +542,38 @@ void TransformEditor::applyPreview(const TransformPreview &preview)
     Q_EMIT previewUpdated();
 }
 
+void TransformEditor::applyColours()
+{
+    m_editor->setMarginsForegroundColor(Palette::color(Palette::Role::EditorMargin));
+    m_editor->setMarkerBackgroundColor(Palette::color(Palette::Role::EditorErrorMarker), MarkerError);
+    m_editor->setMarkerForegroundColor(Palette::color(Palette::Role::EditorErrorMarkerText), MarkerError);
+    m_editor->setCaretLineBackgroundColor(Palette::color(Palette::Role::EditorCaretLine));
+    // The lexer's own colours in light; in dark its styles on the dark base.
+    QsciLexer *lexer = m_editor->lexer();
+    const bool dark = Palette::isDark();
+    for (int style = 0; style < 128; ++style) {
+        lexer->setColor(dark ? Palette::color(codeRole(style)) : lexer->defaultColor(style), style);
+        lexer->setPaper(dark ? Palette::color(Palette::Role::EditorPaper) : lexer->defaultPaper(style), style);
+    }
+    // Light keeps QScintilla's own margin and caret (so a switch back to light keeps them dark until a restart).
+    if (dark) {
+        m_editor->setMarginsBackgroundColor(Palette::color(Palette::Role::EditorGutter));
+        m_editor->setCaretForegroundColor(Palette::color(Palette::Role::EditorText));
+    }
+}
+
 void TransformEditor::markErrors(const TransformPreview &preview)
 {
     m_editor->markerDeleteAll(MarkerError);
     m_editor->clearAnnotations();
-    static const QsciStyle errorStyle(-1, u"error"_s, QColor(0x90, 0x10, 0x10), QColor(0xff, 0xe8, 0xe8),
+    // One style per set: each QsciStyle(-1) takes a new style number.
+    static const QsciStyle lightError(-1, u"error"_s, Palette::color(Palette::Role::EditorErrorAnnotation, false),
+                                      Palette::color(Palette::Role::EditorErrorAnnotationBackground, false),
                                       QFontDatabase::systemFont(QFontDatabase::GeneralFont));
+    static const QsciStyle darkError(-1, u"error"_s, Palette::color(Palette::Role::EditorErrorAnnotation, true),
+                                     Palette::color(Palette::Role::EditorErrorAnnotationBackground, true),
+                                     QFontDatabase::systemFont(QFontDatabase::GeneralFont));
+    const QsciStyle &errorStyle = Palette::isDark() ? darkError : lightError;
     // Line -> (first message, how many events).
     QMap<int, std::pair<QString, int>> lines;
     if (!preview.compileError.isEmpty()) {

@@ -96,6 +96,8 @@ Q_SIGNALS:
 private:
     void applyPreview(const TransformPreview &preview);
     void markErrors(const TransformPreview &preview);
+    // The editor's colours from the palette, again when it changes.
+    void applyColours();
     void showDetail();
     void updateTitle();
     void openDialog();

@@ -1,9 +1,8 @@
 #include "ui/transform/transformpreviewmodel.h"
 
+#include "ui/common/roledelegate.h"
 #include "ui/common/valueformat.h"
 
-#include <QBrush>
-#include <QColor>
 #include <QJsonDocument>
 
 using namespace Qt::StringLiterals;
@@ -110,14 +109,6 @@ QVariant TransformPreviewModel::data(const QModelIndex &index, int role) const
         if (index.column() == ResultColumn)
             return QString(statusName(e->status) + (e->error.isEmpty() ? QString() : u": "_s + e->error));
         break;
-    case Qt::ForegroundRole:
-        if (index.column() == ResultColumn) {
-            if (failed)
-                return QBrush(QColor(0xb0, 0x20, 0x20));
-            if (e->status != PreviewEvent::Status::Outputs)
-                return QBrush(QColor(0x80, 0x80, 0x80));
-        }
-        break;
     case Qt::TextAlignmentRole:
         if (index.column() == SeqColumn)
             return int(Qt::AlignRight | Qt::AlignVCenter);
@@ -125,8 +116,18 @@ QVariant TransformPreviewModel::data(const QModelIndex &index, int role) const
     case StatusRole: return int(e->status);
     case SeqRole: return e->seq;
     case ErrorLineRole: return e->errorLine;
+    case FailedRole: return failed;
+    case NoOutputRole: return !failed && e->status != PreviewEvent::Status::Outputs;
     }
     return {};
+}
+
+QStyledItemDelegate *TransformPreviewModel::createDelegate(QObject *parent)
+{
+    auto *delegate = new RoleDelegate(parent);
+    delegate->addRule({FailedRole, Palette::Role::PreviewFailed, false, RoleDelegate::Font::Unchanged, ResultColumn});
+    delegate->addRule({NoOutputRole, Palette::Role::PreviewNoOutput, false, RoleDelegate::Font::Unchanged, ResultColumn});
+    return delegate;
 }
 
 QVariant TransformPreviewModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -4,6 +4,8 @@
 
 #include <QAbstractTableModel>
 
+class QStyledItemDelegate;
+
 namespace tapedeck {
 
 // The live preview's rows: one per previewed event, the event on the left
@@ -14,7 +16,13 @@ class TransformPreviewModel : public QAbstractTableModel
     Q_OBJECT
 public:
     enum Column { SeqColumn, EventColumn, ResultColumn, ColumnCount };
-    enum Role { StatusRole = Qt::UserRole + 1, SeqRole, ErrorLineRole };
+    enum Role {
+        StatusRole = Qt::UserRole + 1, // int: PreviewEvent::Status
+        SeqRole,
+        ErrorLineRole,
+        FailedRole,                    // bool: the transform threw, timed out or returned something invalid
+        NoOutputRole,                  // bool: it ran but wrote no outputs (dropped)
+    };
 
     explicit TransformPreviewModel(QObject *parent = nullptr);
 
@@ -31,6 +39,8 @@ public:
     static QString eventSummary(const Event &event);
     static QString resultSummary(const PreviewEvent &event);
     static QString statusName(PreviewEvent::Status status);
+    // The looks of FailedRole and NoOutputRole in the result column (the palette's PreviewFailed, PreviewNoOutput).
+    static QStyledItemDelegate *createDelegate(QObject *parent);
 
 private:
     TransformPreview m_preview;

@@ -1,4 +1,5 @@
 #include "ui/browser/eventtablemodel.h"
+#include "ui/common/roledelegate.h"
 #include "core/tape/tape.h"
 #include "tests/common/testtapes.h"
 
@@ -7,6 +8,8 @@
 #include <QFont>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <memory>
 
 using namespace tapedeck;
 using namespace Qt::StringLiterals;
@@ -122,11 +125,18 @@ private Q_SLOTS:
         model.setTape(m_tape);
         const QModelIndex tombstone = model.index(3, EventTableModel::ValueColumn);
         QCOMPARE(model.data(tombstone, EventTableModel::TombstoneRole).toBool(), true);
-        QCOMPARE(model.data(tombstone, Qt::FontRole).value<QFont>().italic(), true);
-        QCOMPARE(model.data(tombstone, Qt::ForegroundRole).value<QBrush>().color(), QColor(0x80, 0x80, 0x80));
+        // The model names states; the delegate gives them their looks from the palette.
+        QVERIFY(!model.data(tombstone, Qt::FontRole).isValid());
+        QVERIFY(!model.data(tombstone, Qt::ForegroundRole).isValid());
+        std::unique_ptr<QStyledItemDelegate> delegate(EventTableModel::createDelegate(nullptr));
+        auto *roles = qobject_cast<RoleDelegate *>(delegate.get());
+        QVERIFY(roles);
+        QCOMPARE(roles->styleOption(tombstone).font.italic(), true);
+        QCOMPARE(roles->styleOption(tombstone).palette.color(QPalette::Text), Palette::color(Palette::Role::Tombstone));
         const QModelIndex normal = model.index(0, EventTableModel::ValueColumn);
         QCOMPARE(model.data(normal, EventTableModel::TombstoneRole).toBool(), false);
-        QVERIFY(!model.data(normal, Qt::FontRole).isValid());
+        QCOMPARE(roles->styleOption(normal).font.italic(), false);
+        QCOMPARE(model.data(normal, EventTableModel::AbortedRole).toBool(), false);
         // A change event without a value is not a tombstone.
         QCOMPARE(model.data(model.index(6, 0), EventTableModel::TombstoneRole).toBool(), false);
         QCOMPARE(model.data(model.index(7, 0), EventTableModel::OperationRole).toInt(), int(Operation::Update));
