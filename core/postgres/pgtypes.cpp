@@ -171,7 +171,10 @@ QString pgDsnWithoutPassword(const QString &dsn, bool *hadPassword)
                     removed = had = true;
                 }
             }
-            out = out.simplified();
+            // Only after a removal, and checked again: simplifying also
+            // changes what a backslash before a newline escapes (fuzz_text).
+            if (removed)
+                out = out.simplified();
         }
     }
     if (hadPassword)
