@@ -82,6 +82,21 @@ int unterminatedString(const QString &expression)
     return -1;
 }
 
+// The expression as the body of `function (e)`, made by the Function
+// constructor: it parses the text on its own, so no expression can close
+// the function early and leave code that runs when it is compiled (a
+// wrapped `evaluate()` would run `0); })(), (function(){ for(;;); })(), (0`).
+QJSValue compileFunction(QJSEngine &engine, const QString &expression)
+{
+    QJSValue ctor = engine.globalObject().property(u"Function"_s);
+    return ctor.callAsConstructor({QJSValue(u"e"_s), QJSValue(u"return ("_s + expression + u"\n);"_s)});
+}
+
+// The time the syntax check's diagnosis may take: it evaluates the wrapped
+// text for the engine's error position, which runs code only when the text
+// breaks out of the wrapper, and then in the sandbox, interrupted here.
+constexpr int DiagnosisTimeoutMs = 200;
+
 } // namespace
 
 EventFilter::Check EventFilter::check(const QString &expression)
@@ -90,20 +105,30 @@ EventFilter::Check EventFilter::check(const QString &expression)
     if (expression.trimmed().isEmpty())
         return result;
     QJSEngine engine;
-    QStringList trace;
-    // Evaluating the wrapper only defines a function: user code does not run.
-    const QJSValue value = engine.evaluate(wrap(expression), QString(), 1, &trace);
-    if (!value.isError() && value.isCallable()) {
+    const QJSValue function = compileFunction(engine, expression);
+    if (!function.isError() && function.isCallable()) {
         result.state = State::Valid;
         return result;
     }
+    // Invalid. The Function constructor says only "Parse error"; the
+    // engine's message and position come from evaluating the wrapped text.
+    QStringList trace;
+    JsCallGuard guard(&engine);
+    guard.begin(DiagnosisTimeoutMs);
+    const QJSValue value = engine.evaluate(wrap(expression), QString(), 1, &trace);
+    guard.end();
     result.state = State::Invalid;
+    // Anything but a SyntaxError means the wrapped text parsed and ran.
+    if (!value.isError() || value.property(u"name"_s).toString() != u"SyntaxError") {
+        result.message = u"not an expression (it closes the filter's function)"_s;
+        return result;
+    }
     if (const int quote = unterminatedString(expression); quote >= 0) {
         result.message = u"Unterminated string"_s;
         result.column = quote;
         return result;
     }
-    result.message = value.isError() ? value.property(u"message"_s).toString() : u"not an expression"_s;
+    result.message = value.property(u"message"_s).toString();
     // V4's error recovery names the token it would insert; for a missing operand that is a number.
     if (result.message == u"Expected token `numeric literal'")
         result.message = u"Expected an expression"_s;
@@ -135,7 +160,7 @@ bool EventFilter::compile(const QString &expression, QString *error)
         }
         return false;
     }
-    const QJSValue function = d->engine.evaluate(wrap(expression));
+    const QJSValue function = compileFunction(d->engine, expression);
     if (function.isError() || !function.isCallable()) {
         if (error)
             *error = function.toString();

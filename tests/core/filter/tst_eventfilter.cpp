@@ -137,6 +137,24 @@ private Q_SLOTS:
                                      << u"Expected token `;'"_s << 29;
         QTest::newRow("quote in comment") << u"e.key == 1 // it's\n)"_s << int(EventFilter::State::Invalid)
                                           << u"Unexpected token `)'"_s << 20; // the wrapper's own parenthesis, at the end
+        // Text that closes the wrapper's function: never compiled, its code never runs (a check as you type would hang).
+        QTest::newRow("breaks out, loops") << u"0); })(), (function(){ for(;;); })(), (function(e){ return (0"_s
+                                           << int(EventFilter::State::Invalid)
+                                           << u"not an expression (it closes the filter's function)"_s << -1;
+        QTest::newRow("breaks out") << u"0); }), (hit = 1), (function(e){ return (0"_s
+                                    << int(EventFilter::State::Invalid)
+                                    << u"not an expression (it closes the filter's function)"_s << -1;
+    }
+
+    // A filter that broke out is refused, and nothing of it ran in the engine the next filter uses.
+    void breakingOutRunsNothing()
+    {
+        EventFilter filter;
+        QString error;
+        QVERIFY(!filter.compile(u"0); }), (hit = 1), (function(e){ return (0"_s, &error));
+        QCOMPARE(error, u"not an expression (it closes the filter's function)"_s);
+        QVERIFY2(filter.compile(u"typeof hit === 'undefined' && e.partition == 1"_s, &error), qPrintable(error));
+        QCOMPARE(run(filter), (SeqList{1, 8, 9}));
     }
 
     void check()
@@ -154,7 +172,7 @@ private Q_SLOTS:
         QString error;
         QCOMPARE(filter.compile(expression, &error), state == int(EventFilter::State::Valid));
         if (state == int(EventFilter::State::Invalid))
-            QCOMPARE(error, u"column %1: %2"_s.arg(column + 1).arg(message));
+            QCOMPARE(error, column >= 0 ? u"column %1: %2"_s.arg(column + 1).arg(message) : message);
     }
 
     void runawayIsInterrupted()
