@@ -160,7 +160,11 @@ bool EventFilter::compile(const QString &expression, QString *error)
         }
         return false;
     }
-    const QJSValue function = compileFunction(d->engine, expression);
+    // check() parsed the text as a function body of its own, so the wrapped
+    // text below can only define the function (evaluated, not made by the
+    // Function constructor: V4 names the property in errors of evaluated
+    // code, "Cannot read property 'n' of undefined").
+    const QJSValue function = d->engine.evaluate(wrap(expression));
     if (function.isError() || !function.isCallable()) {
         if (error)
             *error = function.toString();

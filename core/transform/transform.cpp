@@ -1,4 +1,5 @@
 #include "core/transform/transform.h"
+#include "core/js/jsevent.h"
 
 #include "core/transform/transform_p.h"
 
@@ -129,8 +130,8 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     d->context.setProperty(u"dryRun"_s, context.dryRun);
     d->context.setProperty(u"state"_s, d->engine.newObject());
     // Parsing JSON costs; a script that never says "json" never needs it.
-    d->wantJson = source.contains(u"json"_s, Qt::CaseInsensitive);
-    d->wantKeyJson = source.contains(u"keyJson"_s);
+    d->wantJson = JsEventFields::wantsJson(source);
+    d->wantKeyJson = JsEventFields::wantsKeyJson(source);
     d->runFn = QJSValue();
     if (!d->ensureRunner()) {
         *error = u"%1: the transform runner failed to start: %2"_s.arg(fileName, d->io.toString());

@@ -125,7 +125,8 @@ void Transform::Private::encode(const Event &e, qint64 seq, const ChunkEncoder::
     N[k + 4] = nameId(e.topic);
     N[k + 5] = nameId(toString(e.kind));
     N[k + 6] = nameId(toString(e.operation));
-    S.append(QString::number(e.position)); // (N[k + 8] is not used)
+    S.append(QString::number(e.position));
+    N[k + 8] = double((e.key ? e.key->size() : 0) + (e.value ? e.value->size() : 0));
     N[k + 9] = num(e.timestampUs, 64, &meta, &lastTs);
     Encoded done{e.isChange(), e.timestampUs, 0, 0};
     if (e.isChange()) {

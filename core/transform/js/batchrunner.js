@@ -139,12 +139,13 @@
         if (os >= 0) { d = shapes_[os][0]; m = meta & 8 ? S[s++] : null; was = newRow(os, S, s, m); s += d.length; }
         if (ns >= 0) { d = shapes_[ns][0]; m = meta & 16 ? S[s++] : null; nw = newRow(ns, S, s, m); s += d.length; }
         o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
-             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0],
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0], size: N[k + 8], tombstone: false,
              table: topic, txid: txid, commitLsn: lsn, primaryKey: p.pk.slice(), old: was, new: nw, types: p.types()};
         k += 12;
       } else {
         o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
-             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0]};
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: x = names_[N[k + 6] | 0], size: N[k + 8],
+             tombstone: value === null && x === 'record'};
         k += 10;
       }
       var r;

@@ -224,7 +224,10 @@ private Q_SLOTS:
         QTest::newRow("json key") << u"e.json.key == 1"_s << u"key json"_s;
         QTest::newRow("offset") << u"e.offset > 5 && e.partition == 0"_s << u"partition position"_s;
         QTest::newRow("optional") << u"e?.headers?.x"_s << u"headers"_s;
-        QTest::newRow("stringify") << u"JSON.stringify(e).includes(\"x\")"_s << u"all"_s;
+        QTest::newRow("stringify") << u"JSON.stringify(e).includes(\"x\")"_s << u"all json"_s;
+        QTest::newRow("key json") << u"e.keyJson.id == 1"_s << u"json keyJson"_s;
+        QTest::newRow("change fields") << u"e.new.status != e.old.status"_s << u"change"_s;
+        QTest::newRow("timestampUs") << u"e.timestampUs > '1'"_s << u"timestampUs"_s;
         QTest::newRow("brackets") << u"e[\"key\"] == 1"_s << u"all"_s;
         QTest::newRow("spread") << u"({...e}).key"_s << u"all"_s;
         QTest::newRow("arguments") << u"arguments[0].key"_s << u"all"_s;
@@ -237,15 +240,22 @@ private Q_SLOTS:
         QFETCH(QString, fields);
         const JsEventFields f = JsEventFields::usedBy(expression);
         QStringList on;
+        // "all": every field but json and keyJson, which only a text that says so gets (as in transforms).
         const std::pair<bool, const char *> all[] = {
             {f.topic, "topic"}, {f.partition, "partition"}, {f.position, "position"}, {f.timestamp, "timestamp"},
-            {f.key, "key"}, {f.value, "value"}, {f.json, "json"}, {f.headers, "headers"}, {f.size, "size"},
-            {f.tombstone, "tombstone"}, {f.op, "op"}, {f.kind, "kind"}};
+            {f.timestampUs, "timestampUs"}, {f.key, "key"}, {f.value, "value"}, {f.headers, "headers"}, {f.size, "size"},
+            {f.tombstone, "tombstone"}, {f.op, "op"}, {f.kind, "kind"}, {f.change, "change"}};
         for (const auto &[enabled, name] : all) {
             if (enabled)
                 on << QString::fromLatin1(name);
         }
-        QCOMPARE(on.size() == 12 ? u"all"_s : on.join(u' '), fields);
+        if (on.size() == int(std::size(all)))
+            on = QStringList{u"all"_s};
+        if (f.json)
+            on << u"json"_s;
+        if (f.keyJson)
+            on << u"keyJson"_s;
+        QCOMPARE(on.join(u' '), fields);
     }
 };
 

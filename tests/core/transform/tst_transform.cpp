@@ -168,7 +168,7 @@ private Q_SLOTS:
         QTest::newRow("json parsed") << "typeof event.json" << "object";
         QTest::newRow("ctx") << "ctx.replayId + '/' + ctx.target + '/' + ctx.dryRun" << "r1/sqlite/false";
         QTest::newRow("properties in order") << "Object.keys(event).join()"
-                                             << "kind,topic,partition,position,offset,timestamp,timestampUs,key,value,headers,op,"
+                                             << "kind,topic,partition,position,offset,timestamp,timestampUs,key,value,headers,op,size,tombstone,"
                                                 "table,txid,commitLsn,primaryKey,old,new,types";
         QTest::newRow("new row") << "JSON.stringify(event.new)"
                                  << "{\"id\":\"9223372036854775807\",\"total\":\"12345678901234567890.12\",\"note\":null}";
