@@ -27,7 +27,7 @@ set(TAPEDECK_ROOM_ARROWS_core_transform core/event core/js core/replay core/tape
 set(TAPEDECK_ROOM_ARROWS_ui_browser core/event core/filter core/tape ui/common)
 set(TAPEDECK_ROOM_ARROWS_ui_common core/base core/event core/kafka core/postgres core/replay core/tape core/timeline)
 set(TAPEDECK_ROOM_ARROWS_ui_compaction core/base core/compaction core/event core/tape ui/common)
-set(TAPEDECK_ROOM_ARROWS_ui_kafka core/event core/kafka core/tape ui/common ui/recording)
+set(TAPEDECK_ROOM_ARROWS_ui_kafka core/base core/event core/kafka core/tape ui/common ui/recording)
 set(TAPEDECK_ROOM_ARROWS_ui_postgres core/base core/event core/postgres core/tape ui/common ui/recording)
 set(TAPEDECK_ROOM_ARROWS_ui_recording core/tape ui/common)
 set(TAPEDECK_ROOM_ARROWS_ui_replay core/event core/kafka core/replay core/tape ui/common ui/transform)

@@ -12,6 +12,14 @@
 
 namespace tapedeck {
 
+// The one way off the GUI thread for request/answer work (docs/architecture.md,
+// "Threads"): computing jobs run in the global pool (as many threads as
+// cores; a job there never waits on another job of the pool), jobs that wait
+// on a server (describe a cluster, start the demo cluster) in blockingPool(),
+// so a slow broker never holds a core's thread. Long runs with progress and
+// cancel (recording, replay) are not jobs: each has a QThread of its own,
+// owned by its runner (RecordingController, ReplayRunner).
+//
 // Numbered background jobs, as hotspot's JobTracker: start() runs a job in a
 // thread pool and delivers its result to `then` in the context object's
 // thread, unless a later start() or cancel() superseded it (stale results are
@@ -64,6 +72,17 @@ public:
     }
 
     void cancel() { ++m_state->current; }
+
+    // For jobs that wait on a server: threads that only wait, up to 16, never the global pool's.
+    static QThreadPool *blockingPool()
+    {
+        static QThreadPool *const pool = [] {
+            auto *p = new QThreadPool; // never deleted: jobs may still wait in it at exit
+            p->setMaxThreadCount(16);
+            return p;
+        }();
+        return pool;
+    }
     bool isRunning() const
     {
         std::lock_guard lock(m_state->mutex);

@@ -8,7 +8,6 @@
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
-#include <QThread>
 #include <QTime>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -51,7 +50,7 @@ void setNumber(QTreeWidgetItem *item, int column, qint64 value)
 } // namespace
 
 KafkaClusterBrowser::KafkaClusterBrowser(QWidget *parent)
-    : QWidget(parent)
+    : QWidget(parent), m_describeJobs(std::make_unique<JobTracker>(this, JobTracker::blockingPool()))
 {
     m_header = new QLabel(this);
     m_header->setTextFormat(Qt::RichText);
@@ -102,14 +101,8 @@ KafkaClusterBrowser::KafkaClusterBrowser(QWidget *parent)
     updateHeader();
 }
 
-KafkaClusterBrowser::~KafkaClusterBrowser()
-{
-    for (QThread *worker : std::as_const(m_workers)) {
-        disconnect(worker, nullptr, this, nullptr);
-        worker->wait();
-        delete worker;
-    }
-}
+// m_describeJobs waits for a describe under way (at most its timeout).
+KafkaClusterBrowser::~KafkaClusterBrowser() = default;
 
 void KafkaClusterBrowser::setConnection(const KafkaConnection &connection, const KafkaDescribeOptions &options,
                                         const QString &note)
@@ -129,41 +122,35 @@ void KafkaClusterBrowser::refresh()
 {
     if (!m_hasConnection || !m_service)
         return;
-    const quint64 job = ++m_job;
     m_loading = true;
     struct Result
     {
         std::optional<KafkaClusterInfo> info;
         QString error;
     };
-    auto result = std::make_shared<Result>();
     KafkaService *service = m_service;
-    QThread *worker = QThread::create([service, result, connection = m_connection, options = m_options] {
-        result->info = service->describe(connection, options, &result->error);
-    });
-    worker->setObjectName(u"kafka-describe"_s);
-    m_workers.append(worker);
-    connect(worker, &QThread::finished, this, [this, worker, result, job] {
-        m_workers.removeOne(worker);
-        worker->wait();
-        worker->deleteLater();
-        if (job != m_job)
-            return; // a newer refresh (or another connection) is under way
-        m_loading = false;
-        m_refreshedAt = QTime::currentTime().toString(u"HH:mm:ss"_s);
-        if (result->info) {
-            m_error.clear();
-            m_info = result->info;
-            showInfo(*m_info);
-        } else {
-            m_error = result->error.isEmpty() ? u"the cluster did not answer"_s : result->error;
-            m_info.reset();
-            m_tree->clear();
-        }
-        updateHeader();
-        Q_EMIT loaded();
-    });
-    worker->start();
+    // A newer refresh (or another connection) supersedes this one: its answer is dropped.
+    m_describeJobs->start(
+        [service, connection = m_connection, options = m_options](const std::function<bool()> &) {
+            Result r;
+            r.info = service->describe(connection, options, &r.error);
+            return r;
+        },
+        [this](Result result) {
+            m_loading = false;
+            m_refreshedAt = QTime::currentTime().toString(u"HH:mm:ss"_s);
+            if (result.info) {
+                m_error.clear();
+                m_info = result.info;
+                showInfo(*m_info);
+            } else {
+                m_error = result.error.isEmpty() ? u"the cluster did not answer"_s : result.error;
+                m_info.reset();
+                m_tree->clear();
+            }
+            updateHeader();
+            Q_EMIT loaded();
+        });
     updateHeader();
 }
 

@@ -1,14 +1,15 @@
 #pragma once
 
+#include "core/base/jobtracker.h"
 #include "core/kafka/kafkatypes.h"
 
 #include <QWidget>
 
+#include <memory>
 #include <optional>
 
 class QLabel;
 class QPushButton;
-class QThread;
 class QTreeWidget;
 class QTreeWidgetItem;
 
@@ -67,12 +68,11 @@ private:
     KafkaDescribeOptions m_options;
     QString m_note;
     bool m_hasConnection = false;
-    quint64 m_job = 0;
     bool m_loading = false;
     QString m_error;
     QString m_refreshedAt;
     std::optional<KafkaClusterInfo> m_info;
-    QList<QThread *> m_workers;
+    std::unique_ptr<JobTracker> m_describeJobs;
 
     QLabel *m_header = nullptr;
     QLabel *m_errorLabel = nullptr;

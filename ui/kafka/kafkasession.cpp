@@ -20,7 +20,6 @@
 #include <QMainWindow>
 #include <QMenu>
 #include <QStandardPaths>
-#include <QThread>
 
 using namespace Qt::StringLiterals;
 
@@ -40,6 +39,7 @@ KafkaSession::KafkaSession(SessionHost *host, KafkaService *service)
     : SourceSession(host, new KafkaClusterBrowser(host->hostWindow()), kafkaNames())
     , m_service(service)
     , m_browser(static_cast<KafkaClusterBrowser *>(browserDock()->widget()))
+    , m_demoJobs(std::make_unique<JobTracker>(this, JobTracker::blockingPool()))
 {
     m_browser->setService(service);
     connect(m_browser, &KafkaClusterBrowser::recordRequested, this, &KafkaSession::showRecordDialog);
@@ -57,11 +57,7 @@ KafkaSession::KafkaSession(SessionHost *host, KafkaService *service)
 
 KafkaSession::~KafkaSession()
 {
-    if (m_demoWorker) {
-        disconnect(m_demoWorker, nullptr, this, nullptr);
-        m_demoWorker->wait();
-        delete m_demoWorker;
-    }
+    m_demoJobs.reset(); // waits for a demo cluster being started
     // SourceSession's recording (a child) cancels and joins its worker; the tape keeps what was recorded.
 }
 
@@ -173,27 +169,26 @@ void KafkaSession::startDemoCluster(const QString &seedTape)
         std::optional<KafkaConnection> connection;
         QString error;
     };
-    auto result = std::make_shared<Result>();
     KafkaService *service = m_service;
-    m_demoWorker = QThread::create([service, seed, result] { result->connection = service->startDemoCluster(seed, &result->error); });
-    m_demoWorker->setObjectName(u"demo-cluster"_s);
-    connect(m_demoWorker, &QThread::finished, this, [this, result] {
-        m_demoWorker->wait();
-        m_demoWorker->deleteLater();
-        m_demoWorker = nullptr;
-        m_demoStarting = false;
-        if (!result->connection) {
-            setLastError(u"Cannot start the demo cluster: "_s + result->error);
-            setStatus(lastError(), true);
-            updateActions();
-            return;
-        }
-        m_demoBootstrap = result->connection->bootstrapServers();
-        setStatus(u"Demo cluster at %1 (kcat -b %1 -L)"_s.arg(m_demoBootstrap));
-        connectTo(*result->connection);
-        Q_EMIT demoClusterStarted(m_demoBootstrap);
-    });
-    m_demoWorker->start();
+    m_demoJobs->start(
+        [service, seed](const std::function<bool()> &) {
+            Result r;
+            r.connection = service->startDemoCluster(seed, &r.error);
+            return r;
+        },
+        [this](Result result) {
+            m_demoStarting = false;
+            if (!result.connection) {
+                setLastError(u"Cannot start the demo cluster: "_s + result.error);
+                setStatus(lastError(), true);
+                updateActions();
+                return;
+            }
+            m_demoBootstrap = result.connection->bootstrapServers();
+            setStatus(u"Demo cluster at %1 (kcat -b %1 -L)"_s.arg(m_demoBootstrap));
+            connectTo(*result.connection);
+            Q_EMIT demoClusterStarted(m_demoBootstrap);
+        });
 }
 
 void KafkaSession::stopDemoCluster()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/base/jobtracker.h"
 #include "core/kafka/kafkatypes.h"
 #include "ui/recording/sourcesession.h"
 
@@ -9,7 +10,6 @@
 #include <memory>
 
 class QAction;
-class QThread;
 
 namespace tapedeck {
 
@@ -70,7 +70,7 @@ private:
     KafkaClusterBrowser *m_browser = nullptr;
     QPointer<KafkaConnectionDialog> m_connectionDialog;
     QPointer<KafkaRecordDialog> m_recordDialog;
-    QThread *m_demoWorker = nullptr;
+    std::unique_ptr<JobTracker> m_demoJobs;
     bool m_demoStarting = false;
     QString m_demoBootstrap;
 

@@ -3,6 +3,7 @@
 #include "core/tape/tape.h"
 
 #include <QPointer>
+#include <QThread>
 
 #include <condition_variable>
 #include <mutex>
@@ -31,8 +32,8 @@ ReplayRunner::ReplayRunner(QObject *parent) : QObject(parent), m_shared(std::mak
 ReplayRunner::~ReplayRunner()
 {
     cancel();
-    if (m_thread.joinable())
-        m_thread.join();
+    if (m_thread)
+        m_thread->wait();
 }
 
 void ReplayRunner::cancel()
@@ -49,8 +50,8 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
 {
     if (m_running || !tape)
         return false;
-    if (m_thread.joinable())
-        m_thread.join();
+    if (m_thread)
+        m_thread->wait();
     m_shared = std::make_shared<Shared>();
     m_running = true;
     m_report = {};
@@ -82,8 +83,8 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
             return shared->answer == 1 && !shared->cancelled;
         };
     }
-    m_thread = std::thread([self, shared, tape = std::move(tape), options, target = std::move(sinkTarget),
-                            factory = std::move(factory)] {
+    m_thread.reset(QThread::create([self, shared, tape = std::move(tape), options, target = std::move(sinkTarget),
+                                    factory = std::move(factory)] {
         ReplayReport report;
         report.dryRun = options.dryRun;
         ReplayEngine engine(tape, options);
@@ -113,8 +114,8 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
                         return;
                     self->m_report = r;
                     if (last) {
-                        if (self->m_thread.joinable())
-                            self->m_thread.join();
+                        if (self->m_thread)
+                            self->m_thread->wait(); // it ends right after posting this
                         self->m_running = false;
                         Q_EMIT self->finished(r);
                     } else {
@@ -160,7 +161,9 @@ bool ReplayRunner::start(std::shared_ptr<const Tape> tape, const ReplayOptions &
         report.error = ok ? QString() : error;
         report.drops = report.stats.dropped;
         post(report, true);
-    });
+    }));
+    m_thread->setObjectName(u"replay"_s);
+    m_thread->start();
     return true;
 }
 

@@ -10,7 +10,8 @@
 
 #include <functional>
 #include <memory>
-#include <thread>
+
+class QThread;
 
 namespace tapedeck {
 
@@ -66,7 +67,7 @@ Q_SIGNALS:
 private:
     struct Shared;
     std::shared_ptr<Shared> m_shared;
-    std::thread m_thread;
+    std::unique_ptr<QThread> m_thread; // the long run's own thread (core/base/jobtracker.h: the idioms)
     bool m_running = false;
     ReplayReport m_report;
     std::function<bool(const QString &, const QString &)> m_createTable;
