@@ -1,7 +1,8 @@
 #include "core/state/logstate.h"
 
+#include "core/state/logstate_p.h"
+
 #include "core/base/leafpool.h"
-#include "core/base/rawjson.h"
 #include "core/tape/tape.h"
 
 #include <QHash>
@@ -17,11 +18,9 @@ using namespace Qt::StringLiterals;
 
 namespace tapedeck {
 
-namespace {
+using namespace logstate;
 
-constexpr quint32 DeleteBit = 0x80000000u;   // in TableData::evKey
-constexpr quint32 TruncateEvent = 0xFFFFFFFFu; // evKey of a truncate
-constexpr int WordsPerBlock = 8;               // rank directory: one entry per 512 keys
+namespace {
 
 bool isInteger(QByteArrayView s)
 {
@@ -63,122 +62,7 @@ int comparePart(QByteArrayView a, QByteArrayView b)
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
-// The canonical key text of a change event: its key JSON (pgchange::rowJson
-// of the primary-key columns) turned into the values joined by KeySeparator.
-// Booleans go back to PostgreSQL's t/f.
-bool keyFromJson(QByteArrayView json, QByteArray *out)
-{
-    QList<std::pair<QByteArray, RawJson>> fields;
-    if (!rawjson::objectFields(json, &fields) || fields.isEmpty())
-        return false;
-    out->clear();
-    for (qsizetype i = 0; i < fields.size(); ++i) {
-        if (i)
-            out->append(LogState::KeySeparator);
-        const RawJson &v = fields[i].second;
-        if (v.type == RawJson::Type::Bool)
-            out->append(v.text == "true" ? 't' : 'f');
-        else
-            out->append(v.text);
-    }
-    return true;
-}
-
-bool keyFromRow(const Row &row, const QStringList &columns, QByteArray *out)
-{
-    out->clear();
-    for (qsizetype i = 0; i < columns.size(); ++i) {
-        const Column *found = nullptr;
-        for (const Column &c : row) {
-            if (c.name == columns[i] && !c.unchangedToast)
-                found = &c;
-        }
-        if (!found || !found->value)
-            return false;
-        if (i)
-            out->append(LogState::KeySeparator);
-        out->append(*found->value);
-    }
-    return !columns.isEmpty();
-}
-
-// A cheap test before decoding a change event's CBOR: does it have an old row
-// ("o" as a one-letter text key)? False positives only cost a decode.
-bool mayHaveOldRow(QByteArrayView ext)
-{
-    return ext.contains(QByteArrayView("\x61o", 2));
-}
-
 } // namespace
-
-struct LogState::TableData
-{
-    // Keys in rank order.
-    QByteArray keyArena;
-    std::vector<quint32> keyOffsets; // keys + 1
-    std::vector<qint32> keyPartition;
-    // State-changing events in tape order: seq and key id (| DeleteBit), or TruncateEvent.
-    std::vector<quint32> evSeq;
-    std::vector<quint32> evKey;
-    std::vector<quint32> truncates; // event indices of truncates
-    // Per key, its event indices (ascending): keyEv[keyStart[k] .. keyStart[k+1]).
-    std::vector<quint32> keyStart;
-    std::vector<quint32> keyEv;
-    // Checkpoint i holds the live bitmap after the first i * interval events.
-    qint64 interval = 1;
-    struct Checkpoint
-    {
-        std::vector<quint64> bits;
-        qint64 live = 0;
-    };
-    std::vector<Checkpoint> checkpoints;
-
-    quint32 keyCount() const { return quint32(keyOffsets.size() - 1); }
-    QByteArrayView key(quint32 k) const
-    {
-        return QByteArrayView(keyArena.constData() + keyOffsets[k], keyOffsets[k + 1] - keyOffsets[k]);
-    }
-    size_t words() const { return (keyCount() + 63) / 64; }
-    // Number of events with seq < end.
-    quint32 eventsBefore(qint64 end) const
-    {
-        if (end <= 0)
-            return 0;
-        const quint64 e = quint64(std::min<qint64>(end, qint64(std::numeric_limits<quint32>::max()) + 1));
-        return quint32(std::lower_bound(evSeq.begin(), evSeq.end(), e, [](quint32 s, quint64 v) { return s < v; })
-                       - evSeq.begin());
-    }
-    void apply(std::vector<quint64> &bits, qint64 &live, quint32 from, quint32 to) const
-    {
-        for (quint32 i = from; i < to; ++i) {
-            const quint32 k = evKey[i];
-            if (k == TruncateEvent) {
-                std::fill(bits.begin(), bits.end(), 0);
-                live = 0;
-                continue;
-            }
-            const quint32 id = k & ~DeleteBit;
-            quint64 &w = bits[id >> 6];
-            const quint64 m = quint64(1) << (id & 63);
-            if (k & DeleteBit) {
-                if (w & m) {
-                    w &= ~m;
-                    --live;
-                }
-            } else if (!(w & m)) {
-                w |= m;
-                ++live;
-            }
-        }
-    }
-    // Index into keyEv of the key's last event with seq < end, or -1.
-    qint64 lastEventOf(quint32 key, qint64 end) const
-    {
-        const quint32 *b = keyEv.data() + keyStart[key], *e = keyEv.data() + keyStart[key + 1];
-        const quint32 *it = std::lower_bound(b, e, end, [this](quint32 ev, qint64 v) { return qint64(evSeq[ev]) < v; });
-        return it == b ? -1 : qint64(it - keyEv.data()) - 1;
-    }
-};
 
 struct LogStateSnapshot::Data
 {
@@ -274,10 +158,42 @@ struct LogState::RowCache
 {
     static constexpr size_t Capacity = 8192;
     static constexpr qsizetype MaxCachedRead = 1024;
+    using Order = std::vector<std::pair<qint64, qsizetype>>; // (seq, index into keyIds)
     static quint64 slot(int table, qint64 seq) { return (quint64(quint32(table)) << 40) ^ quint64(seq); }
+
+    // The rows of `order` found here into *out; `order` keeps the others.
+    void take(int table, const QList<quint32> &keyIds, Order *order, QList<LogStateRow> *out)
+    {
+        std::lock_guard lock(mutex);
+        qsizetype kept = 0;
+        for (const auto &[seq, i] : *order) {
+            const auto it = rows.constFind(slot(table, seq));
+            if (it != rows.cend() && it->keyId == keyIds[i])
+                (*out)[i] = *it;
+            else
+                (*order)[size_t(kept++)] = {seq, i};
+        }
+        order->resize(size_t(kept));
+    }
+    void put(int table, const Order &order, const QList<LogStateRow> &out)
+    {
+        std::lock_guard lock(mutex);
+        for (const auto &[seq, i] : order) {
+            const quint64 s = slot(table, seq);
+            if (rows.contains(s))
+                continue;
+            rows.insert(s, out[i]);
+            fifo.push_back(s);
+            while (fifo.size() > Capacity) {
+                rows.remove(fifo.front());
+                fifo.pop_front();
+            }
+        }
+    }
+
     std::mutex mutex;
     QHash<quint64, LogStateRow> rows;
-    std::deque<quint64> order;
+    std::deque<quint64> fifo; // insertion order
 };
 
 LogState::LogState() : m_rowCache(std::make_unique<RowCache>()) {}
@@ -343,220 +259,6 @@ std::optional<quint32> LogState::findKey(int table, QByteArrayView keyText) cons
 qint32 LogState::keyPartition(int table, quint32 keyId) const
 {
     return m_data[size_t(table)]->keyPartition[keyId];
-}
-
-std::shared_ptr<const LogState> LogState::build(std::shared_ptr<const Tape> tape, QString *error,
-                                                const std::function<bool(qint64, qint64)> &progress, Options options)
-{
-    std::shared_ptr<LogState> state(new LogState);
-    state->m_tape = tape;
-    state->m_eventCount = tape->eventCount();
-
-    struct Building
-    {
-        QHash<QByteArray, quint32> ids;
-        std::vector<QByteArray> keys;
-        std::vector<qint32> partition;
-        bool columnsKnown = false;
-    };
-    std::vector<Building> building;
-    std::vector<int> streamTable; // stream id -> table index, -1 none, -2 unknown yet
-    auto tableFor = [&](quint32 streamId) -> int {
-        if (streamId >= streamTable.size())
-            streamTable.resize(streamId + 1, -2);
-        int &t = streamTable[streamId];
-        if (t != -2)
-            return t;
-        const StreamKey &key = tape->streamKey(streamId);
-        t = -1;
-        if (key.topic.isEmpty())
-            return t;
-        const SourceKind kind = key.kind == SourceKind::File ? SourceKind::Kafka : key.kind;
-        for (int i = 0; i < state->m_tables.size(); ++i) {
-            if (state->m_tables[i].name == key.topic && state->m_tables[i].kind == kind)
-                t = i;
-        }
-        if (t < 0) {
-            LogStateTable info;
-            info.name = key.topic;
-            info.kind = kind;
-            state->m_tables.append(info);
-            state->m_data.push_back(std::make_unique<TableData>());
-            building.emplace_back();
-            t = int(state->m_tables.size() - 1);
-        }
-        LogStateTable &info = state->m_tables[t];
-        const qint32 p = key.kind == SourceKind::Postgres ? 0 : key.partition;
-        if (!info.partitions.contains(p)) {
-            info.partitions.append(p);
-            std::sort(info.partitions.begin(), info.partitions.end());
-        }
-        return t;
-    };
-
-    auto intern = [&](int t, QByteArrayView key, qint32 partition) -> quint32 {
-        Building &b = building[size_t(t)];
-        auto it = b.ids.constFind(QByteArray::fromRawData(key.data(), key.size()));
-        if (it != b.ids.cend()) {
-            qint32 &p = b.partition[*it];
-            if (p != partition && p != -2)
-                p = -2;
-            return *it;
-        }
-        const quint32 id = quint32(b.keys.size());
-        b.keys.push_back(key.toByteArray());
-        b.partition.push_back(partition);
-        b.ids.insert(b.keys.back(), id);
-        return id;
-    };
-
-    const qint64 total = tape->eventCount();
-    QByteArray keyText, oldKeyText;
-    Event event;
-    for (int ci = 0; ci < tape->chunkCount(); ++ci) {
-        if (progress && ci % 16 == 0 && !progress(tape->chunkInfo(ci).firstSeq, total)) {
-            *error = u"cancelled"_s;
-            return nullptr;
-        }
-        const std::shared_ptr<const Chunk> chunk = tape->chunk(ci, error);
-        if (!chunk)
-            return nullptr;
-        const qint64 first = tape->chunkInfo(ci).firstSeq;
-        for (int i = 0; i < chunk->count(); ++i) {
-            const int t = tableFor(chunk->streamId(i));
-            if (t < 0)
-                continue;
-            const quint32 seq = quint32(first + i);
-            LogStateTable &info = state->m_tables[t];
-            TableData &d = *state->m_data[size_t(t)];
-            const Operation op = chunk->operation(i);
-            const qint32 partition = tape->streamKey(chunk->streamId(i)).partition;
-            if (op == Operation::Record) {
-                if (chunk->flags(i) & (Aborted | ControlRecord))
-                    continue;
-                if (!chunk->hasKey(i)) {
-                    ++info.unkeyedEvents;
-                    continue;
-                }
-                const quint32 k = intern(t, chunk->key(i), partition);
-                d.evSeq.push_back(seq);
-                d.evKey.push_back(chunk->hasValue(i) ? k : (k | DeleteBit));
-                ++info.events;
-                continue;
-            }
-            if (op == Operation::Truncate) {
-                d.truncates.push_back(quint32(d.evSeq.size()));
-                d.evSeq.push_back(seq);
-                d.evKey.push_back(TruncateEvent);
-                ++info.events;
-                continue;
-            }
-            if (op != Operation::Insert && op != Operation::Update && op != Operation::Delete && op != Operation::Read)
-                continue;
-            Building &b = building[size_t(t)];
-            const QByteArrayView ext = chunk->extension(i);
-            const bool decode = !b.columnsKnown || (op == Operation::Update && mayHaveOldRow(ext));
-            if (decode) {
-                chunk->fill(i, &event);
-                if (!b.columnsKnown && !event.primaryKey.isEmpty()) {
-                    info.keyColumns = event.primaryKey;
-                    b.columnsKnown = true;
-                }
-            }
-            if (!chunk->hasKey(i) || !keyFromJson(chunk->key(i), &keyText)) {
-                ++info.unkeyedEvents;
-                continue;
-            }
-            const quint32 k = intern(t, keyText, 0);
-            if (decode && op == Operation::Update && !event.oldRow.isEmpty()
-                && keyFromRow(event.oldRow, event.primaryKey, &oldKeyText) && oldKeyText != keyText) {
-                // The primary key changed: the old key goes, in the same event.
-                const quint32 old = intern(t, oldKeyText, 0);
-                d.evSeq.push_back(seq);
-                d.evKey.push_back(old | DeleteBit);
-                ++info.events;
-            }
-            d.evSeq.push_back(seq);
-            d.evKey.push_back(op == Operation::Delete ? (k | DeleteBit) : k);
-            ++info.events;
-        }
-    }
-
-    // Key ids become ranks in the key order; then per-key event lists and checkpoints.
-    qint64 bitmapBytes = 0, allEvents = 0;
-    for (size_t t = 0; t < state->m_data.size(); ++t) {
-        bitmapBytes += qint64((building[t].keys.size() + 63) / 64 * 8);
-        allEvents += qint64(state->m_data[t]->evSeq.size());
-    }
-    for (size_t t = 0; t < state->m_data.size(); ++t) {
-        if (progress && !progress(total, total)) {
-            *error = u"cancelled"_s;
-            return nullptr;
-        }
-        Building &b = building[t];
-        TableData &d = *state->m_data[t];
-        LogStateTable &info = state->m_tables[int(t)];
-        b.ids.clear();
-        const quint32 n = quint32(b.keys.size());
-        std::vector<quint32> order(n);
-        std::iota(order.begin(), order.end(), 0u);
-        std::sort(order.begin(), order.end(), [&](quint32 x, quint32 y) {
-            const int c = compareKeys(b.keys[x], b.keys[y]);
-            return c != 0 ? c < 0 : b.keys[x] < b.keys[y];
-        });
-        std::vector<quint32> rank(n);
-        d.keyOffsets.resize(size_t(n) + 1);
-        d.keyPartition.resize(n);
-        qsizetype arena = 0;
-        for (const QByteArray &k : b.keys)
-            arena += k.size();
-        d.keyArena.reserve(arena);
-        for (quint32 r = 0; r < n; ++r) {
-            rank[order[r]] = r;
-            d.keyOffsets[r] = quint32(d.keyArena.size());
-            d.keyArena.append(b.keys[order[r]]);
-            d.keyPartition[r] = b.partition[order[r]];
-            if (b.partition[order[r]] == -2)
-                ++info.multiPartitionKeys;
-        }
-        d.keyOffsets[n] = quint32(d.keyArena.size());
-        b.keys = {};
-        info.keys = n;
-        std::vector<quint32> counts(size_t(n) + 1, 0);
-        for (quint32 &k : d.evKey) {
-            if (k == TruncateEvent)
-                continue;
-            k = rank[k & ~DeleteBit] | (k & DeleteBit);
-            ++counts[k & ~DeleteBit];
-        }
-        d.keyStart.assign(size_t(n) + 1, 0);
-        for (quint32 k = 0; k < n; ++k)
-            d.keyStart[k + 1] = d.keyStart[k] + counts[k];
-        d.keyEv.resize(d.keyStart[n]);
-        std::vector<quint32> fill(d.keyStart.begin(), d.keyStart.end() - 1);
-        for (quint32 i = 0; i < quint32(d.evKey.size()); ++i) {
-            if (d.evKey[i] != TruncateEvent)
-                d.keyEv[fill[d.evKey[i] & ~DeleteBit]++] = i;
-        }
-        d.evSeq.shrink_to_fit();
-        d.evKey.shrink_to_fit();
-        d.truncates.shrink_to_fit();
-        // Checkpoints: this table's share of the budget, by its events.
-        const qint64 events = qint64(d.evSeq.size());
-        const qint64 bytes = qint64(d.words() * 8);
-        const qint64 share = allEvents ? options.checkpointBudgetBytes * events / allEvents : 0;
-        const qint64 count = bytes ? std::max<qint64>(1, share / bytes) : 1;
-        d.interval = std::max<qint64>(options.minCheckpointEvents, (events + count - 1) / std::max<qint64>(1, count));
-        TableData::Checkpoint cp;
-        cp.bits.assign(d.words(), 0);
-        for (qint64 at = 0;; at += d.interval) {
-            d.checkpoints.push_back(cp);
-            if (at + d.interval > events)
-                break;
-            d.apply(cp.bits, cp.live, quint32(at), quint32(at + d.interval));
-        }
-    }
-    return state;
 }
 
 LogStateSnapshot LogState::snapshot(int table, qint64 end) const
@@ -659,6 +361,86 @@ std::optional<LogStateRow> LogState::row(const LogStateSnapshot &snapshot, quint
     return out.first();
 }
 
+namespace {
+
+// The keys' last events in tape order (so that every chunk is decoded once);
+// false + *error when a key has no row at the snapshot.
+bool tapeOrder(const LogState &state, const LogStateSnapshot &snapshot, const QList<quint32> &keyIds,
+               std::vector<std::pair<qint64, qsizetype>> *order, QString *error)
+{
+    const int table = snapshot.table();
+    order->reserve(size_t(keyIds.size()));
+    for (qsizetype i = 0; i < keyIds.size(); ++i) {
+        if (!snapshot.isLive(keyIds[i])) {
+            *error = u"key %1 of %2 has no row at event #%3"_s.arg(QString::fromUtf8(state.keyText(table, keyIds[i])),
+                                                                   state.tables()[table].name)
+                         .arg(snapshot.end());
+            return false;
+        }
+        order->emplace_back(snapshot.lastSeq(keyIds[i]), i);
+    }
+    return true;
+}
+
+// Decodes the chunks the rows of `order` (sorted) live in, in parallel, and
+// holds them (the tape's chunk cache is smaller than a window's chunks).
+bool loadChunks(const Tape &tape, const std::vector<std::pair<qint64, qsizetype>> &order, std::vector<int> *chunkIndex,
+                std::vector<std::shared_ptr<const Chunk>> *chunks, QString *error)
+{
+    for (const auto &[seq, i] : order) {
+        const int ci = tape.chunkIndexOf(seq);
+        if (chunkIndex->empty() || chunkIndex->back() != ci)
+            chunkIndex->push_back(ci);
+    }
+    chunks->resize(chunkIndex->size());
+    std::vector<QString> chunkErrors(chunkIndex->size());
+    std::vector<size_t> jobs(chunkIndex->size());
+    std::iota(jobs.begin(), jobs.end(), size_t(0));
+    auto load = [&](size_t j) { (*chunks)[j] = tape.chunk((*chunkIndex)[j], &chunkErrors[j]); };
+    // On the leaf pool: rows() itself runs on pool threads (the State view's jobs).
+    if (jobs.size() > 1)
+        QtConcurrent::blockingMap(leafPool(), jobs, load);
+    else if (jobs.size() == 1)
+        load(0);
+    for (size_t j = 0; j < chunks->size(); ++j) {
+        if (!(*chunks)[j]) {
+            *error = chunkErrors[j];
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool LogState::TableData::fillUnchangedToast(const Tape &tape, qint64 seq, LogStateRow *row, QString *error) const
+{
+    bool missing = std::any_of(row->row.cbegin(), row->row.cend(), [](const Column &c) { return c.unchangedToast; });
+    qint64 ev = lastEventOf(row->keyId, seq);
+    Event older;
+    while (missing && ev >= qint64(keyStart[row->keyId])) {
+        const quint32 idx = keyEv[size_t(ev)];
+        --ev;
+        if (evKey[idx] & DeleteBit)
+            break; // a deleted row's values do not carry over
+        if (!tape.event(evSeq[idx], &older, error))
+            return false;
+        missing = false;
+        for (Column &c : row->row) {
+            if (!c.unchangedToast)
+                continue;
+            for (const Column &o : std::as_const(older.newRow)) {
+                if (o.name == c.name && !o.unchangedToast) {
+                    c.value = o.value;
+                    c.unchangedToast = false;
+                }
+            }
+            missing = missing || c.unchangedToast;
+        }
+    }
+    return true;
+}
+
 bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyIds, QList<LogStateRow> *out,
                     QString *error) const
 {
@@ -670,58 +452,19 @@ bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyI
     const int table = snapshot.table();
     const TableData &t = *m_data[size_t(table)];
     const bool change = !m_tables[table].keyColumns.isEmpty() || m_tables[table].kind == SourceKind::Postgres;
-    // Read in tape order so that every chunk is decoded once.
-    std::vector<std::pair<qint64, qsizetype>> order;
-    order.reserve(size_t(keyIds.size()));
-    for (qsizetype i = 0; i < keyIds.size(); ++i) {
-        if (!snapshot.isLive(keyIds[i])) {
-            *error = u"key %1 of %2 has no row at event #%3"_s.arg(QString::fromUtf8(keyText(table, keyIds[i])),
-                                                                   m_tables[table].name)
-                         .arg(snapshot.end());
-            return false;
-        }
-        order.emplace_back(snapshot.lastSeq(keyIds[i]), i);
-    }
+    RowCache::Order order;
+    if (!tapeOrder(*this, snapshot, keyIds, &order, error))
+        return false;
     out->resize(keyIds.size());
     // Rows already read (by this or an earlier step) come from the cache.
     const bool useCache = keyIds.size() <= RowCache::MaxCachedRead;
-    if (useCache) {
-        std::lock_guard lock(m_rowCache->mutex);
-        qsizetype kept = 0;
-        for (const auto &[seq, i] : order) {
-            const auto it = m_rowCache->rows.constFind(RowCache::slot(table, seq));
-            if (it != m_rowCache->rows.cend() && it->keyId == keyIds[i])
-                (*out)[i] = *it;
-            else
-                order[size_t(kept++)] = {seq, i};
-        }
-        order.resize(size_t(kept));
-    }
+    if (useCache)
+        m_rowCache->take(table, keyIds, &order, out);
     std::sort(order.begin(), order.end());
-    // Decode the chunks the missing rows live in, in parallel, and hold them
-    // here (the tape's chunk cache is smaller than a window's chunks).
     std::vector<int> chunkIndex;
-    for (const auto &[seq, i] : order) {
-        const int ci = m_tape->chunkIndexOf(seq);
-        if (chunkIndex.empty() || chunkIndex.back() != ci)
-            chunkIndex.push_back(ci);
-    }
-    std::vector<std::shared_ptr<const Chunk>> chunks(chunkIndex.size());
-    std::vector<QString> chunkErrors(chunkIndex.size());
-    std::vector<size_t> jobs(chunkIndex.size());
-    std::iota(jobs.begin(), jobs.end(), size_t(0));
-    auto load = [&](size_t j) { chunks[j] = m_tape->chunk(chunkIndex[j], &chunkErrors[j]); };
-    // On the leaf pool: rows() itself runs on pool threads (the State view's jobs).
-    if (jobs.size() > 1)
-        QtConcurrent::blockingMap(leafPool(), jobs, load);
-    else if (jobs.size() == 1)
-        load(0);
-    for (size_t j = 0; j < chunks.size(); ++j) {
-        if (!chunks[j]) {
-            *error = chunkErrors[j];
-            return false;
-        }
-    }
+    std::vector<std::shared_ptr<const Chunk>> chunks;
+    if (!loadChunks(*m_tape, order, &chunkIndex, &chunks, error))
+        return false;
     Event e;
     size_t cj = 0;
     for (const auto &[seq, i] : order) {
@@ -740,47 +483,12 @@ bool LogState::rows(const LogStateSnapshot &snapshot, const QList<quint32> &keyI
         r.value = e.value;
         r.headers = e.headers;
         r.row = e.newRow;
-        if (!change)
-            continue;
         // Unchanged TOAST values: take them from the key's earlier events.
-        bool missing = std::any_of(r.row.cbegin(), r.row.cend(), [](const Column &c) { return c.unchangedToast; });
-        qint64 ev = t.lastEventOf(r.keyId, seq);
-        Event older;
-        while (missing && ev >= qint64(t.keyStart[r.keyId])) {
-            const quint32 idx = t.keyEv[size_t(ev)];
-            --ev;
-            if (t.evKey[idx] & DeleteBit)
-                break; // a deleted row's values do not carry over
-            if (!m_tape->event(t.evSeq[idx], &older, error))
-                return false;
-            missing = false;
-            for (Column &c : r.row) {
-                if (!c.unchangedToast)
-                    continue;
-                for (const Column &o : std::as_const(older.newRow)) {
-                    if (o.name == c.name && !o.unchangedToast) {
-                        c.value = o.value;
-                        c.unchangedToast = false;
-                    }
-                }
-                missing = missing || c.unchangedToast;
-            }
-        }
+        if (change && !t.fillUnchangedToast(*m_tape, seq, &r, error))
+            return false;
     }
-    if (useCache && !order.empty()) {
-        std::lock_guard lock(m_rowCache->mutex);
-        for (const auto &[seq, i] : order) {
-            const quint64 slot = RowCache::slot(table, seq);
-            if (m_rowCache->rows.contains(slot))
-                continue;
-            m_rowCache->rows.insert(slot, (*out)[i]);
-            m_rowCache->order.push_back(slot);
-            while (m_rowCache->order.size() > RowCache::Capacity) {
-                m_rowCache->rows.remove(m_rowCache->order.front());
-                m_rowCache->order.pop_front();
-            }
-        }
-    }
+    if (useCache && !order.empty())
+        m_rowCache->put(table, order, *out);
     return true;
 }
 

@@ -167,7 +167,8 @@ public:
 private:
     friend class LogStateSnapshot;
     LogState();
-    struct TableData;
+    struct TableData; // logstate_p.h
+    struct Builder;   // logstatebuild.cpp
     std::shared_ptr<const Tape> m_tape;
     qint64 m_eventCount = 0;
     QList<LogStateTable> m_tables;
