@@ -129,11 +129,20 @@ void EventDetailPane::addField(const QString &name, const QString &value)
 void EventDetailPane::setEvent(const Event &event, qint64 seq)
 {
     clear();
-    const bool postgres = event.kind == SourceKind::Postgres;
     m_title->setText(u"<b>Event #%1</b> &nbsp; %2 %3"_s.arg(seq)
                          .arg(event.topic.toHtmlEscaped())
                          .arg(event.partition >= 0 ? u"[%1]"_s.arg(event.partition) : QString()));
 
+    showFields(event);
+    const QByteArray value = showValue(event);
+    showRowTab(event);
+    selectTab(event, value);
+}
+
+// The Fields tree: the event's metadata, then its headers.
+void EventDetailPane::showFields(const Event &event)
+{
+    const bool postgres = event.kind == SourceKind::Postgres;
     addField(u"Topic"_s, event.topic);
     if (event.partition >= 0)
         addField(u"Partition"_s, QString::number(event.partition));
@@ -168,7 +177,11 @@ void EventDetailPane::setEvent(const Event &event, qint64 seq)
     for (const Header &h : event.headers)
         new QTreeWidgetItem(headers, {bytesText(h.name), bytesText(h.value)});
     headers->setExpanded(true);
+}
 
+// The Value and Hex tabs; returns the value's shown prefix.
+QByteArray EventDetailPane::showValue(const Event &event)
+{
     // Value: pretty JSON, else text, else escaped bytes with the hex dump in front.
     const QByteArray value = event.value ? event.value->left(MaxShownBytes) : QByteArray();
     if (!event.value) {
@@ -186,7 +199,12 @@ void EventDetailPane::setEvent(const Event &event, qint64 seq)
         m_value->setPlainText(ValueFormat::escaped(value, 64 * 1024));
     }
     m_hex->setPlainText(event.value ? ValueFormat::hexDump(*event.value, MaxShownBytes) : QString());
+    return value;
+}
 
+// The Row tab of a change event: old and new column values side by side.
+void EventDetailPane::showRowTab(const Event &event)
+{
     if (event.isChange() && (!event.oldRow.isEmpty() || !event.newRow.isEmpty())) {
         QStringList names;
         for (const Row *row : {&event.oldRow, &event.newRow}) {
@@ -229,7 +247,10 @@ void EventDetailPane::setEvent(const Event &event, qint64 seq)
         m_rows->resizeColumnsToContents();
         m_tabs->setTabEnabled(RowTab, true);
     }
+}
 
+void EventDetailPane::selectTab(const Event &event, const QByteArray &value)
+{
     if (event.isChange() && !event.value && m_tabs->isTabEnabled(RowTab))
         m_tabs->setCurrentIndex(RowTab);
     else if (event.value && !m_json && !ValueFormat::isText(value))

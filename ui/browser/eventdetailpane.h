@@ -40,6 +40,11 @@ public:
 
 private:
     void addField(const QString &name, const QString &value);
+    // setEvent's parts, one per tab.
+    void showFields(const Event &event);
+    QByteArray showValue(const Event &event);
+    void showRowTab(const Event &event);
+    void selectTab(const Event &event, const QByteArray &value);
 
     QLabel *m_title = nullptr;
     QTreeWidget *m_fields = nullptr;

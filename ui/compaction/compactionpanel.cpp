@@ -77,6 +77,24 @@ CompactionPanel::CompactionPanel(QWidget *parent)
     layout->addWidget(m_status);
 
     auto *top = new QHBoxLayout;
+    top->addWidget(createWhatIfGroup(), 3);
+    top->addWidget(createNowGroup(), 2);
+    layout->addLayout(top);
+    wireNowControls();
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    createSummaryTree(splitter);
+    createPassBox(splitter);
+    createHistoryBox(splitter);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 1);
+    splitter->setStretchFactor(2, 3);
+    layout->addWidget(splitter, 1);
+    showPasses();
+}
+
+QGroupBox *CompactionPanel::createWhatIfGroup()
+{
     auto *whatIf = new QGroupBox(u"What if (topic configs)"_s, this);
     auto *grid = new QGridLayout(whatIf);
     const QStringList names = editableConfigs();
@@ -94,8 +112,11 @@ CompactionPanel::CompactionPanel(QWidget *parent)
             schedule(false);
         });
     }
-    top->addWidget(whatIf, 3);
+    return whatIf;
+}
 
+QGroupBox *CompactionPanel::createNowGroup()
+{
     auto *nowBox = new QGroupBox(u"Now (when the cleaner runs)"_s, this);
     auto *nowLayout = new QGridLayout(nowBox);
     m_nowEdit = new QDateTimeEdit(nowBox);
@@ -111,8 +132,12 @@ CompactionPanel::CompactionPanel(QWidget *parent)
     nowLayout->addWidget(latest, 0, 1);
     nowLayout->addWidget(m_nowSlider, 1, 0, 1, 2);
     nowLayout->addWidget(m_timelineCombo, 2, 0, 1, 2);
-    top->addWidget(nowBox, 2);
-    layout->addLayout(top);
+    connect(latest, &QPushButton::clicked, this, [this] { setNowMs(-1); });
+    return nowBox;
+}
+
+void CompactionPanel::wireNowControls()
+{
     connect(m_nowEdit, &QDateTimeEdit::dateTimeChanged, this, [this](const QDateTime &t) {
         if (!m_nowEdit->signalsBlocked())
             setNowMs(t.toMSecsSinceEpoch());
@@ -121,17 +146,21 @@ CompactionPanel::CompactionPanel(QWidget *parent)
         if (!m_nowSlider->signalsBlocked() && m_sliderTo > m_sliderFrom)
             setNowMs(m_sliderFrom + qint64(double(m_sliderTo - m_sliderFrom) * v / 1000.0));
     });
-    connect(latest, &QPushButton::clicked, this, [this] { setNowMs(-1); });
     connect(m_timelineCombo, &QComboBox::currentIndexChanged, this, [this](int i) { setTimelineMode(TimelineMode(i)); });
+}
 
-    auto *splitter = new QSplitter(Qt::Vertical, this);
+void CompactionPanel::createSummaryTree(QSplitter *splitter)
+{
     m_summary = new QTreeWidget(splitter);
     m_summary->setRootIsDecorated(false);
     m_summary->setUniformRowHeights(true);
     m_summary->setHeaderLabels({u"Partition"_s, u"Records"_s, u"Next pass"_s, u"Compacted"_s, u"Bytes"_s, u"Next pass"_s,
                                 u"Compacted"_s, u"Dirty ratio / min"_s, u"Next pass decision"_s, u"Segments now → next → compacted"_s});
     m_summary->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+}
 
+void CompactionPanel::createPassBox(QSplitter *splitter)
+{
     auto *passBox = new QWidget(splitter);
     auto *passLayout = new QVBoxLayout(passBox);
     passLayout->setContentsMargins(0, 0, 0, 0);
@@ -154,7 +183,10 @@ CompactionPanel::CompactionPanel(QWidget *parent)
     connect(add, &QPushButton::clicked, this, &CompactionPanel::addPass);
     connect(m_undoPass, &QPushButton::clicked, this, &CompactionPanel::removeLastPass);
     connect(m_clearPasses, &QPushButton::clicked, this, &CompactionPanel::clearPasses);
+}
 
+void CompactionPanel::createHistoryBox(QSplitter *splitter)
+{
     auto *historyBox = new QWidget(splitter);
     auto *historyLayout = new QVBoxLayout(historyBox);
     historyLayout->setContentsMargins(0, 0, 0, 0);
@@ -167,11 +199,6 @@ CompactionPanel::CompactionPanel(QWidget *parent)
     m_history->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     historyLayout->addWidget(m_historyTitle);
     historyLayout->addWidget(m_history);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 1);
-    splitter->setStretchFactor(2, 3);
-    layout->addWidget(splitter, 1);
-    showPasses();
 }
 
 CompactionPanel::~CompactionPanel() = default;

@@ -9,10 +9,12 @@
 
 class QComboBox;
 class QDateTimeEdit;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSlider;
+class QSplitter;
 class QTimer;
 class QTreeWidget;
 
@@ -70,6 +72,14 @@ Q_SIGNALS:
     void timelineDimmedChanged(const QBitArray &dimmed);
 
 private:
+    // The constructor's parts, called in this order (widget creation order).
+    QGroupBox *createWhatIfGroup();
+    QGroupBox *createNowGroup();
+    void wireNowControls();
+    void createSummaryTree(QSplitter *splitter);
+    void createPassBox(QSplitter *splitter);
+    void createHistoryBox(QSplitter *splitter);
+
     void schedule(bool rebuildLogs);
     void start();
     void onResult(CompactionJobResult result);

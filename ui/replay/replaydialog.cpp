@@ -44,6 +44,36 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     setModal(false);
     setMinimumWidth(620);
 
+    // Created in this order: the tests find widgets by order as well as name.
+    QGroupBox *sourceBox = createSourceGroup();
+    QHBoxLayout *jsRow = createTransformRow();
+    createKafkaTarget();
+    QHBoxLayout *parallel = createRunOptions();
+    QGroupBox *targetBox = createTargetGroup(jsRow, parallel);
+    QHBoxLayout *buttons = createButtons();
+    createProgressArea();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(sourceBox);
+    layout->addWidget(targetBox);
+    layout->addWidget(m_problem);
+    layout->addLayout(buttons);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_rate);
+    layout->addWidget(m_summary, 1);
+
+    m_form = {sourceBox, targetBox, m_dryRun, m_replay};
+
+    createRunner();
+    loadKafkaProfiles();
+    wireSignals();
+
+    setTape(nullptr);
+    updateRangeFields();
+}
+
+QGroupBox *ReplayDialog::createSourceGroup()
+{
     m_tapeLabel = new QLabel(this);
     m_tapeLabel->setWordWrap(true);
 
@@ -68,7 +98,11 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_changeLanesOnly = new QCheckBox(u"Only the change-event lanes (leave the Kafka records out)"_s, this);
     m_changeLanesOnly->setToolTip(u"The identity writes change events to SQL; Kafka records need a transform"_s);
     sourceForm->addRow(QString(), m_changeLanesOnly);
+    return sourceBox;
+}
 
+QHBoxLayout *ReplayDialog::createTransformRow()
+{
     // Transform.
     m_transform = new QComboBox(this);
     m_transform->addItem(u"Identity (change events: same table, same operation)"_s, int(TransformChoice::Identity));
@@ -85,7 +119,11 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     auto *jsRow = new QHBoxLayout;
     jsRow->addWidget(m_transformFile, 1);
     jsRow->addWidget(browseJs);
+    return jsRow;
+}
 
+void ReplayDialog::createKafkaTarget()
+{
     // Target.
     m_targetPicker = new TargetPicker(TargetPicker::Purpose::Write, m_settings, this);
 
@@ -101,7 +139,10 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_kafkaForm->addRow(u"Bootstrap:"_s, m_kafkaBootstrap);
     m_kafkaForm->addRow(u"Topic:"_s, m_kafkaTopic);
     m_targetPicker->addTarget(u"Kafka topic"_s, ReplayTarget::Kind::Kafka, kafkaPage);
+}
 
+QHBoxLayout *ReplayDialog::createRunOptions()
+{
     m_createTables = new QCheckBox(u"Offer to create missing tables from the outputs' shape (asks first)"_s, this);
     m_createTables->setChecked(true);
     m_createTables->setToolTip(u"When the target lacks a table, the replay shows the CREATE TABLE it would run and asks"_s);
@@ -125,7 +166,11 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_onError->addItem(u"Skip failing events (dead-letter file)"_s, u"skip"_s);
     m_deadLetter = new QLineEdit(this);
     m_deadLetter->setPlaceholderText(u"dead-letter file (JSON lines), optional"_s);
+    return parallel;
+}
 
+QGroupBox *ReplayDialog::createTargetGroup(QHBoxLayout *jsRow, QHBoxLayout *parallel)
+{
     auto *targetBox = new QGroupBox(u"Transform and target"_s, this);
     auto *targetForm = new QFormLayout(targetBox);
     targetForm->addRow(u"Transform:"_s, m_transform);
@@ -137,7 +182,11 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     targetForm->addRow(u"Replay id:"_s, m_replayId);
     targetForm->addRow(u"On error:"_s, m_onError);
     targetForm->addRow(QString(), m_deadLetter);
+    return targetBox;
+}
 
+QHBoxLayout *ReplayDialog::createButtons()
+{
     m_problem = new QLabel(this);
     Palette::setStyleSheet(m_problem, u"color: %1;"_s, {Palette::Role::Failure});
     m_problem->setWordWrap(true);
@@ -156,7 +205,11 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     buttons->addWidget(m_replay);
     buttons->addWidget(m_cancel);
     buttons->addWidget(m_close);
+    return buttons;
+}
 
+void ReplayDialog::createProgressArea()
+{
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1000);
     m_progress->setValue(0);
@@ -167,18 +220,10 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     m_summary->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_summary->setPlaceholderText(u"The summary of the run appears here"_s);
     m_summary->setMinimumHeight(110);
+}
 
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(sourceBox);
-    layout->addWidget(targetBox);
-    layout->addWidget(m_problem);
-    layout->addLayout(buttons);
-    layout->addWidget(m_progress);
-    layout->addWidget(m_rate);
-    layout->addWidget(m_summary, 1);
-
-    m_form = {sourceBox, targetBox, m_dryRun, m_replay};
-
+void ReplayDialog::createRunner()
+{
     m_runner = new ReplayRunner(this);
     connect(m_runner, &ReplayRunner::progress, this, &ReplayDialog::showProgress);
     connect(m_runner, &ReplayRunner::finished, this, [this](const ReplayReport &r) {
@@ -216,13 +261,19 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
         return QMessageBox::question(this, u"Create Table"_s, question, QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
             == QMessageBox::Yes;
     });
+}
 
+void ReplayDialog::loadKafkaProfiles()
+{
     for (const QString &name : m_settings->kafkaProfileNames())
         m_kafkaProfile->addItem(name);
     m_kafkaProfile->insertItem(0, u"(none: type the bootstrap servers)"_s, QString());
     m_kafkaProfile->setCurrentIndex(qMax(0, m_kafkaProfile->findText(m_settings->lastKafkaProfile())));
     loadKafkaProfile();
+}
 
+void ReplayDialog::wireSignals()
+{
     connect(m_range, &QComboBox::currentIndexChanged, this, &ReplayDialog::updateRangeFields);
     connect(m_kafkaProfile, &QComboBox::currentIndexChanged, this, &ReplayDialog::loadKafkaProfile);
     connect(m_targetPicker, &TargetPicker::changed, this, &ReplayDialog::validate);
@@ -235,9 +286,6 @@ ReplayDialog::ReplayDialog(Settings *settings, QWidget *parent) : QDialog(parent
     connect(m_replay, &QPushButton::clicked, this, &ReplayDialog::startReplay);
     connect(m_cancel, &QPushButton::clicked, this, &ReplayDialog::cancel);
     connect(m_close, &QPushButton::clicked, this, &QDialog::close);
-
-    setTape(nullptr);
-    updateRangeFields();
 }
 
 ReplayDialog::~ReplayDialog() = default;

@@ -15,6 +15,7 @@ class QSpinBox;
 class QComboBox;
 class QFormLayout;
 class QGroupBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -123,6 +124,18 @@ protected:
     void reject() override;
 
 private:
+    // The constructor's parts, called in this order (widget creation order).
+    QGroupBox *createSourceGroup();
+    QHBoxLayout *createTransformRow();
+    void createKafkaTarget();
+    QHBoxLayout *createRunOptions();
+    QGroupBox *createTargetGroup(QHBoxLayout *jsRow, QHBoxLayout *parallel);
+    QHBoxLayout *createButtons();
+    void createProgressArea();
+    void createRunner();
+    void loadKafkaProfiles();
+    void wireSignals();
+
     void validate();
     void updateRangeFields();
     void loadKafkaProfile();

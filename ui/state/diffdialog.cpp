@@ -82,6 +82,25 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     , m_rowsRead(std::make_shared<std::atomic<qint64>>(0))
 {
     setWindowTitle(u"Compare with Table"_s);
+    // Created in this order: the tests find widgets by order as well as name.
+    QFormLayout *form = createForm();
+    QHBoxLayout *buttons = createButtons();
+    createResultView();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_problem);
+    layout->addLayout(buttons);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_tree, 1);
+    resize(900, 640);
+
+    wireSignals();
+    setRunning(false);
+}
+
+QFormLayout *DiffDialog::createForm()
+{
     m_stateTable = new QComboBox(this);
     m_stateTable->setToolTip(u"The tape's table (change events) or topic (Kafka) whose state is compared"_s);
     m_atPoint = new QCheckBox(u"At the State view's point (otherwise the end of the tape)"_s, this);
@@ -104,7 +123,11 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     form->addRow(u"&Table:"_s, m_table);
     form->addRow(u"&Key columns:"_s, m_key);
     form->addRow(u"&Mapping:"_s, m_map);
+    return form;
+}
 
+QHBoxLayout *DiffDialog::createButtons()
+{
     m_compareButton = new QPushButton(u"Compare"_s, this);
     m_compareButton->setDefault(true);
     m_cancelButton = new QPushButton(u"Cancel"_s, this);
@@ -121,7 +144,11 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     buttons->addStretch();
     buttons->addWidget(m_repairSql);
     buttons->addWidget(m_repairReplay);
+    return buttons;
+}
 
+void DiffDialog::createResultView()
+{
     m_summary = new QLabel(this);
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -132,15 +159,10 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     m_tree->setRootIsDecorated(true);
     m_tree->header()->setStretchLastSection(true);
     m_tree->setToolTip(u"Double-click (or Enter) to jump to the key's events"_s);
+}
 
-    auto *layout = new QVBoxLayout(this);
-    layout->addLayout(form);
-    layout->addWidget(m_problem);
-    layout->addLayout(buttons);
-    layout->addWidget(m_summary);
-    layout->addWidget(m_tree, 1);
-    resize(900, 640);
-
+void DiffDialog::wireSignals()
+{
     m_progressTimer = new QTimer(this);
     m_progressTimer->setInterval(100);
     connect(m_progressTimer, &QTimer::timeout, this, [this] { m_progress->setValue(int(std::min<qint64>(m_rowsRead->load(), INT_MAX))); });
@@ -164,7 +186,6 @@ DiffDialog::DiffDialog(Settings *settings, QWidget *parent)
     });
     connect(m_repairReplay, &QPushButton::clicked, this, &DiffDialog::repairByReplay);
     connect(m_tree, &QTreeWidget::itemActivated, this, &DiffDialog::entryActivated);
-    setRunning(false);
 }
 
 DiffDialog::~DiffDialog() = default;

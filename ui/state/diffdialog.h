@@ -10,6 +10,8 @@
 
 class QCheckBox;
 class QComboBox;
+class QFormLayout;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -82,6 +84,12 @@ Q_SIGNALS:
     void jumpToEvents(const QString &filterExpression, const QList<qint64> &seqs);
 
 private:
+    // The constructor's parts, called in this order (widget creation order).
+    QFormLayout *createForm();
+    QHBoxLayout *createButtons();
+    void createResultView();
+    void wireSignals();
+
     void validate();
     void setRunning(bool running);
     void showResult();

@@ -69,6 +69,50 @@ bool containsFolded(QByteArrayView haystack, const QByteArray &needleLower)
     return haystack.toByteArray().toLower().contains(needleLower);
 }
 
+// The search of a frame: f.rows becomes the keys whose key or values contain
+// r.search. false when cancelled or a read failed (f.error says which).
+bool searchFrame(const FrameRequest &r, StateFrame &f, qint64 live, const std::function<bool()> &cancelled)
+{
+    // Keys first (cheap: the index holds them), then the values of the rest, a batch of rows at a time.
+    f.filtered = true;
+    const QByteArray needle = r.search.toUtf8().toLower();
+    QList<quint32> pending;
+    QSet<quint32> matched;
+    auto flush = [&]() -> bool {
+        QList<LogStateRow> rows;
+        if (!r.state->rows(f.snapshot, pending, &rows, &f.error))
+            return false;
+        for (const LogStateRow &row : std::as_const(rows)) {
+            bool hit = row.value && containsFolded(*row.value, needle);
+            for (qsizetype c = 0; !hit && c < row.row.size(); ++c)
+                hit = row.row[c].value && containsFolded(*row.row[c].value, needle);
+            if (hit)
+                matched.insert(row.keyId);
+        }
+        pending.clear();
+        return true;
+    };
+    for (qint64 i = 0; i < live; ++i) {
+        if ((i & 1023) == 0 && cancelled())
+            return false;
+        const quint32 key = f.snapshot.keyAt(i);
+        if (containsFolded(r.state->keyText(r.table, key), needle)) {
+            matched.insert(key);
+        } else {
+            pending.append(key);
+            if (pending.size() >= SearchBatch && !flush())
+                return false;
+        }
+    }
+    if (!pending.isEmpty() && !flush())
+        return false;
+    f.rows.reserve(matched.size());
+    for (quint32 k : std::as_const(matched))
+        f.rows.append(k);
+    std::sort(f.rows.begin(), f.rows.end()); // key ids are ranks in key order
+    return true;
+}
+
 FrameResult computeFrame(const FrameRequest &r, const std::function<bool()> &cancelled)
 {
     FrameResult out;
@@ -84,45 +128,8 @@ FrameResult computeFrame(const FrameRequest &r, const std::function<bool()> &can
         f.changed = QSet<quint32>(changed.cbegin(), changed.cbegin() + std::min<qsizetype>(changed.size(), MaxChangedKeys));
     }
     const qint64 live = f.snapshot.rowCount();
-    if (!r.search.isEmpty()) {
-        // Keys first (cheap: the index holds them), then the values of the rest, a batch of rows at a time.
-        f.filtered = true;
-        const QByteArray needle = r.search.toUtf8().toLower();
-        QList<quint32> pending;
-        QSet<quint32> matched;
-        auto flush = [&]() -> bool {
-            QList<LogStateRow> rows;
-            if (!r.state->rows(f.snapshot, pending, &rows, &f.error))
-                return false;
-            for (const LogStateRow &row : std::as_const(rows)) {
-                bool hit = row.value && containsFolded(*row.value, needle);
-                for (qsizetype c = 0; !hit && c < row.row.size(); ++c)
-                    hit = row.row[c].value && containsFolded(*row.row[c].value, needle);
-                if (hit)
-                    matched.insert(row.keyId);
-            }
-            pending.clear();
-            return true;
-        };
-        for (qint64 i = 0; i < live; ++i) {
-            if ((i & 1023) == 0 && cancelled())
-                return out;
-            const quint32 key = f.snapshot.keyAt(i);
-            if (containsFolded(r.state->keyText(r.table, key), needle)) {
-                matched.insert(key);
-            } else {
-                pending.append(key);
-                if (pending.size() >= SearchBatch && !flush())
-                    return out;
-            }
-        }
-        if (!pending.isEmpty() && !flush())
-            return out;
-        f.rows.reserve(matched.size());
-        for (quint32 k : std::as_const(matched))
-            f.rows.append(k);
-        std::sort(f.rows.begin(), f.rows.end()); // key ids are ranks in key order
-    }
+    if (!r.search.isEmpty() && !searchFrame(r, f, live, cancelled))
+        return out;
     if (cancelled())
         return out;
     // Read the rows the view shows (and learn the columns from them) before
@@ -171,6 +178,39 @@ QByteArray csvField(const QString &text)
     return s;
 }
 
+// One exported row: a JSON line, or a CSV record with its CRLF.
+QByteArray exportLine(const LogStateRow &row, bool jsonLines, bool kafka, const QStringList &columns, bool utc)
+{
+    if (!jsonLines) {
+        QByteArrayList fields;
+        for (const QString &cell : StateModel::cellTexts(row, kafka, columns, utc))
+            fields.append(csvField(cell));
+        return fields.join(',') + "\r\n";
+    }
+    if (kafka) {
+        QJsonObject o;
+        o.insert(u"key"_s, row.keyValues.join(QString()));
+        const QJsonDocument doc = row.value ? QJsonDocument::fromJson(*row.value) : QJsonDocument();
+        o.insert(u"value"_s, !row.value ? QJsonValue() : doc.isNull() ? QJsonValue(QString::fromUtf8(*row.value))
+                                        : doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array()));
+        o.insert(u"partition"_s, row.partition);
+        return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+    }
+    // The event's own JSON (numbers and booleans typed) when it holds the column;
+    // written by hand to keep the table's column order.
+    const QJsonObject value = row.value ? QJsonDocument::fromJson(*row.value).object() : QJsonObject();
+    QByteArray line("{");
+    for (const Column &c : row.row) {
+        const QJsonValue v = value.contains(c.name) ? value.value(c.name)
+            : c.value ? QJsonValue(QString::fromUtf8(*c.value)) : QJsonValue();
+        if (line.size() > 1)
+            line += ',';
+        auto json = [](const QJsonValue &x) { return QJsonDocument(QJsonArray{x}).toJson(QJsonDocument::Compact).sliced(1).chopped(1); };
+        line += json(c.name) + ':' + json(v);
+    }
+    return line + "}\n";
+}
+
 } // namespace
 
 StateView::StateView(QWidget *parent)
@@ -180,6 +220,22 @@ StateView::StateView(QWidget *parent)
     , m_exportJobs(std::make_unique<JobTracker>(this))
 {
     m_model = new StateModel(this);
+    // Created in this order: the tests find widgets by order as well as name.
+    createControls();
+    createTableView();
+    m_status = new QLabel(this);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(160);
+    m_progress->setRange(0, 1000);
+    m_progress->hide();
+
+    layOut();
+    wireSignals();
+    setTape(nullptr);
+}
+
+void StateView::createControls()
+{
     m_table = new QComboBox(this);
     m_table->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_table->setToolTip(u"The table (change tapes) or topic (Kafka) whose state is shown"_s);
@@ -196,6 +252,10 @@ StateView::StateView(QWidget *parent)
     m_export->setToolTip(u"Save the rows shown (search applied) as CSV or JSON lines"_s);
     m_compare = new QPushButton(u"Compare with Table…"_s, this);
     m_compare->setToolTip(u"Diff this table's state against a live table in SQLite or PostgreSQL"_s);
+}
+
+void StateView::createTableView()
+{
     m_view = new QTableView(this);
     m_view->setModel(m_model);
     // Rows changed since the previous step get a warm background, key columns a bold header.
@@ -214,12 +274,10 @@ StateView::StateView(QWidget *parent)
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     m_view->verticalHeader()->hide();
-    m_status = new QLabel(this);
-    m_progress = new QProgressBar(this);
-    m_progress->setMaximumWidth(160);
-    m_progress->setRange(0, 1000);
-    m_progress->hide();
+}
 
+void StateView::layOut()
+{
     auto *top = new QHBoxLayout;
     top->addWidget(new QLabel(u"Table:"_s, this));
     top->addWidget(m_table);
@@ -239,7 +297,10 @@ StateView::StateView(QWidget *parent)
     layout->addLayout(second);
     layout->addWidget(m_view, 1);
     layout->addLayout(bottom);
+}
 
+void StateView::wireSignals()
+{
     // Scrubbing and typing compute at most one frame at a time; the latest request wins.
     m_frameTimer = new QTimer(this);
     m_frameTimer->setSingleShot(true);
@@ -268,7 +329,6 @@ StateView::StateView(QWidget *parent)
     connect(this, &StateView::exportFinished, this, [this](qint64 rows, const QString &error) {
         m_status->setText(error.isEmpty() ? u"Exported %1 rows."_s.arg(QLocale().toString(rows)) : u"Export failed: "_s + error);
     });
-    setTape(nullptr);
 }
 
 StateView::~StateView() = default;
@@ -594,38 +654,7 @@ void StateView::exportRows(const QString &path, bool jsonLines)
                 if (!state->rows(snapshot, keys->mid(from, SearchBatch), &rows, &out.second))
                     return out;
                 for (const LogStateRow &row : std::as_const(rows)) {
-                    if (jsonLines) {
-                        QJsonObject o;
-                        if (kafka) {
-                            o.insert(u"key"_s, row.keyValues.join(QString()));
-                            const QJsonDocument doc = row.value ? QJsonDocument::fromJson(*row.value) : QJsonDocument();
-                            o.insert(u"value"_s, !row.value ? QJsonValue() : doc.isNull() ? QJsonValue(QString::fromUtf8(*row.value))
-                                                                            : doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array()));
-                            o.insert(u"partition"_s, row.partition);
-                        } else {
-                            // The event's own JSON (numbers and booleans typed) when it holds the column;
-                            // written by hand to keep the table's column order.
-                            const QJsonObject value = row.value ? QJsonDocument::fromJson(*row.value).object() : QJsonObject();
-                            QByteArray line("{");
-                            for (const Column &c : row.row) {
-                                const QJsonValue v = value.contains(c.name) ? value.value(c.name)
-                                    : c.value ? QJsonValue(QString::fromUtf8(*c.value)) : QJsonValue();
-                                if (line.size() > 1)
-                                    line += ',';
-                                auto json = [](const QJsonValue &x) { return QJsonDocument(QJsonArray{x}).toJson(QJsonDocument::Compact).sliced(1).chopped(1); };
-                                line += json(c.name) + ':' + json(v);
-                            }
-                            file.write(line + "}\n");
-                            ++out.first;
-                            continue;
-                        }
-                        file.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
-                    } else {
-                        QByteArrayList fields;
-                        for (const QString &cell : StateModel::cellTexts(row, kafka, columns, utc))
-                            fields.append(csvField(cell));
-                        file.write(fields.join(',') + "\r\n");
-                    }
+                    file.write(exportLine(row, jsonLines, kafka, columns, utc));
                     ++out.first;
                 }
             }

@@ -83,6 +83,12 @@ Q_SIGNALS:
 
 
 private:
+    // The constructor's parts, called in this order (widget creation order).
+    void createControls();
+    void createTableView();
+    void layOut();
+    void wireSignals();
+
     void scheduleFrame();
     void startFrame();
     void updateStatus();

@@ -145,6 +145,22 @@ void TimelineLanes::move(const QString &rowKey, int delta)
         m_order[siblings[i]] = i;
 }
 
+TimelineRow TimelineLanes::laneRow(quint32 id, const QString &label, int depth, int y, int height) const
+{
+    const StreamStats &s = m_streams[qsizetype(id)];
+    TimelineRow r;
+    r.kind = TimelineRow::Kind::Lane;
+    r.key = u"s:"_s + QString::number(id);
+    r.label = label;
+    r.toolTip = u"%1 · %2 · %3"_s.arg(kindText(s.key.kind), s.key.cluster, laneLabel(s.key, false));
+    r.streams = {id};
+    r.depth = depth;
+    r.y = y;
+    r.height = height;
+    return r;
+}
+
+// Stays ~80 lines: grouping, group order and row layout share the local Group list and the order lambdas.
 QList<TimelineRow> TimelineLanes::rows(int laneHeight, int groupHeight) const
 {
     struct Group
@@ -186,18 +202,11 @@ QList<TimelineRow> TimelineLanes::rows(int laneHeight, int groupHeight) const
         if (single || m_grouping == Grouping::None) {
             for (quint32 id : std::as_const(g.streams)) {
                 const StreamStats &s = m_streams[qsizetype(id)];
-                TimelineRow r;
-                r.kind = TimelineRow::Kind::Lane;
-                r.key = u"s:"_s + QString::number(id);
-                r.label = m_grouping == Grouping::Topic ? laneLabel(s.key, false) : groupLabelOf(s);
+                QString label = m_grouping == Grouping::Topic ? laneLabel(s.key, false) : groupLabelOf(s);
                 if (m_grouping == Grouping::Source)
-                    r.label = laneLabel(s.key, false);
-                r.toolTip = u"%1 · %2 · %3"_s.arg(kindText(s.key.kind), s.key.cluster, laneLabel(s.key, false));
-                r.streams = {id};
-                r.y = y;
-                r.height = laneHeight;
+                    label = laneLabel(s.key, false);
+                out << laneRow(id, label, 0, y, laneHeight);
                 y += laneHeight;
-                out << r;
             }
             continue;
         }
@@ -227,17 +236,8 @@ QList<TimelineRow> TimelineLanes::rows(int laneHeight, int groupHeight) const
         });
         for (quint32 id : std::as_const(lanes)) {
             const StreamStats &s = m_streams[qsizetype(id)];
-            TimelineRow r;
-            r.kind = TimelineRow::Kind::Lane;
-            r.key = u"s:"_s + QString::number(id);
-            r.label = m_grouping == Grouping::Source ? laneLabel(s.key, false) : laneLabel(s.key, true);
-            r.toolTip = u"%1 · %2 · %3"_s.arg(kindText(s.key.kind), s.key.cluster, laneLabel(s.key, false));
-            r.streams = {id};
-            r.depth = 1;
-            r.y = y;
-            r.height = laneHeight;
+            out << laneRow(id, m_grouping == Grouping::Source ? laneLabel(s.key, false) : laneLabel(s.key, true), 1, y, laneHeight);
             y += laneHeight;
-            out << r;
         }
     }
     return out;

@@ -59,6 +59,8 @@ public:
     static QString laneLabel(const StreamKey &key, bool inGroup);
 
 private:
+    // One lane's row of rows(), at y.
+    TimelineRow laneRow(quint32 id, const QString &label, int depth, int y, int height) const;
     QString groupKeyOf(const StreamStats &s) const;
     QString groupLabelOf(const StreamStats &s) const;
     QString streamKeyText(quint32 stream) const;

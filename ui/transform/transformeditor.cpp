@@ -126,6 +126,24 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_pool->setMaxThreadCount(1);
     m_jobs = std::make_unique<JobTracker>(this, m_pool);
 
+    // Created in this order: the tests find widgets by order as well as name.
+    createEditor();
+    QHBoxLayout *tools = createToolRow();
+    QSplitter *left = createCodePane();
+    createPreviewView();
+    QSplitter *sideBySide = createSideBySide();
+    QWidget *testBox = createTestBox();
+    QWidget *previewBox = createPreviewBox();
+    layOutPanes(tools, left, previewBox, sideBySide, testBox);
+    wireEditingAndTests();
+
+    loadTemplate(u"identity.js"_s);
+    m_editor->setModified(false);
+    updateTitle();
+}
+
+void TransformEditor::createEditor()
+{
     // The code view.
     m_editor = new QsciScintilla(this);
     auto *lexer = new QsciLexerJavaScript(m_editor);
@@ -157,7 +175,10 @@ TransformEditor::TransformEditor(QWidget *parent)
 
     m_console = textPane(this, u"console.log(…) output of the preview appears here"_s);
     m_console->setMaximumBlockCount(5000);
+}
 
+QHBoxLayout *TransformEditor::createToolRow()
+{
     // Tool row: templates, open/save, test.
     m_templates = new QToolButton(this);
     m_templates->setText(u"Templates"_s);
@@ -195,13 +216,22 @@ TransformEditor::TransformEditor(QWidget *parent)
     tools->addWidget(m_status, 1);
     tools->addWidget(replay);
 
+    return tools;
+}
+
+QSplitter *TransformEditor::createCodePane()
+{
     auto *left = new QSplitter(Qt::Vertical, this);
     left->addWidget(m_editor);
     left->addWidget(titled(u"Console"_s, m_console, left));
     left->setStretchFactor(0, 3);
     left->setStretchFactor(1, 1);
     left->setChildrenCollapsible(false);
+    return left;
+}
 
+void TransformEditor::createPreviewView()
+{
     // The preview: events before and after, side by side.
     m_model = new TransformPreviewModel(this);
     m_view = new QTableView(this);
@@ -237,14 +267,21 @@ TransformEditor::TransformEditor(QWidget *parent)
     m_view->setToolTip(u"Double-click a failing event (or Ctrl+E) to go to its line; F8: the next error"_s);
     m_previewLabel = new QLabel(u"Select events in the table or on the timeline to preview them"_s, this);
     m_previewLabel->setWordWrap(true);
+}
 
+QSplitter *TransformEditor::createSideBySide()
+{
     m_before = textPane(this, u"the selected event"_s);
     m_after = textPane(this, u"what the transform returns for it"_s);
     auto *sideBySide = new QSplitter(Qt::Horizontal, this);
     sideBySide->addWidget(titled(u"Before: the event"_s, m_before, sideBySide));
     sideBySide->addWidget(titled(u"After: outputs"_s, m_after, sideBySide));
     sideBySide->setChildrenCollapsible(false);
+    return sideBySide;
+}
 
+QWidget *TransformEditor::createTestBox()
+{
     // Test on selection.
     m_test = new QPushButton(u"Test on Selection"_s, this);
     m_test->setToolTip(u"Dry-run the transform over the whole selected range (nothing is written)"_s);
@@ -268,7 +305,11 @@ TransformEditor::TransformEditor(QWidget *parent)
     testRow->addWidget(m_cancelTest);
     testLayout->addLayout(testRow);
     testLayout->addWidget(m_testReport, 1);
+    return testBox;
+}
 
+QWidget *TransformEditor::createPreviewBox()
+{
     auto *previewBox = new QWidget(this);
     auto *previewLayout = new QVBoxLayout(previewBox);
     previewLayout->setContentsMargins(0, 2, 0, 0);
@@ -276,7 +317,11 @@ TransformEditor::TransformEditor(QWidget *parent)
     previewLayout->addWidget(heading(u"Preview"_s, previewBox));
     previewLayout->addWidget(m_previewLabel);
     previewLayout->addWidget(m_view, 1);
+    return previewBox;
+}
 
+void TransformEditor::layOutPanes(QHBoxLayout *tools, QSplitter *left, QWidget *previewBox, QSplitter *sideBySide, QWidget *testBox)
+{
     auto *right = new QSplitter(Qt::Vertical, this);
     right->addWidget(previewBox);
     right->addWidget(sideBySide);
@@ -299,7 +344,10 @@ TransformEditor::TransformEditor(QWidget *parent)
     layout->setSpacing(4);
     layout->addLayout(tools);
     layout->addWidget(split, 1);
+}
 
+void TransformEditor::wireEditingAndTests()
+{
     m_debounce = new QTimer(this);
     m_debounce->setSingleShot(true);
     m_debounce->setInterval(250);
@@ -316,10 +364,6 @@ TransformEditor::TransformEditor(QWidget *parent)
         showTestReport(r, true);
         Q_EMIT testFinished(r);
     });
-
-    loadTemplate(u"identity.js"_s);
-    m_editor->setModified(false);
-    updateTitle();
 }
 
 TransformEditor::~TransformEditor()

@@ -8,11 +8,13 @@
 
 #include <memory>
 
+class QHBoxLayout;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QSplitter;
 class QTableView;
 class QThreadPool;
 class QTimer;
@@ -94,6 +96,17 @@ Q_SIGNALS:
     void replayRequested();
 
 private:
+    // The constructor's parts, called in this order (widget creation order).
+    void createEditor();
+    QHBoxLayout *createToolRow();
+    QSplitter *createCodePane();
+    void createPreviewView();
+    QSplitter *createSideBySide();
+    QWidget *createTestBox();
+    QWidget *createPreviewBox();
+    void layOutPanes(QHBoxLayout *tools, QSplitter *left, QWidget *previewBox, QSplitter *sideBySide, QWidget *testBox);
+    void wireEditingAndTests();
+
     void applyPreview(const TransformPreview &preview);
     void markErrors(const TransformPreview &preview);
     // The editor's colours from the palette, again when it changes.
