@@ -30,6 +30,7 @@ JsEventFields JsEventFields::usedBy(const QString &expression)
     return f;
 }
 
+// Every field but json and keyJson, which usedBy() takes from wantsJson()/wantsKeyJson().
 JsEventFields JsEventFields::usedNames(const QString &expression)
 {
     JsEventFields f;
@@ -77,8 +78,6 @@ JsEventFields JsEventFields::usedNames(const QString &expression)
             f.timestamp = true;
         } else if (word == u"timestampUs") {
             f.timestampUs = true;
-        } else if (word == u"keyJson") {
-            f.keyJson = true;
         } else if (word == u"table" || word == u"txid" || word == u"commitLsn" || word == u"primaryKey" || word == u"old"
                    || word == u"new" || word == u"types") {
             f.change = true;
@@ -86,8 +85,6 @@ JsEventFields JsEventFields::usedNames(const QString &expression)
             f.key = true;
         } else if (word == u"value") {
             f.value = true;
-        } else if (word == u"json") {
-            f.json = true;
         } else if (word == u"headers") {
             f.headers = true;
         } else if (word == u"size") {

@@ -133,19 +133,19 @@
         var hm = meta & 512 ? S[s++] : null;
         for (var j = 0; j < nh; ++j) { h[S[s]] = hm !== null && hm.charCodeAt(j) === 110 ? null : S[s + 1]; s += 2; }
       }
-      var o;
+      var o, op = names_[N[k + 6] | 0];
       if (change) {
         var sh = N[k + 7], os = floor(sh / 65536) % 65536 - 1, ns = floor(sh / 4294967296) - 1, p = pairOf(sh, (sh % 65536 - 1) | 0, os, ns), d, m, was = null, nw = null;
         if (os >= 0) { d = shapes_[os][0]; m = meta & 8 ? S[s++] : null; was = newRow(os, S, s, m); s += d.length; }
         if (ns >= 0) { d = shapes_[ns][0]; m = meta & 16 ? S[s++] : null; nw = newRow(ns, S, s, m); s += d.length; }
         o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
-             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: names_[N[k + 6] | 0], size: N[k + 8], tombstone: false,
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: op, size: N[k + 8], tombstone: false,
              table: topic, txid: txid, commitLsn: lsn, primaryKey: p.pk.slice(), old: was, new: nw, types: p.types()};
         k += 12;
       } else {
         o = {kind: names_[N[k + 5] | 0], topic: topic, partition: N[k + 1], position: pos, offset: pos, timestamp: N[k + 2],
-             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: x = names_[N[k + 6] | 0], size: N[k + 8],
-             tombstone: value === null && x === 'record'};
+             timestampUs: tsUs, key: key, value: value, /*JSON*/headers: h, op: op, size: N[k + 8],
+             tombstone: value === null && op === 'record'};
         k += 10;
       }
       var r;

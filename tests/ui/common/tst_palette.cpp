@@ -105,7 +105,6 @@ private Q_SLOTS:
                 if (kind == Palette::Kind::Fill && c.alpha() == 255 && (luminance(c) < 0.3) != dark)
                     problems << u"%1 (%2): fill %3 has the wrong lightness"_s.arg(Palette::name(role), dark ? u"dark"_s : u"light"_s, c.name());
             }
-            // Each set tells its roles apart from the other set (a dark set that is the light one is no dark set).
         }
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u'\n')));
         QCOMPARE(Palette::name(Palette::Role::Tombstone), u"Tombstone"_s);
