@@ -39,7 +39,14 @@ void CountPyramid::add(qint64 v, bool special)
 {
     if (m_levels.empty())
         m_levels.emplace_back();
-    const qint64 index = v >> m_shift;
+    qint64 index = v >> m_shift;
+    // A value far from the others (a record stamped 0 among this year's)
+    // would stretch level 0's list of blocks over the whole gap: coarsen
+    // first, so that the list never spans more than MaxSpanBlocks.
+    while (spanBlocks(m_levels.front(), index >> BlockBits) > MaxSpanBlocks) {
+        coarsen();
+        index = v >> m_shift;
+    }
     const qint64 before = m_level0Blocks;
     DensityBucket &b = at(m_levels.front(), index);
     ++b.count;
@@ -85,16 +92,38 @@ void CountPyramid::updateLevels()
     while (topSpan() >= BlockSize / 2) {
         const int L = int(m_levels.size());
         m_levels.emplace_back();
-        const Level &src = m_levels[size_t(L - 1)];
-        for (qint64 i = src.minIndex >> 1; i <= src.maxIndex >> 1; ++i) {
-            const DensityBucket a = bucket(L - 1, 2 * i), b = bucket(L - 1, 2 * i + 1);
+        buildFrom(size_t(L - 1));
+    }
+}
+
+// Level `from + 1` summed from level `from`, block by allocated block: the
+// work is the blocks', never the span's (two events years apart are 10^10
+// empty buckets apart at a fine shift).
+void CountPyramid::buildFrom(size_t from)
+{
+    const Level &src = m_levels[from];
+    Level &dst = m_levels[from + 1];
+    for (size_t slot = 0; slot < src.blocks.size(); ++slot) {
+        if (!src.blocks[slot])
+            continue;
+        const qint64 first = (src.firstBlock + qint64(slot)) << BlockBits;
+        for (qint64 i = first >> 1; i <= (first + BlockSize - 1) >> 1; ++i) {
+            const DensityBucket a = bucket(int(from), 2 * i), b = bucket(int(from), 2 * i + 1);
             if (a.count == 0 && b.count == 0)
                 continue;
-            DensityBucket &d = at(m_levels.back(), i);
+            DensityBucket &d = at(dst, i);
             d.count = a.count + b.count;
             d.special = a.special + b.special;
         }
     }
+}
+
+qint64 CountPyramid::spanBlocks(const Level &level, qint64 block)
+{
+    if (level.blocks.empty())
+        return 1;
+    const qint64 last = level.firstBlock + qint64(level.blocks.size()) - 1;
+    return std::max(last, block) - std::min(level.firstBlock, block) + 1;
 }
 
 void CountPyramid::coarsen()
@@ -103,15 +132,7 @@ void CountPyramid::coarsen()
     if (m_levels.size() < 2) {
         // A single level: build level 1 from it first.
         m_levels.emplace_back();
-        const Level &src = m_levels.front();
-        for (qint64 i = src.minIndex >> 1; i <= src.maxIndex >> 1; ++i) {
-            const DensityBucket a = bucket(0, 2 * i), b = bucket(0, 2 * i + 1);
-            if (a.count == 0 && b.count == 0)
-                continue;
-            DensityBucket &d = at(m_levels.back(), i);
-            d.count = a.count + b.count;
-            d.special = a.special + b.special;
-        }
+        buildFrom(0);
     }
     m_levels.erase(m_levels.begin());
     ++m_shift;

@@ -31,6 +31,8 @@ class CountPyramid
 public:
     static constexpr int BlockBits = 12;
     static constexpr qint64 BlockSize = qint64(1) << BlockBits;
+    // Level 0's block list spans at most this many blocks (1 MiB of pointers).
+    static constexpr qint64 MaxSpanBlocks = qint64(1) << 16;
 
     explicit CountPyramid(int shift = 0) : m_shift(shift) {}
 
@@ -69,6 +71,8 @@ private:
         qint64 minIndex = 0, maxIndex = -1;         // buckets in use
     };
     DensityBucket &at(Level &level, qint64 index);
+    void buildFrom(size_t from);
+    static qint64 spanBlocks(const Level &level, qint64 block);
     int levelFor(double perUnit) const;
 
     std::vector<Level> m_levels;

@@ -106,7 +106,13 @@ MainWindow::MainWindow(QWidget *parent)
         m_splitter->setSizes({480, 320});
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // ~QWidget hides the docks after this object stopped being a MainWindow:
+    // their visibilityChanged must not reach the lambdas above (UBSan, #20).
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        dock->disconnect(this);
+}
 
 void MainWindow::createTable()
 {

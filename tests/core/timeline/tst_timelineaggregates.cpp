@@ -104,6 +104,28 @@ private Q_SLOTS:
         QCOMPARE(qint64(p.estimate(-(1 << 30), 1 << 30)), qint64(142858));
     }
 
+    // A record stamped 0 beside this year's records (#20: the sanitizer run
+    // found the GUI spinning for minutes in level building over the gap).
+    void pyramidFarApartValues()
+    {
+        constexpr qint64 Now = 1'796'657'756'553'000; // 2026-12-07 in µs
+        CountPyramid p(0);
+        p.setBlockBudget(2);
+        p.add(0, false);
+        p.add(Now, true);
+        p.add(Now + 1, false);
+        p.add(-Now, false);
+        p.updateLevels();
+        // The gap was coarsened away instead of walked bucket by bucket.
+        QVERIFY2(p.shift() >= 24, qPrintable(QString::number(p.shift())));
+        QVERIFY2(p.allocatedBlocks() <= 3 * p.levelCount(), qPrintable(QString::number(p.allocatedBlocks())));
+        QVERIFY2(p.memoryBytes() < 64 << 20, qPrintable(QString::number(p.memoryBytes())));
+        QCOMPARE(p.estimate(-(qint64(1) << 61), qint64(1) << 61), 4.0);
+        QCOMPARE(p.bucket(0, Now >> p.shift()).count, (Now >> p.shift()) == ((Now + 1) >> p.shift()) ? 2u : 1u);
+        QCOMPARE(p.bucket(0, Now >> p.shift()).special, 1u);
+        QCOMPARE(p.bucket(0, 0).count, 1u);
+    }
+
     void snapshotsAreIndependent()
     {
         CountPyramid p(0);
