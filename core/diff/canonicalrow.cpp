@@ -137,6 +137,36 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
     return era * 146097 + qint64(doe) - 719468;
 }
 
+// "@" and µs since the epoch as decimal text, appended to *out.
+inline void appendInstant(qint64 value, ByteSink *out)
+{
+    // The decimal text, two digits per step by multiplication (std::to_chars
+    // compiled to a 64-bit division per pair here: most of this function's time).
+    static constexpr char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+    quint64 u = value < 0 ? 0 - quint64(value) : quint64(value);
+    char text[24];
+    char *const end = text + sizeof text;
+    char *p = end;
+    while (u >= 100) {
+        const size_t r = size_t(u % 100);
+        u /= 100;
+        p -= 2;
+        std::memcpy(p, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        std::memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = char('0' + u);
+    }
+    if (value < 0)
+        *--p = '-';
+    *--p = '@';
+    out->append(p, qsizetype(end - p));
+}
+
 // "2024-01-02 03:04:05.123456+02[:30]" (or 'T', 'Z') -> µs since the epoch, as text
 // ("@" and the number) appended to *out; false (nothing appended) when `v` is not one.
 bool canonicalTimestampTz(QByteArrayView v, ByteSink *out)
@@ -200,32 +230,7 @@ bool canonicalTimestampTz(QByteArrayView v, ByteSink *out)
     if (bad || i != n)
         return false;
     const qint64 secs = daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    // The decimal text, two digits per step by multiplication (std::to_chars
-    // compiled to a 64-bit division per pair here: most of this function's time).
-    static constexpr char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                    "8081828384858687888990919293949596979899";
-    const qint64 value = secs * 1000000 + micros;
-    quint64 u = value < 0 ? 0 - quint64(value) : quint64(value);
-    char text[24];
-    char *const end = text + sizeof text;
-    char *p = end;
-    while (u >= 100) {
-        const size_t r = size_t(u % 100);
-        u /= 100;
-        p -= 2;
-        std::memcpy(p, pairs + 2 * r, 2);
-    }
-    if (u >= 10) {
-        p -= 2;
-        std::memcpy(p, pairs + 2 * u, 2);
-    } else {
-        *--p = char('0' + u);
-    }
-    if (value < 0)
-        *--p = '-';
-    *--p = '@';
-    out->append(p, qsizetype(end - p));
+    appendInstant(secs * 1000000 + micros, out);
     return true;
 }
 

@@ -57,6 +57,18 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
             m_slots.append(s);
     }
 
+    createWidgets();
+    layOut();
+    connectWidgets();
+    if (m_slots.isEmpty())
+        setMode(PgReadMode::Temporary);
+    refreshSnapshotTables();
+    validate();
+}
+
+// One widget per choice, filled from the server's slots and publications.
+void PgRecordDialog::createWidgets()
+{
     m_slot = new QComboBox(this);
     for (const PgSlotInfo &s : std::as_const(m_slots))
         m_slot->addItem(u"%1 (%2%3)"_s.arg(s.name, s.plugin, s.active ? u", active"_s : QString()), s.name);
@@ -72,12 +84,12 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
     for (const QString &p : {u"pgoutput"_s, u"wal2json"_s, u"test_decoding"_s})
         m_plugin->addItem(p, p);
     m_publications = new QListWidget(this);
-    for (const PgPublicationInfo &p : publications) {
+    for (const PgPublicationInfo &p : m_publicationInfo) {
         auto *item = new QListWidgetItem(
             u"%1 (%2)"_s.arg(p.name, p.allTables ? u"all tables"_s : p.tables.join(u", "_s)), m_publications);
         item->setData(Qt::UserRole, p.name);
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
-        item->setCheckState(publications.size() == 1 ? Qt::Checked : Qt::Unchecked);
+        item->setCheckState(m_publicationInfo.size() == 1 ? Qt::Checked : Qt::Unchecked);
     }
     m_publications->setMaximumHeight(fontMetrics().height() * 6);
     m_limit = new QSpinBox(this);
@@ -95,9 +107,12 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
     m_problem = new QLabel(this);
     m_problem->setWordWrap(true);
     Palette::setStyleSheet(m_problem, u"QLabel { color: %1; }"_s, {Palette::Role::Error});
+}
 
+void PgRecordDialog::layOut()
+{
     auto *form = new QFormLayout;
-    form->addRow(u"Server:"_s, new QLabel(u"%1 (PostgreSQL %2)"_s.arg(server.connection, server.version), this));
+    form->addRow(u"Server:"_s, new QLabel(u"%1 (PostgreSQL %2)"_s.arg(m_server.connection, m_server.version), this));
     form->addRow(u"&Slot:"_s, m_slot);
     form->addRow(u"&Mode:"_s, m_mode);
     form->addRow(QString(), m_modeHelp);
@@ -117,7 +132,10 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
     layout->addLayout(form);
     layout->addWidget(m_problem);
     layout->addWidget(m_buttons);
+}
 
+void PgRecordDialog::connectWidgets()
+{
     connect(m_slot, &QComboBox::currentIndexChanged, this, &PgRecordDialog::validate);
     connect(m_mode, &QComboBox::currentIndexChanged, this, [this] {
         m_consumeConfirmed = false;
@@ -129,10 +147,6 @@ PgRecordDialog::PgRecordDialog(const PgServerInfo &server, const QList<PgSlotInf
         validate();
     });
     connect(m_follow, &QCheckBox::toggled, this, &PgRecordDialog::validate);
-    if (m_slots.isEmpty())
-        setMode(PgReadMode::Temporary);
-    refreshSnapshotTables();
-    validate();
 }
 
 void PgRecordDialog::refreshSnapshotTables()

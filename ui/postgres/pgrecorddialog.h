@@ -54,6 +54,9 @@ public:
     void accept() override;
 
 private:
+    void createWidgets();
+    void layOut();
+    void connectWidgets();
     void validate();
     std::optional<PgSlotInfo> slotInfo(const QString &name) const;
     QString effectivePlugin() const;

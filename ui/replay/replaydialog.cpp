@@ -405,11 +405,33 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
     }
     // The form's texts and choices go through the rules the CLI uses too.
     ReplayRequest request;
+    if (!buildRequest(&request, problem) || !toOptions(request, o, problem))
+        return false;
+    if (Range(m_range->currentData().toInt()) == Range::Selection) {
+        if (m_selection.isEmpty()) {
+            *problem = u"Brush a range on the timeline first, or type positions or times"_s;
+            return false;
+        }
+        o->selection = m_selection;
+    }
+    if (m_changeLanesOnly->isChecked() && m_changeLanesOnly->isEnabled() && !narrowToChangeLanes(o, problem))
+        return false;
+    if (!buildTarget(t, problem))
+        return false;
+    if (t->kind == ReplayTarget::Kind::Kafka)
+        o->kafkaTopic = t->kafkaTopic;
+    o->target = t->contextName();
+    return true;
+}
+
+// The range, transform and error handling as the CLI's words for them.
+bool ReplayDialog::buildRequest(ReplayRequest *request, QString *problem) const
+{
     const auto range = Range(m_range->currentData().toInt());
     if (range == Range::Positions || range == Range::Times) {
-        request.unit = range == Range::Times ? ReplayRequest::Unit::Times : ReplayRequest::Unit::Positions;
-        request.from = m_from->text();
-        request.to = m_to->text();
+        request->unit = range == Range::Times ? ReplayRequest::Unit::Times : ReplayRequest::Unit::Positions;
+        request->from = m_from->text();
+        request->to = m_to->text();
     }
     const auto transform = TransformChoice(m_transform->currentData().toInt());
     if (transform == TransformChoice::Editor) {
@@ -417,48 +439,46 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
             *problem = u"Open the transform editor first (Replay › Transform Editor)"_s;
             return false;
         }
-        request.transformSource = m_editor->script();
-        request.transformName = m_editor->scriptName();
+        request->transformSource = m_editor->script();
+        request->transformName = m_editor->scriptName();
     } else if (transform == TransformChoice::File) {
-        request.transformPath = m_transformFile->text().trimmed();
-        if (request.transformPath.isEmpty()) {
+        request->transformPath = m_transformFile->text().trimmed();
+        if (request->transformPath.isEmpty()) {
             *problem = u"Choose a .js file"_s;
             return false;
         }
     }
-    request.replayId = m_replayId->text();
-    request.skipErrors = m_onError->currentData().toString() == u"skip";
-    if (request.skipErrors)
-        request.deadLetterPath = m_deadLetter->text();
-    request.threads = m_engines->value();
-    if (!toOptions(request, o, problem))
+    request->replayId = m_replayId->text();
+    request->skipErrors = m_onError->currentData().toString() == u"skip";
+    if (request->skipErrors)
+        request->deadLetterPath = m_deadLetter->text();
+    request->threads = m_engines->value();
+    return true;
+}
+
+// "Change-event lanes only": the selection keeps just its PostgreSQL lanes.
+bool ReplayDialog::narrowToChangeLanes(ReplayOptions *o, QString *problem) const
+{
+    QList<quint32> lanes;
+    for (const StreamStats &s : m_tape->streams()) {
+        if (s.key.kind == SourceKind::Postgres && o->selection.includesStream(s.id))
+            lanes.append(s.id);
+    }
+    if (lanes.isEmpty()) {
+        *problem = u"The selection has no change-event lanes"_s;
         return false;
-    if (range == Range::Selection) {
-        if (m_selection.isEmpty()) {
-            *problem = u"Brush a range on the timeline first, or type positions or times"_s;
-            return false;
-        }
-        o->selection = m_selection;
     }
-
-    if (m_changeLanesOnly->isChecked() && m_changeLanesOnly->isEnabled()) {
-        QList<quint32> lanes;
-        for (const StreamStats &s : m_tape->streams()) {
-            if (s.key.kind == SourceKind::Postgres && o->selection.includesStream(s.id))
-                lanes.append(s.id);
-        }
-        if (lanes.isEmpty()) {
-            *problem = u"The selection has no change-event lanes"_s;
-            return false;
-        }
-        std::sort(lanes.begin(), lanes.end());
-        if (o->selection.isEmpty()) {
-            o->selection.axis = AxisKind::Position;
-            o->selection.range = AxisRange{0, m_tape->eventCount()};
-        }
-        o->selection.streams = lanes;
+    std::sort(lanes.begin(), lanes.end());
+    if (o->selection.isEmpty()) {
+        o->selection.axis = AxisKind::Position;
+        o->selection.range = AxisRange{0, m_tape->eventCount()};
     }
+    o->selection.streams = lanes;
+    return true;
+}
 
+bool ReplayDialog::buildTarget(ReplayTarget *t, QString *problem) const
+{
     t->kind = m_targetPicker->kind();
     t->createTables = m_createTables->isChecked();
     t->connections = t->kind == ReplayTarget::Kind::Postgres ? m_connections->value() : 1;
@@ -484,10 +504,8 @@ bool ReplayDialog::buildOptions(ReplayOptions *o, ReplayTarget *t, QString *prob
             *problem = u"Choose a Kafka profile (or bootstrap servers) and a topic"_s;
             return false;
         }
-        o->kafkaTopic = t->kafkaTopic;
         break;
     }
-    o->target = t->contextName();
     return true;
 }
 

@@ -24,6 +24,7 @@ class QPushButton;
 
 namespace tapedeck {
 
+struct ReplayRequest;
 class Settings;
 class Tape;
 class TargetPicker;
@@ -81,6 +82,9 @@ public:
 
     // Builds what the form says, or false + *problem ("From: not a position").
     bool buildOptions(ReplayOptions *options, ReplayTarget *target, QString *problem) const;
+    bool buildRequest(ReplayRequest *request, QString *problem) const;
+    bool narrowToChangeLanes(ReplayOptions *options, QString *problem) const;
+    bool buildTarget(ReplayTarget *target, QString *problem) const;
     QString confirmationQuestion(const ReplayOptions &options, const ReplayTarget &target) const;
 
     void startDryRun();

@@ -6,6 +6,7 @@
 #include <QMap>
 #include <QMetaType>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 
 #include <functional>
@@ -66,6 +67,11 @@ Q_SIGNALS:
 
 private:
     struct Shared;
+    std::function<bool(const QString &, const QString &)> confirmOnGuiThread();
+    static void post(const QPointer<ReplayRunner> &self, ReplayReport r, bool last);
+    static void work(const QPointer<ReplayRunner> &self, const std::shared_ptr<Shared> &shared,
+                     const std::shared_ptr<const Tape> &tape, const ReplayOptions &options,
+                     const ReplayTarget &target, const SinkFactory &factory);
     std::shared_ptr<Shared> m_shared;
     std::unique_ptr<QThread> m_thread; // the long run's own thread (core/base/jobtracker.h: the idioms)
     bool m_running = false;

@@ -125,6 +125,11 @@ private:
     // The timeline, docked above the table, sharing a TimelineView with the window.
     void createTimelineDock();
     void createMenus();
+    void createFileMenu();
+    void createViewMenu();
+    void addThemeMenu(QMenu *view);
+    void createReplayMenu();
+    void createHelpMenu();
     void updateRecentMenu();
     void updateStatus();
     void updateTitle();

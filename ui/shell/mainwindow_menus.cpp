@@ -25,6 +25,15 @@ namespace tapedeck {
 
 void MainWindow::createMenus()
 {
+    createFileMenu();
+    createViewMenu();
+    createReplayMenu();
+    createHelpMenu();
+    updateRecentMenu();
+}
+
+void MainWindow::createFileMenu()
+{
     QMenu *file = menuBar()->addMenu(u"&File"_s);
     QAction *open = file->addAction(QIcon::fromTheme(u"document-open"_s), u"&Open…"_s, this, [this] {
         const QString dir = m_settings->recentFiles().isEmpty() ? QDir::homePath()
@@ -45,25 +54,16 @@ void MainWindow::createMenus()
     file->addSeparator();
     QAction *quit = file->addAction(QIcon::fromTheme(u"application-exit"_s), u"&Quit"_s, this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+}
 
+void MainWindow::createViewMenu()
+{
     QMenu *view = menuBar()->addMenu(u"&View"_s);
     QAction *utc = view->addAction(u"Show Times in &UTC"_s);
     utc->setCheckable(true);
     utc->setChecked(m_settings->utcTime());
     connect(utc, &QAction::toggled, m_settings, &Settings::setUtcTime);
-    QMenu *theme = view->addMenu(u"&Theme"_s);
-    auto *themes = new QActionGroup(theme);
-    for (const auto &[name, label] : {std::pair{u"auto"_s, u"&System"_s}, {u"light"_s, u"&Light"_s}, {u"dark"_s, u"&Dark"_s}}) {
-        QAction *a = theme->addAction(label);
-        a->setCheckable(true);
-        a->setChecked(m_settings->theme() == name);
-        a->setObjectName(u"theme-"_s + name);
-        themes->addAction(a);
-        connect(a, &QAction::triggered, this, [this, name] {
-            m_settings->setTheme(name);
-            Palette::setTheme(*Palette::parseTheme(name));
-        });
-    }
+    addThemeMenu(view);
     QAction *details = view->addAction(u"Show &Detail Pane"_s);
     details->setCheckable(true);
     details->setChecked(true);
@@ -83,7 +83,28 @@ void MainWindow::createMenus()
     QAction *state = view->addAction(u"&State at the Current Event"_s, this, &MainWindow::showStateView);
     state->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
     view->addAction(u"Compare &with Table…"_s, this, &MainWindow::showCompareDialog);
+}
 
+// System, Light or Dark: remembered, and applied at once.
+void MainWindow::addThemeMenu(QMenu *view)
+{
+    QMenu *theme = view->addMenu(u"&Theme"_s);
+    auto *themes = new QActionGroup(theme);
+    for (const auto &[name, label] : {std::pair{u"auto"_s, u"&System"_s}, {u"light"_s, u"&Light"_s}, {u"dark"_s, u"&Dark"_s}}) {
+        QAction *a = theme->addAction(label);
+        a->setCheckable(true);
+        a->setChecked(m_settings->theme() == name);
+        a->setObjectName(u"theme-"_s + name);
+        themes->addAction(a);
+        connect(a, &QAction::triggered, this, [this, name] {
+            m_settings->setTheme(name);
+            Palette::setTheme(*Palette::parseTheme(name));
+        });
+    }
+}
+
+void MainWindow::createReplayMenu()
+{
     QMenu *replay = menuBar()->addMenu(u"&Replay"_s);
     QAction *editor = replay->addAction(u"&Transform Editor"_s, this, &MainWindow::showTransformEditor);
     editor->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
@@ -95,7 +116,10 @@ void MainWindow::createMenus()
     auto *previewSelection = new QAction(u"Preview Selection in the Transform Editor"_s, this);
     connect(previewSelection, &QAction::triggered, this, &MainWindow::showTransformEditor);
     m_timeline->setSelectionActions({previewSelection, replaySelection});
+}
 
+void MainWindow::createHelpMenu()
+{
     QMenu *help = menuBar()->addMenu(u"&Help"_s);
     help->addAction(u"Open &Demo Tape"_s, this, &MainWindow::openDemo);
     help->addAction(u"&About Tapedeck"_s, this, [this] {
@@ -106,8 +130,6 @@ void MainWindow::createMenus()
                            "<tt>e.json.status == \"FAILED\"</tt>.</p>"_s.arg(QCoreApplication::applicationVersion()));
     });
     help->addAction(u"About &Qt"_s, qApp, &QApplication::aboutQt);
-
-    updateRecentMenu();
 }
 
 void MainWindow::updateRecentMenu()

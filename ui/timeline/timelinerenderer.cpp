@@ -198,62 +198,87 @@ void TimelineRenderer::paintAxis(QPainter &p, const Layout &l, const TimelineSce
 
 void TimelineRenderer::paintRows(QPainter &p, const Layout &l, const TimelineScene &scene) const
 {
-    const bool marks = usesMarks(scene);
+    const QList<AxisTick> gridTicks = majorTicks(p, l, scene);
+    // The labels' metrics and bold face come from the painter's font as given.
     const QFontMetrics fm(p.font());
     QFont bold = p.font();
     bold.setBold(true);
-    const AxisMapping m(scene.visible, l.lanes.width());
-    QList<AxisTick> gridTicks;
-    if (!scene.visible.isEmpty()) {
-        ticks::Options o;
-        o.charWidthPx = fm.horizontalAdvance(u"0123456789"_s) / 10.0;
-        const QList<AxisTick> all = scene.axis == AxisKind::Time ? ticks::timeTicks(m, scene.zone, o) : ticks::positionTicks(m, o);
-        for (const AxisTick &t : all) {
-            if (t.major)
-                gridTicks << t;
-        }
-    }
     p.save();
     p.setClipRect(l.labels.united(l.lanes));
     for (int i = 0; i < scene.rows.size(); ++i) {
-        const TimelineRow &row = scene.rows[i];
-        const QRect r = laneRect(l, row, scene.scrollY);
+        const QRect r = laneRect(l, scene.rows[i], scene.scrollY);
         if (r.bottom() < l.lanes.top() || r.top() > l.lanes.bottom())
             continue;
-        const bool group = row.kind == TimelineRow::Kind::Group;
-        const QRect label(l.labels.left(), r.top(), l.labels.width(), r.height());
-        p.fillRect(label, group ? c(Palette::Role::TimelineGroup) : (i % 2 ? c(Palette::Role::TimelineAlternate) : c(Palette::Role::TimelineBackground)));
-        p.fillRect(r, group ? c(Palette::Role::TimelineGroup) : (i % 2 ? c(Palette::Role::TimelineAlternate) : c(Palette::Role::TimelineBackground)));
-        // Grid lines under the data, so that they never cut through a mark.
-        p.setPen(c(Palette::Role::TimelineGrid));
-        for (const AxisTick &t : gridTicks)
-            p.drawLine(l.lanes.left() + int(std::floor(t.x)), r.top(), l.lanes.left() + int(std::floor(t.x)), r.bottom());
-        // Label column.
-        p.setPen(c(Palette::Role::TimelineText));
-        p.setFont(group ? bold : QFont(p.font().family(), p.font().pointSize()));
-        int x = label.left() + 6 + row.depth * 14;
-        if (group) {
-            p.drawText(QRect(x, label.top(), 12, label.height()), Qt::AlignCenter,
-                       row.collapsed ? u"▸"_s : u"▾"_s);
-            x += 14;
-        }
-        // Leave room at the right for the density scale.
-        const int room = label.right() - x - (marks ? 4 : 64);
-        p.drawText(QRect(x, label.top(), room, label.height()), Qt::AlignVCenter | Qt::AlignLeft,
-                   fm.elidedText(row.label, Qt::ElideMiddle, room));
-        p.setFont(QFont(p.font().family(), p.font().pointSize()));
-        // Lane.
-        if (scene.aggregates && !scene.visible.isEmpty()) {
-            if (marks)
-                paintMarks(p, r, scene, row);
-            else
-                paintDensity(p, r, scene, row);
-        }
-        p.setPen(c(Palette::Role::TimelineGrid));
-        p.drawLine(l.labels.left(), r.bottom(), l.lanes.right(), r.bottom());
+        paintRow(p, l, scene, i, r, gridTicks, fm, bold);
     }
     // Selection, current event and hover line over the lanes.
     p.setClipRect(l.lanes);
+    paintOverlays(p, l, scene);
+    p.restore();
+}
+
+// The axis's major ticks: where the lanes get their grid lines.
+QList<AxisTick> TimelineRenderer::majorTicks(QPainter &p, const Layout &l, const TimelineScene &scene) const
+{
+    QList<AxisTick> gridTicks;
+    if (scene.visible.isEmpty())
+        return gridTicks;
+    const QFontMetrics fm(p.font());
+    const AxisMapping m(scene.visible, l.lanes.width());
+    ticks::Options o;
+    o.charWidthPx = fm.horizontalAdvance(u"0123456789"_s) / 10.0;
+    const QList<AxisTick> all = scene.axis == AxisKind::Time ? ticks::timeTicks(m, scene.zone, o) : ticks::positionTicks(m, o);
+    for (const AxisTick &t : all) {
+        if (t.major)
+            gridTicks << t;
+    }
+    return gridTicks;
+}
+
+// One row: its label (with the group's arrow) and its lane (marks or density).
+void TimelineRenderer::paintRow(QPainter &p, const Layout &l, const TimelineScene &scene, int i, QRect r,
+                                const QList<AxisTick> &gridTicks, const QFontMetrics &fm, const QFont &bold) const
+{
+    const TimelineRow &row = scene.rows[i];
+    const bool marks = usesMarks(scene);
+    const QFont plain(p.font().family(), p.font().pointSize());
+    const bool group = row.kind == TimelineRow::Kind::Group;
+    const QRect label(l.labels.left(), r.top(), l.labels.width(), r.height());
+    const QColor background = group ? c(Palette::Role::TimelineGroup)
+                                    : (i % 2 ? c(Palette::Role::TimelineAlternate) : c(Palette::Role::TimelineBackground));
+    p.fillRect(label, background);
+    p.fillRect(r, background);
+    // Grid lines under the data, so that they never cut through a mark.
+    p.setPen(c(Palette::Role::TimelineGrid));
+    for (const AxisTick &t : gridTicks)
+        p.drawLine(l.lanes.left() + int(std::floor(t.x)), r.top(), l.lanes.left() + int(std::floor(t.x)), r.bottom());
+    // Label column.
+    p.setPen(c(Palette::Role::TimelineText));
+    p.setFont(group ? bold : plain);
+    int x = label.left() + 6 + row.depth * 14;
+    if (group) {
+        p.drawText(QRect(x, label.top(), 12, label.height()), Qt::AlignCenter, row.collapsed ? u"▸"_s : u"▾"_s);
+        x += 14;
+    }
+    // Leave room at the right for the density scale.
+    const int room = label.right() - x - (marks ? 4 : 64);
+    p.drawText(QRect(x, label.top(), room, label.height()), Qt::AlignVCenter | Qt::AlignLeft,
+               fm.elidedText(row.label, Qt::ElideMiddle, room));
+    p.setFont(plain);
+    // Lane.
+    if (scene.aggregates && !scene.visible.isEmpty()) {
+        if (marks)
+            paintMarks(p, r, scene, row);
+        else
+            paintDensity(p, r, scene, row);
+    }
+    p.setPen(c(Palette::Role::TimelineGrid));
+    p.drawLine(l.labels.left(), r.bottom(), l.lanes.right(), r.bottom());
+}
+
+void TimelineRenderer::paintOverlays(QPainter &p, const Layout &l, const TimelineScene &scene) const
+{
+    const AxisMapping m(scene.visible, l.lanes.width());
     if (!scene.selection.isEmpty() && scene.selection.axis == scene.axis) {
         const double x0 = std::max(-2.0, m.toX(scene.selection.range.from));
         const double x1 = std::min(double(l.lanes.width()) + 2, m.toX(scene.selection.range.to));
@@ -278,7 +303,6 @@ void TimelineRenderer::paintRows(QPainter &p, const Layout &l, const TimelineSce
         p.setPen(QPen(c(Palette::Role::TimelineHover), 1, Qt::DashLine));
         p.drawLine(scene.hoverX, l.lanes.top(), scene.hoverX, l.lanes.bottom());
     }
-    p.restore();
 }
 
 void TimelineRenderer::paintDensity(QPainter &p, QRect r, const TimelineScene &scene, const TimelineRow &row) const

@@ -8,11 +8,14 @@
 #include <QRect>
 #include <QTimeZone>
 
+class QFont;
+class QFontMetrics;
 class QPainter;
 
 namespace tapedeck {
 
 class TimelineAggregates;
+struct AxisTick;
 struct TimelineMarks;
 struct TimelineMark;
 
@@ -92,6 +95,10 @@ public:
 private:
     void paintAxis(QPainter &p, const Layout &l, const TimelineScene &scene) const;
     void paintRows(QPainter &p, const Layout &l, const TimelineScene &scene) const;
+    QList<AxisTick> majorTicks(QPainter &p, const Layout &l, const TimelineScene &scene) const;
+    void paintRow(QPainter &p, const Layout &l, const TimelineScene &scene, int i, QRect r,
+                  const QList<AxisTick> &gridTicks, const QFontMetrics &fm, const QFont &bold) const;
+    void paintOverlays(QPainter &p, const Layout &l, const TimelineScene &scene) const;
     void paintDensity(QPainter &p, QRect r, const TimelineScene &scene, const TimelineRow &row) const;
     void paintMarks(QPainter &p, QRect r, const TimelineScene &scene, const TimelineRow &row) const;
     void paintOverview(QPainter &p, const Layout &l, const TimelineScene &scene) const;
