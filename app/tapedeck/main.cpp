@@ -1,5 +1,5 @@
 #include "ui/shell/mainwindow.h"
-#include "connectors/postgres/pgservice.h"
+#include "connectors/postgres/service/pgservice.h"
 #include "connectors/kafka/rdkafkaservice.h"
 #include "ui/common/palette.h"
 #include "ui/common/settings.h"

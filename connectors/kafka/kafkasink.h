@@ -3,7 +3,7 @@
 #include "connectors/kafka/kafkaproducer.h"
 
 #include "core/kafka/kafkaconnection.h"
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 
 #include <memory>
 

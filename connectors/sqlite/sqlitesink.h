@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 
 #include <QHash>
 #include <QSet>

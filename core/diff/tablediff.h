@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 
 #include <QByteArray>
 #include <QByteArrayView>

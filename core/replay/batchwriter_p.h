@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/replay/sink.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sink.h"
+#include "core/sink/sqlrows.h"
 
 #include <QList>
 #include <QString>

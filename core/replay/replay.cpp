@@ -3,7 +3,7 @@
 #include "core/replay/batchwriter_p.h"
 #include "core/replay/lastversions_p.h"
 #include "core/replay/rowsbuilder_p.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sqlrows.h"
 #include "core/replay/tablerows_p.h"
 #include "core/replay/transformpool_p.h"
 #include "core/tape/chunkencoder.h"

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/event/eventselection.h"
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 #include "core/event/stream.h"
 #include "core/transform/transform.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/kafka/kafkaconnection.h"
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 
 #include <QString>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/replay/lastversions_p.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sqlrows.h"
 #include "core/tape/chunkencoder.h"
 #include "core/tape/tape.h"
 

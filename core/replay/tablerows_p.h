@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/replay/sqlrows.h"
+#include "core/sink/sqlrows.h"
 #include "core/transform/transform.h"
 
 #include <QHash>

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "core/event/event.h"
-#include "core/replay/sink.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sink.h"
+#include "core/sink/sqlrows.h"
 
 #include <QString>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/event/event.h"
-#include "core/replay/sink.h"
+#include "core/sink/sink.h"
 #include "core/transform/transform.h"
 
 #include <QJsonObject>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/event/eventselection.h"
-#include "ui/replay/replayrunner.h"
+#include "ui/common/replayrunner.h"
 
 #include <QDialog>
 #include <QPointer>

@@ -2,8 +2,8 @@
 
 #include "connectors/postgres/pgconnection.h"
 
-#include "core/replay/sink.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sink.h"
+#include "core/sink/sqlrows.h"
 #include "core/base/varint.h"
 
 #include <QHash>

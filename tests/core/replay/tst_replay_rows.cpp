@@ -3,7 +3,7 @@
 // and errors of the general path (identityOutputs() per event), for every
 // kind of change event; and SqlRows must carry outputs through unchanged.
 #include "core/replay/replay.h"
-#include "core/replay/sqlrows.h"
+#include "core/sink/sqlrows.h"
 #include "core/tape/tape.h"
 #include "core/tape/tapewriter.h"
 

@@ -16,7 +16,7 @@
 
 #include "connectors/postgres/pgadmin.h"
 #include "connectors/postgres/pgconnection.h"
-#include "connectors/postgres/pgservice.h"
+#include "connectors/postgres/service/pgservice.h"
 #include "core/tape/tape.h"
 
 #include <QAbstractItemModelTester>

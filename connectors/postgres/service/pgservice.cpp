@@ -1,4 +1,4 @@
-#include "connectors/postgres/pgservice.h"
+#include "connectors/postgres/service/pgservice.h"
 
 #include "connectors/postgres/pgadmin.h"
 #include "connectors/postgres/record/pgrecorder.h"

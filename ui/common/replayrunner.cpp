@@ -1,4 +1,4 @@
-#include "ui/replay/replayrunner.h"
+#include "ui/common/replayrunner.h"
 
 #include "core/tape/tape.h"
 

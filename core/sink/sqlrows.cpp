@@ -1,4 +1,4 @@
-#include "core/replay/sqlrows.h"
+#include "core/sink/sqlrows.h"
 
 #include <QHash>
 
