@@ -53,6 +53,12 @@ struct Column
 };
 using Row = QList<Column>;
 
+// µs -> ms rounded down, so that times before 1970 stay monotonic (Kafka's and JavaScript's millisecond timestamps).
+constexpr qint64 floorMs(qint64 us)
+{
+    return us < 0 ? us / 1000 - (us % 1000 ? 1 : 0) : us / 1000;
+}
+
 struct Event
 {
     SourceKind kind = SourceKind::Unknown;
@@ -80,7 +86,7 @@ struct Event
 
     bool isTombstone() const { return !value.has_value(); }
     bool isChange() const { return operation != Operation::Record; }
-    qint64 timestampMs() const { return timestampUs < 0 ? timestampUs / 1000 - (timestampUs % 1000 ? 1 : 0) : timestampUs / 1000; }
+    qint64 timestampMs() const { return floorMs(timestampUs); }
     bool operator==(const Event &) const = default;
 };
 

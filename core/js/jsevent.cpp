@@ -166,11 +166,8 @@ QJSValue toJsEvent(QJSEngine &engine, const StreamKey &stream, const Chunk &chun
         e.setProperty(u"offset"_s, position);
     }
     const qint64 us = chunk.timestampUs(index);
-    if (fields.timestamp) {
-        // Floor division so that times before 1970 stay monotonic.
-        const qint64 ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
-        e.setProperty(u"timestamp"_s, double(ms));
-    }
+    if (fields.timestamp)
+        e.setProperty(u"timestamp"_s, double(floorMs(us)));
     if (fields.timestampUs)
         e.setProperty(u"timestampUs"_s, QString::number(us));
     const bool hasKey = chunk.hasKey(index), hasValue = chunk.hasValue(index);

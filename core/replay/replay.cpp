@@ -241,7 +241,7 @@ void ReplayEngine::Run::plan()
 
 bool ReplayEngine::Run::inRange(quint32 sid, qint64 position, qint64 us, qint64 seq) const
 {
-    const qint64 ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000); // as Event::timestampMs()
+    const qint64 ms = floorMs(us);
     return position >= o.fromPosition && position <= o.toPosition && ms >= o.fromTimeMs && ms <= o.toTimeMs
            && (!bySelection || o.selection.contains(sid, seq, us));
 }

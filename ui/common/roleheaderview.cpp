@@ -31,7 +31,9 @@ void RoleHeaderView::paintSection(QPainter *painter, const QRect &rect, int logi
         return;
     }
     painter->save();
-    painter->setFont(sectionFont(logicalIndex));
+    QFont bold; // as sectionFont() gives it, without asking the model twice
+    bold.setBold(true);
+    painter->setFont(bold);
     QHeaderView::paintSection(painter, rect, logicalIndex);
     painter->restore();
 }
