@@ -5,6 +5,7 @@
 
 #include <QFile>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -105,12 +106,23 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
     // what it threw.
     const QJSValue body = d->builtins.property(u"Function"_s)
                               .callAsConstructor({QJSValue(source + u"\n;return [typeof transform === 'function' ? transform : undefined];"_s)});
+    // The top-level code is the user's too: it has the time limit of a call.
+    d->guard.begin(m_timeoutMs);
     QJSValue result = body.isError() ? body : body.call();
     if (body.isError()) {
         d->lineOffset = 0;
         result = d->engine.evaluate(source, fileName);
         if (!result.isError())
             result = d->engine.evaluate(u"[typeof transform === 'function' ? transform : undefined]"_s);
+    }
+    const bool fired = d->guard.end();
+    if (d->guard.cancelled()) {
+        *error = u"%1: cancelled while its top-level code ran"_s.arg(fileName);
+        return false;
+    }
+    if (fired) {
+        *error = u"%1: its top-level code (outside transform()) took longer than %2 ms and was interrupted"_s.arg(fileName).arg(m_timeoutMs);
+        return false;
     }
     if (result.isError() || !result.isArray()) {
         m_lastErrorLine = result.isError() ? d->line(result.property(u"lineNumber"_s).toInt()) : 0;
@@ -190,6 +202,12 @@ void Transform::runMany(std::span<const Event *const> events, std::span<const qi
         const size_t n = std::min(Private::RunEvents, events.size() - from);
         runRun(events.subspan(from, n), seqs.subspan(from, n), outcomes.subspan(from, n), rows,
                extensions.size() > from ? extensions.subspan(from, std::min(n, extensions.size() - from)) : extensions.subspan(0, 0));
+        if (m_stopAtFailure && std::any_of(outcomes.begin() + from, outcomes.begin() + from + n,
+                                           [](const Outcome *o) { return o->result != Result::Ok; })) {
+            for (size_t j = from + n; j < events.size(); ++j)
+                Private::notRun(outcomes[j]);
+            return;
+        }
     }
 }
 
@@ -224,16 +242,24 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         return;
     }
     d->encodeRun(events, seqs, extensions);
-    if (!d->callRunner(n, seqs, outcomes, m_timeoutMs))
+    if (!d->callRunner(n, seqs, outcomes, m_timeoutMs, m_stopAtFailure))
         return cancelAll(outcomes); // the engine stays interrupted: nothing more is read from it
-    d->collect(seqs, outcomes, rows);
+    d->collect(seqs, outcomes, rows, m_timeoutMs, m_stopAtFailure);
     if (d->guard.cancelled())
         cancelAll(outcomes); // cancelled while the outputs were read: they may be incomplete
 }
 
-bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes,
-                                    int timeoutMs)
+void Transform::Private::notRun(Transform::Outcome *o)
 {
+    *o = Transform::Outcome{};
+    o->result = Result::NotRun;
+    o->error = u"not run: an earlier event failed"_s;
+}
+
+bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes,
+                                    int timeoutMs, bool stopAtFailure)
+{
+    io.setProperty(u"stopAtError"_s, stopAtFailure);
     const QJSValue jsS = engine.toScriptValue(S);
     const QJSValue jsN = engine.toScriptValue(QByteArray(reinterpret_cast<const char *>(N.data()), qsizetype(N.size() * sizeof(double))));
     resetFn.call();
@@ -259,6 +285,11 @@ bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, s
             return false;
         if (r.isNumber()) {
             done = r.toInt(); // the call ran to its end (a late watchdog does not count)
+            if (stopAtFailure && io.property(u"stopped"_s).toBool()) {
+                for (qsizetype j = done; j < n; ++j)
+                    notRun(outcomes[size_t(j)]);
+                return true;
+            }
             continue;
         }
         // Interrupted (or the runner itself failed) inside event `at`,
@@ -283,6 +314,11 @@ bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, s
             }
         }
         done = at + 1;
+        if (stopAtFailure) {
+            for (qsizetype j = done; j < n; ++j)
+                notRun(outcomes[size_t(j)]);
+            return true;
+        }
         resumeAt(done); // sStart/kStart have an entry for the end too
     }
     return true;

@@ -27,7 +27,8 @@ namespace tapedeck {
 class Transform
 {
 public:
-    enum class Result { Ok, Error, Timeout, Cancelled };
+    // NotRun: with setStopAtFailure(), an event after one that failed.
+    enum class Result { Ok, Error, Timeout, Cancelled, NotRun };
 
     struct Context
     {
@@ -46,6 +47,11 @@ public:
     bool compile(const QString &source, const QString &fileName, const Context &context, QString *error);
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     int timeoutMs() const { return m_timeoutMs; }
+    // After an event fails (throws, times out, or its output cannot be
+    // read in time), the later events of the same runMany() are not run
+    // (Result::NotRun): a replay that stops at its first error then pays one
+    // time limit for a batch of looping events, not one per event.
+    void setStopAtFailure(bool on) { m_stopAtFailure = on; }
 
     // Appends the outputs of one event. On failure *error is the exact message
     // that the CLI prints and the dead-letter file holds, e.g.
@@ -131,6 +137,7 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
     int m_timeoutMs = 1000;
+    bool m_stopAtFailure = false;
     int m_lastErrorLine = 0;
 };
 

@@ -51,7 +51,9 @@ struct Transform::Private
     bool ensureRunner();
     // Calls the runner until every event of the encoded run has run; false
     // when cancelled (the outcomes are then not read).
-    bool callRunner(qsizetype n, std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, int timeoutMs);
+    bool callRunner(qsizetype n, std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, int timeoutMs,
+                    bool stopAtFailure);
+    static void notRun(Transform::Outcome *o);
 
     // --- transformencode.cpp: the events of a run into S and N ---
 
@@ -191,7 +193,8 @@ struct Transform::Private
     };
 
     // Reads what the runner's calls of one runMany() left in `io`.
-    void collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, Transform::Rows *rows);
+    void collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, Transform::Rows *rows, int timeoutMs,
+                 bool stopAtFailure);
     // collect()'s parts: the output shapes the runner made, the errors it caught.
     void readOutShapes();
     void readErrors(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes);

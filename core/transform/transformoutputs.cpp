@@ -130,7 +130,8 @@ std::optional<QByteArray> Transform::Private::bytes(const QJSValue &v)
     return utf8(v.toString());
 }
 
-void Transform::Private::collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, Transform::Rows *rows)
+void Transform::Private::collect(std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, Transform::Rows *rows,
+                                 int timeoutMs, bool stopAtFailure)
 {
     readOutShapes();
     readErrors(seqs, outcomes);
@@ -175,10 +176,31 @@ void Transform::Private::collect(std::span<const qint64> seqs, std::span<Transfo
         if (code != 3) {
             so.seq = seqs[size_t(i)];
             flatOutput(build, id, op, at, dv, valueCount, &table, &tableUtf8, &so);
-        } else if (!output(items.property(quint32(out[j + 4])), seqs[size_t(i)], &so, &o.error)) {
-            o.result = Result::Error;
-            o.outputs.clear();
-            continue;
+        } else {
+            // An output that is not plain is read here, after the runner:
+            // its getters, toString and toJSON are the user's code, so the
+            // reading has the event's time limit too.
+            guard.begin(timeoutMs);
+            const bool ok = output(items.property(quint32(out[j + 4])), seqs[size_t(i)], &so, &o.error);
+            const bool fired = guard.end();
+            if (guard.cancelled())
+                return; // runRun() reports the whole run as cancelled
+            if (fired) {
+                o.result = Result::Timeout;
+                o.error = u"event #%1: reading the transform's output took longer than %2 ms and was interrupted "
+                          u"(a getter, toString or toJSON in it)"_s.arg(seqs[size_t(i)]).arg(timeoutMs);
+                o.outputs.clear();
+                if (stopAtFailure) {
+                    for (qsizetype later = i + 1; later < n; ++later)
+                        notRun(outcomes[size_t(later)]);
+                }
+                continue;
+            }
+            if (!ok) {
+                o.result = Result::Error;
+                o.outputs.clear();
+                continue;
+            }
         }
         o.outputs.append(std::move(so));
     }

@@ -151,6 +151,7 @@ TransformPreview runTransformPreview(const Tape &tape, const PreviewRequest &req
             p.status = p.error.contains(u": transform threw "_s) ? PreviewEvent::Status::Threw : PreviewEvent::Status::Invalid;
             break;
         case Transform::Result::Cancelled:
+        case Transform::Result::NotRun: // never without setStopAtFailure()
             break;
         }
         preview.events.append(std::move(p));

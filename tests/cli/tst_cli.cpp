@@ -2,6 +2,7 @@
 #include "core/tape/tapewriter.h"
 #include "tests/common/testevents.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -275,6 +276,38 @@ private Q_SLOTS:
         QCOMPARE(state.code, 0);
         QCOMPARE(controls(state.out), QByteArray());
         QVERIFY2(state.out.contains("k\\x07\t\\x1b]0;owned\\x07\\u009b2J\t#0\t0"), state.out.constData());
+    }
+
+    // A replay that stops at its first error stops at the first looping
+    // event (it used to run every event of the batch to its own limit:
+    // 70 looping events, 70 limits); top-level code has the limit too.
+    void replayStopsAtFirstRunaway_data()
+    {
+        QTest::addColumn<QByteArray>("script");
+        QTest::addColumn<QByteArray>("error");
+        QTest::newRow("every event loops") << QByteArray("function transform(e) { for (;;) {} }")
+                                           << QByteArray("tape: event #0: transform took longer than 200 ms and was interrupted\n");
+        QTest::newRow("toJSON loops") << QByteArray("function transform(e) { return {topic: 'o', value: {toJSON() { for (;;) {} }}}; }")
+                                      << QByteArray("tape: event #0: reading the transform's output took longer than 200 ms and was "
+                                                    "interrupted (a getter, toString or toJSON in it)\n");
+        QTest::newRow("top level loops") << QByteArray("for (;;) {}\nfunction transform(e) { return e; }")
+                                         << QByteArray("tape: loop.js: its top-level code (outside transform()) took longer than 200 ms "
+                                                       "and was interrupted\n");
+    }
+    void replayStopsAtFirstRunaway()
+    {
+        QFETCH(QByteArray, script);
+        QFETCH(QByteArray, error);
+        const QString demo = m_dir.filePath(u"runaway.tape"_qs), js = m_dir.filePath(u"loop.js"_qs);
+        QCOMPARE(tape({u"make-demo"_qs, u"-o"_qs, demo}).code, 0);
+        writeAll(js, script);
+        QElapsedTimer timer;
+        timer.start();
+        const Run r = tape({u"replay"_qs, demo, u"--dry-run"_qs, u"--transform"_qs, js, u"--timeout-ms"_qs, u"200"_qs});
+        QCOMPARE(r.code, 1);
+        QCOMPARE(r.out, QByteArray());
+        QVERIFY2(r.err.endsWith(error), r.err.constData());
+        QVERIFY2(timer.elapsed() < 8000, qPrintable(QString::number(timer.elapsed()))); // 70 limits would be 17.5 s
     }
 
     void demoTape()

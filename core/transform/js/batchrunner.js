@@ -7,7 +7,7 @@
 // core/transform/transform.md; the JSON marker comment in the event literals
 // becomes the json and keyJson properties when the script uses them.
 (function (transform, ctx, cur, names, shapes, B) {
-  var io = {i: 0, running: -1, finished: -1, s: 0, k: 0, out: [], vals: [], items: [], errs: [], newShapes: []};
+  var io = {i: 0, running: -1, finished: -1, stopAtError: false, stopped: false, s: 0, k: 0, out: [], vals: [], items: [], errs: [], newShapes: []};
   var notPlain = B.notPlain, recent = [], nextShape = 0, EMPTY = [], isArray = B.isArray, keysOf = B.keys, floor = B.floor, now = B.now, jsonParse = B.parse;
   function parse(t) { if (t === null || t === '') return undefined; try { return jsonParse(t); } catch (x) { return undefined; } }
   function row(nm, S, at, mask) {
@@ -154,6 +154,7 @@
         var what; try { what = String(x); } catch (y) { what = 'an exception'; }
         io_.errs.push(i, what, x !== null && typeof x === 'object' && typeof x.lineNumber === 'number' ? x.lineNumber : 0);
         io_.finished = i;
+        if (io_.stopAtError) { io_.stopped = true; ++i; break; } // a replay that stops at the first error runs no more
         continue;
       }
       if (r === null || r === undefined) { io_.finished = i; continue; }
@@ -170,6 +171,6 @@
   // What collect() reads besides `vals`: `out` as numbers.
   io.pack = function () { return new Float64Array(io.out).buffer; };
   io.setLast = function (a, b, c, d, e, f) { lastTs = a; lastTsText = b; lastTx = c; lastTxText = d; lastLsn = e; lastLsnText = f; };
-  io.reset = function () { lastTs = lastTx = lastLsn = NaN; io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.items = []; io.errs = []; io.newShapes = []; };
+  io.reset = function () { lastTs = lastTx = lastLsn = NaN; io.stopped = false; io.i = 0; io.running = -1; io.finished = -1; io.s = 0; io.k = 0; io.out = []; io.vals = []; io.items = []; io.errs = []; io.newShapes = []; };
   return io;
 })

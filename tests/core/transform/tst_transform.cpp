@@ -305,6 +305,117 @@ private Q_SLOTS:
         QCOMPARE(out.size(), 1);
     }
 
+    // The top-level code is limited like a call (it used to run unguarded:
+    // `tape replay` then ignored SIGINT and SIGTERM, the preview hung the GUI).
+    void topLevelLoop()
+    {
+        Transform t;
+        t.setTimeoutMs(100);
+        QString error;
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(!t.compile(QStringLiteral("for (;;) {}\nfunction transform(e) { return e; }"), QStringLiteral("t.js"), {}, &error));
+        QVERIFY(timer.elapsed() < 2000);
+        QCOMPARE(error, QStringLiteral("t.js: its top-level code (outside transform()) took longer than 100 ms and was interrupted"));
+        // The same engine compiles the next script.
+        QVERIFY2(t.compile(QStringLiteral("var n = 0; for (var i = 0; i < 1000; ++i) n += i;\nfunction transform(e) { return {topic: 'o', value: String(n)}; }"),
+                           QStringLiteral("t.js"), {}, &error),
+                 qPrintable(error));
+        QList<SinkOutput> out;
+        QCOMPARE(t.run(kafkaEvent(), 1, &out, &error), Transform::Result::Ok);
+        QCOMPARE(out.value(0).kafkaValue, std::optional<QByteArray>("499500"));
+    }
+
+    // Getters, toString and toJSON of an output that is not plain are read
+    // after the runner, with the event's time limit too.
+    void outputReadLoop_data()
+    {
+        QTest::addColumn<QString>("output");
+        QTest::addColumn<QString>("error");
+        const QString reading = QStringLiteral("event #2: reading the transform's output took longer than 100 ms and was "
+                                               "interrupted (a getter, toString or toJSON in it)");
+        const QString running = QStringLiteral("event #2: transform took longer than 100 ms and was interrupted");
+        QTest::newRow("toJSON") << "{topic: 'o', key: 'k', value: {toJSON() { for (;;) {} }}}" << reading;
+        QTest::newRow("getter of a Kafka output") << "{topic: 'o', get value() { for (;;) {} }}" << reading;
+        QTest::newRow("getter of a header") << "{topic: 'o', value: 'v', headers: {get h() { for (;;) {} }}}" << reading;
+        QTest::newRow("getter of a table") << "{get table() { for (;;) {} }, row: {x: 1}}" << running; // the runner reads it
+        QTest::newRow("getter in a key") << "{table: 't', key: {get id() { for (;;) {} }}, row: {x: {}}}" << running;
+    }
+    void outputReadLoop()
+    {
+        QFETCH(QString, output);
+        QFETCH(QString, error);
+        Transform t;
+        t.setTimeoutMs(100);
+        QString why;
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) { if (e.position == 2) return %1; return {topic: 'o', value: 'v' + e.position}; }").arg(output),
+                           QStringLiteral("t.js"), {}, &why),
+                 qPrintable(why));
+        Batch batch;
+        for (qint64 p = 1; p <= 3; ++p) {
+            Event e = kafkaEvent();
+            e.position = p;
+            batch.add(e, p);
+        }
+        QElapsedTimer timer;
+        timer.start();
+        batch.run(t);
+        QVERIFY(timer.elapsed() < 2000);
+        QCOMPARE(batch.outcomes[0].result, Transform::Result::Ok);
+        QCOMPARE(batch.outcomes[1].result, Transform::Result::Timeout);
+        QCOMPARE(batch.outcomes[1].error, error);
+        QCOMPARE(batch.outcomes[1].outputs.size(), 0);
+        QCOMPARE(batch.outcomes[2].result, Transform::Result::Ok);
+        QCOMPARE(batch.outcomes[2].outputs.value(0).kafkaValue, std::optional<QByteArray>("v3"));
+    }
+
+    // With setStopAtFailure() a batch of looping events costs one time
+    // limit: the first failure ends the batch, the later events are NotRun.
+    void stopAtFailure_data()
+    {
+        QTest::addColumn<QString>("failure");
+        QTest::addColumn<int>("result");
+        QTest::newRow("loop") << "for (;;) {}" << int(Transform::Result::Timeout);
+        QTest::newRow("throw") << "throw new Error('no total')" << int(Transform::Result::Error);
+        QTest::newRow("toJSON") << "return {topic: 'o', value: {toJSON() { for (;;) {} }}}" << int(Transform::Result::Timeout);
+    }
+    void stopAtFailure()
+    {
+        QFETCH(QString, failure);
+        QFETCH(int, result);
+        for (const bool stop : {false, true}) {
+            Transform t;
+            t.setTimeoutMs(100);
+            t.setStopAtFailure(stop);
+            QString error;
+            // Events 1 and 2 pass, 3 fails, 4..40 loop.
+            QVERIFY2(t.compile(QStringLiteral("function transform(e) { if (e.position < 3) return {topic: 'o', value: 'v'};"
+                                              " if (e.position == 3) { %1 } for (;;) {} }").arg(failure),
+                               QStringLiteral("t.js"), {}, &error),
+                     qPrintable(error));
+            Batch batch;
+            const int n = stop ? 40 : 6;
+            for (qint64 p = 1; p <= n; ++p) {
+                Event e = kafkaEvent();
+                e.position = p;
+                batch.add(e, p);
+            }
+            QElapsedTimer timer;
+            timer.start();
+            batch.run(t);
+            QCOMPARE(batch.outcomes[0].result, Transform::Result::Ok);
+            QCOMPARE(batch.outcomes[1].result, Transform::Result::Ok);
+            QCOMPARE(int(batch.outcomes[2].result), result);
+            for (int i = 3; i < n; ++i) {
+                QCOMPARE(batch.outcomes[size_t(i)].result, stop ? Transform::Result::NotRun : Transform::Result::Timeout);
+                if (stop)
+                    QCOMPARE(batch.outcomes[size_t(i)].error, QStringLiteral("not run: an earlier event failed"));
+            }
+            if (stop)
+                QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed()))); // 37 limits would be 4.6 s at least
+        }
+    }
+
     void compileErrors()
     {
         Transform t;
