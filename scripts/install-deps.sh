@@ -19,7 +19,7 @@ esac
 
 BUILD_PKGS=(
   cmake ninja-build g++ ccache
-  qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools
+  qt6-base-dev qt6-declarative-dev qt6-declarative-private-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools
   libqt6svg6-dev libgl-dev libqscintilla2-qt6-dev
   librdkafka-dev libpq-dev libzstd-dev libsqlite3-dev
 )

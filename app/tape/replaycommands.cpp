@@ -92,9 +92,10 @@ int replay(const QStringList &args)
     const QCommandLineOption threads(u"threads"_s, QString(), u"N"_s, u"1"_s);
     const QCommandLineOption connections(u"connections"_s, QString(), u"N"_s, u"1"_s);
     const QCommandLineOption timeout(u"timeout-ms"_s, QString(), u"MS"_s, u"1000"_s);
+    const QCommandLineOption heap(u"heap-mb"_s, QString(), u"MB"_s, u"512"_s);
     const QCommandLineOption property(u"X"_s, QString(), u"prop=val"_s);
     parser.addOptions({transform, into, from, to, replayId, dryRun, onError, deadLetter, createTables, batch, threads,
-                       connections, timeout, property});
+                       connections, timeout, heap, property});
     if (!parser.parse(QStringList{u"tape replay"_s} + args))
         return usage(parser.errorText());
     const QStringList positional = parser.positionalArguments();
@@ -112,13 +113,14 @@ int replay(const QStringList &args)
     request.replayId = parser.isSet(replayId) ? parser.value(replayId) : QFileInfo(tapePath).fileName();
     request.transformPath = parser.value(transform);
     request.dryRun = parser.isSet(dryRun);
-    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false;
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = false;
     request.batchEvents = parser.value(batch).toInt(&ok1);
     request.threads = parser.value(threads).toInt(&ok2);
     request.timeoutMs = parser.value(timeout).toInt(&ok3);
     const int lanes = parser.value(connections).toInt(&ok4);
-    if (!ok1 || !ok2 || !ok3 || !ok4 || lanes < 1 || lanes > MaxReplayConnections)
-        return usage(u"--batch, --threads, --connections and --timeout-ms take positive numbers"_s);
+    request.heapMb = parser.value(heap).toInt(&ok5);
+    if (!ok1 || !ok2 || !ok3 || !ok4 || !ok5 || lanes < 1 || lanes > MaxReplayConnections || request.heapMb < 1)
+        return usage(u"--batch, --threads, --connections, --timeout-ms and --heap-mb take positive numbers"_s);
     const QString target = parser.value(into);
     const bool toPostgres = target.startsWith(u"postgresql://") || target.startsWith(u"postgres://");
     if (parser.isSet(connections) && !toPostgres)

@@ -193,6 +193,11 @@ void EventFilter::recordError(const QString &message, qint64 seq)
     }
 }
 
+void EventFilter::setHeapLimit(qint64 bytes)
+{
+    d->guard.setHeapLimit(bytes);
+}
+
 void EventFilter::interrupt()
 {
     d->guard.cancel();
@@ -208,6 +213,11 @@ bool EventFilter::matches(const StreamKey &stream, const Chunk &chunk, int index
     const bool fired = d->guard.end();
     if (d->guard.cancelled())
         return false;
+    if (fired && d->guard.heapExceeded()) {
+        d->engine.collectGarbage();
+        recordError(u"filter expression grew the JavaScript heap past %1 MB on event #%2"_s.arg(d->guard.heapLimit() >> 20).arg(seq), seq);
+        return false;
+    }
     if (fired) {
         m_timedOut = true;
         recordError(u"filter expression took longer than %1 ms on event #%2"_s.arg(m_timeoutMs).arg(seq), seq);

@@ -53,6 +53,9 @@ public:
 
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     int timeoutMs() const { return m_timeoutMs; }
+    // The JavaScript heap the filter's engine may hold (default 512 MB): an
+    // evaluation that grows it past the limit is an error on its event.
+    void setHeapLimit(qint64 bytes);
 
     qint64 errorCount() const { return m_errorCount; }
     QString firstError() const { return m_firstError; }

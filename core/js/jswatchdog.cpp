@@ -1,4 +1,5 @@
 #include "core/js/jswatchdog.h"
+#include "core/js/jsheap.h"
 
 #include <QJSEngine>
 
@@ -56,10 +57,21 @@ private:
             const auto now = JsCallGuard::Clock::now();
             for (JsCallGuard *g : m_guards) {
                 std::lock_guard callLock(g->m_mutex);
-                if (g->m_inCall && !g->m_fired && now - g->m_callStart > std::chrono::milliseconds(g->m_timeoutMs)) {
+                if (!g->m_inCall || g->m_fired)
+                    continue;
+                if (now - g->m_callStart > std::chrono::milliseconds(g->m_timeoutMs)) {
                     g->m_fired = true;
                     g->m_engine->setInterrupted(true);
+                    continue;
                 }
+                if (g->m_heapLimit <= 0)
+                    continue;
+                const bool over = jsHeapBytes(g->m_engine) > g->m_heapLimit;
+                if (over && g->m_overHeap) {
+                    g->m_fired = g->m_heapFired = true;
+                    g->m_engine->setInterrupted(true);
+                }
+                g->m_overHeap = over;
             }
             m_wake.wait_for(lock, std::chrono::milliseconds(20), [this] { return m_stop; });
         }
@@ -88,6 +100,7 @@ void JsCallGuard::begin(int timeoutMs)
     m_timeoutMs = timeoutMs;
     m_callStart = Clock::now();
     m_inCall = true;
+    m_overHeap = m_heapFired = false;
 }
 
 bool JsCallGuard::end()
@@ -95,7 +108,8 @@ bool JsCallGuard::end()
     std::lock_guard lock(m_mutex);
     m_inCall = false;
     const bool fired = m_fired;
-    m_fired = false;
+    m_heapExceeded = m_heapFired;
+    m_fired = m_heapFired = false;
     if (!m_cancelled)
         m_engine->setInterrupted(false);
     return fired;

@@ -39,6 +39,7 @@ struct ReplayOptions
     qint64 maxRebuildKeys = qint64(1) << 21;
     int threads = 1;             // transform engines, events sharded by stream and key
     int timeoutMs = 1000;        // per transform call
+    qint64 heapLimit = qint64(512) << 20; // JavaScript heap per transform engine
     bool dryRun = false;         // transform, but write nothing (see setOutputObserver)
     enum class OnError { Stop, Skip } onError = OnError::Stop;
     QString deadLetterPath;      // with Skip: JSON lines {event, error}

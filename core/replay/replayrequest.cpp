@@ -64,6 +64,10 @@ bool toOptions(const ReplayRequest &r, ReplayOptions *o, QString *problem, bool 
         *problem = u"batch, engines and timeout take positive numbers (at most %1 engines)"_s.arg(MaxReplayThreads);
         return false;
     }
+    if (r.heapMb < 1) {
+        *problem = u"the JavaScript heap limit takes a positive number of MB"_s;
+        return false;
+    }
     o->replayId = r.replayId.trimmed();
     if (o->replayId.isEmpty()) {
         *problem = u"Give the replay an id (rerunning with it resumes)"_s;
@@ -78,6 +82,7 @@ bool toOptions(const ReplayRequest &r, ReplayOptions *o, QString *problem, bool 
     o->batchEvents = r.batchEvents;
     o->threads = r.threads;
     o->timeoutMs = r.timeoutMs;
+    o->heapLimit = qint64(r.heapMb) << 20;
     o->dryRun = r.dryRun;
     if (readTransform(r, o, problem))
         return true;

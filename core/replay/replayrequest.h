@@ -31,6 +31,7 @@ struct ReplayRequest
     int batchEvents = 5000;
     int threads = 1;
     int timeoutMs = 1000;
+    int heapMb = 512;             // JavaScript heap per engine (Transform::setHeapLimit)
     bool dryRun = false;
 };
 

@@ -24,6 +24,7 @@ void TransformPool::loop(int index, const ReplayOptions &options)
 {
     Transform transform;
     transform.setTimeoutMs(options.timeoutMs);
+    transform.setHeapLimit(options.heapLimit);
     transform.setStopAtFailure(options.onError == ReplayOptions::OnError::Stop);
     QString error;
     const bool ok = transform.compile(options.transformSource, options.transformFile,

@@ -120,6 +120,12 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
         *error = u"%1: cancelled while its top-level code ran"_s.arg(fileName);
         return false;
     }
+    if (fired && d->guard.heapExceeded()) {
+        d->engine.collectGarbage();
+        *error = u"%1: its top-level code (outside transform()) grew the JavaScript heap past %2 MB and was stopped"_s
+                     .arg(fileName).arg(d->guard.heapLimit() >> 20);
+        return false;
+    }
     if (fired) {
         *error = u"%1: its top-level code (outside transform()) took longer than %2 ms and was interrupted"_s.arg(fileName).arg(m_timeoutMs);
         return false;
@@ -150,6 +156,16 @@ bool Transform::compile(const QString &source, const QString &fileName, const Co
         return false;
     }
     return true;
+}
+
+void Transform::setHeapLimit(qint64 bytes)
+{
+    d->guard.setHeapLimit(bytes);
+}
+
+qint64 Transform::heapLimit() const
+{
+    return d->guard.heapLimit();
 }
 
 void Transform::cancel()
@@ -249,6 +265,11 @@ void Transform::runRun(std::span<const Event *const> events, std::span<const qin
         cancelAll(outcomes); // cancelled while the outputs were read: they may be incomplete
 }
 
+QString Transform::Private::heapError(qint64 seq) const
+{
+    return u"event #%1: transform's JavaScript heap grew past %2 MB and it was stopped"_s.arg(seq).arg(guard.heapLimit() >> 20);
+}
+
 void Transform::Private::notRun(Transform::Outcome *o)
 {
     *o = Transform::Outcome{};
@@ -305,7 +326,10 @@ bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, s
         }
         if (io.property(u"finished"_s).toInt() < at) {
             Transform::Outcome &o = *outcomes[size_t(at)];
-            if (fired) {
+            if (fired && guard.heapExceeded()) {
+                o.result = Result::Error;
+                o.error = heapError(seqs[size_t(at)]);
+            } else if (fired) {
                 o.result = Result::Timeout;
                 o.error = u"event #%1: transform took longer than %2 ms and was interrupted"_s.arg(seqs[size_t(at)]).arg(timeoutMs);
             } else {
@@ -313,6 +337,8 @@ bool Transform::Private::callRunner(qsizetype n, std::span<const qint64> seqs, s
                 o.error = u"event #%1: transform threw %2"_s.arg(seqs[size_t(at)]).arg(r.toString());
             }
         }
+        if (fired && guard.heapExceeded())
+            engine.collectGarbage(); // what the stopped event held, before the next one runs
         done = at + 1;
         if (stopAtFailure) {
             for (qsizetype j = done; j < n; ++j)

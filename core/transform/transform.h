@@ -52,6 +52,11 @@ public:
     // (Result::NotRun): a replay that stops at its first error then pays one
     // time limit for a batch of looping events, not one per event.
     void setStopAtFailure(bool on) { m_stopAtFailure = on; }
+    // The JavaScript heap this engine may hold (JsCallGuard::DefaultHeapLimit,
+    // 512 MB; 0: none): a call that grows it past the limit is stopped and
+    // its event fails with "transform's JavaScript heap grew past N MB".
+    void setHeapLimit(qint64 bytes);
+    qint64 heapLimit() const;
 
     // Appends the outputs of one event. On failure *error is the exact message
     // that the CLI prints and the dead-letter file holds, e.g.

@@ -54,6 +54,7 @@ struct Transform::Private
     bool callRunner(qsizetype n, std::span<const qint64> seqs, std::span<Transform::Outcome *const> outcomes, int timeoutMs,
                     bool stopAtFailure);
     static void notRun(Transform::Outcome *o);
+    QString heapError(qint64 seq) const;
 
     // --- transformencode.cpp: the events of a run into S and N ---
 

@@ -186,9 +186,13 @@ void Transform::Private::collect(std::span<const qint64> seqs, std::span<Transfo
             if (guard.cancelled())
                 return; // runRun() reports the whole run as cancelled
             if (fired) {
-                o.result = Result::Timeout;
-                o.error = u"event #%1: reading the transform's output took longer than %2 ms and was interrupted "
-                          u"(a getter, toString or toJSON in it)"_s.arg(seqs[size_t(i)]).arg(timeoutMs);
+                o.result = guard.heapExceeded() ? Result::Error : Result::Timeout;
+                o.error = guard.heapExceeded()
+                              ? heapError(seqs[size_t(i)])
+                              : u"event #%1: reading the transform's output took longer than %2 ms and was interrupted "
+                                u"(a getter, toString or toJSON in it)"_s.arg(seqs[size_t(i)]).arg(timeoutMs);
+                if (guard.heapExceeded())
+                    engine.collectGarbage();
                 o.outputs.clear();
                 if (stopAtFailure) {
                     for (qsizetype later = i + 1; later < n; ++later)

@@ -293,6 +293,8 @@ private Q_SLOTS:
         QTest::newRow("top level loops") << QByteArray("for (;;) {}\nfunction transform(e) { return e; }")
                                          << QByteArray("tape: loop.js: its top-level code (outside transform()) took longer than 200 ms "
                                                        "and was interrupted\n");
+        QTest::newRow("heap grows") << QByteArray("function transform(e) { var a = []; for (;;) a.push('x'.repeat(1e5) + a.length); }")
+                                    << QByteArray("tape: event #0: transform's JavaScript heap grew past 16 MB and it was stopped\n");
     }
     void replayStopsAtFirstRunaway()
     {
@@ -303,7 +305,9 @@ private Q_SLOTS:
         writeAll(js, script);
         QElapsedTimer timer;
         timer.start();
-        const Run r = tape({u"replay"_qs, demo, u"--dry-run"_qs, u"--transform"_qs, js, u"--timeout-ms"_qs, u"200"_qs});
+        const bool heap = QByteArray(QTest::currentDataTag()) == "heap grows";
+        const Run r = tape({u"replay"_qs, demo, u"--dry-run"_qs, u"--transform"_qs, js, u"--timeout-ms"_qs, heap ? u"60000"_qs : u"200"_qs,
+                            u"--heap-mb"_qs, u"16"_qs});
         QCOMPARE(r.code, 1);
         QCOMPARE(r.out, QByteArray());
         QVERIFY2(r.err.endsWith(error), r.err.constData());

@@ -194,6 +194,23 @@ private Q_SLOTS:
         QCOMPARE(filter.firstError(), u"filter expression took longer than 200 ms on event #0"_s);
     }
 
+    // A filter that allocates without bound is stopped at the heap limit on
+    // its own event; the others are evaluated.
+    void heapLimit()
+    {
+        EventFilter filter;
+        filter.setTimeoutMs(60000);
+        filter.setHeapLimit(qint64(16) << 20);
+        QString error;
+        QVERIFY(filter.compile(u"e.key == \"order-1\" && e.offset == 100 ? (() => { var a = []; for (;;) a.push('x'.repeat(1e5) + a.length); })() : e.partition == 1"_s,
+                               &error));
+        const SeqList matched = run(filter);
+        QCOMPARE(matched, (SeqList{1, 8, 9}));
+        QVERIFY(!filter.timedOut());
+        QCOMPARE(filter.errorCount(), 1);
+        QCOMPARE(filter.firstError(), u"filter expression grew the JavaScript heap past 16 MB on event #0"_s);
+    }
+
     void interruptFromAnotherThread()
     {
         EventFilter filter;

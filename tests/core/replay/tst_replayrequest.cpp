@@ -92,6 +92,14 @@ private Q_SLOTS:
         QVERIFY(!toOptions(r, &o, &why));
         QCOMPARE(why, u"batch, engines and timeout take positive numbers (at most 64 engines)"_s);
         r = base();
+        r.heapMb = 0;
+        QVERIFY(!toOptions(r, &o, &why));
+        QCOMPARE(why, u"the JavaScript heap limit takes a positive number of MB"_s);
+        r = base();
+        r.heapMb = 64;
+        QVERIFY(toOptions(r, &o, &why));
+        QCOMPARE(o.heapLimit, qint64(64) << 20);
+        r = base();
         r.replayId = u"  "_s;
         QVERIFY(!toOptions(r, &o, &why));
         QCOMPARE(why, u"Give the replay an id (rerunning with it resumes)"_s);

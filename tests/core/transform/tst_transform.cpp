@@ -369,6 +369,51 @@ private Q_SLOTS:
         QCOMPARE(batch.outcomes[2].outputs.value(0).kafkaValue, std::optional<QByteArray>("v3"));
     }
 
+    // A transform that allocates without bound is stopped at the heap limit
+    // with a per-event error; what it held is collected, the next event runs.
+    void heapLimit_data()
+    {
+        QTest::addColumn<QString>("body");
+        QTest::newRow("strings") << "var a = []; for (;;) a.push('x'.repeat(1e5) + a.length);";
+        QTest::newRow("objects") << "var a = []; for (;;) a.push({n: a.length, s: 'y'});";
+        QTest::newRow("numbers") << "var a = []; for (;;) a.push(a.length * 1.5);";
+        QTest::newRow("doubling string") << "var s = 'x'; for (;;) s += s;";
+        QTest::newRow("top level") << "";
+    }
+    void heapLimit()
+    {
+        QFETCH(QString, body);
+        Transform t;
+        t.setTimeoutMs(20000); // the heap limit stops it, not the time
+        t.setHeapLimit(qint64(32) << 20);
+        QString error;
+        if (body.isEmpty()) {
+            QVERIFY(!t.compile(QStringLiteral("var g = []; for (;;) g.push('x'.repeat(1e5) + g.length);\nfunction transform(e) { return e; }"),
+                               QStringLiteral("t.js"), {}, &error));
+            QCOMPARE(error, QStringLiteral("t.js: its top-level code (outside transform()) grew the JavaScript heap past 32 MB and was stopped"));
+            return;
+        }
+        QVERIFY2(t.compile(QStringLiteral("function transform(e) { if (e.position == 2) { %1 } return {topic: 'o', value: 'v' + e.position}; }").arg(body),
+                           QStringLiteral("t.js"), {}, &error),
+                 qPrintable(error));
+        Batch batch;
+        for (qint64 p = 1; p <= 3; ++p) {
+            Event e = kafkaEvent();
+            e.position = p;
+            batch.add(e, p);
+        }
+        batch.run(t);
+        QCOMPARE(batch.outcomes[0].result, Transform::Result::Ok);
+        QCOMPARE(batch.outcomes[1].result, Transform::Result::Error);
+        QCOMPARE(batch.outcomes[1].error, QStringLiteral("event #2: transform's JavaScript heap grew past 32 MB and it was stopped"));
+        QCOMPARE(batch.outcomes[2].result, Transform::Result::Ok);
+        QCOMPARE(batch.outcomes[2].outputs.value(0).kafkaValue, std::optional<QByteArray>("v3"));
+        // Runs again: the heap was given back.
+        batch.run(t);
+        QCOMPARE(batch.outcomes[1].error, QStringLiteral("event #2: transform's JavaScript heap grew past 32 MB and it was stopped"));
+        QCOMPARE(batch.outcomes[2].result, Transform::Result::Ok);
+    }
+
     // With setStopAtFailure() a batch of looping events costs one time
     // limit: the first failure ends the batch, the later events are NotRun.
     void stopAtFailure_data()
